@@ -1,0 +1,49 @@
+// Builds every bundle the product ships: the extension (node, CommonJS, `vscode` external),
+// the CLI, and one browser bundle per webview entry (webview/<name>/main.ts). sql.js loads its
+// wasm at run time from beside the bundle, so the wasm is copied into dist/.
+import { build } from 'esbuild';
+import { chmod, copyFile, mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dist = path.join(root, 'dist');
+const production = process.argv.includes('--production');
+const require = createRequire(import.meta.url);
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+async function webviewEntries() {
+  const dir = path.join(root, 'webview');
+  const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  return names
+    .map((name) => path.join('webview', name, 'main.ts'))
+    .filter((entry) => existsSync(path.join(root, entry)));
+}
+
+await mkdir(dist, { recursive: true });
+const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+await Promise.all([
+  build({ ...nodeTarget, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'] }),
+  build({
+    ...nodeTarget,
+    entryPoints: { cli: 'src/cli/main.ts', estimateWorker: 'src/core/estimateWorker.ts' },
+    outdir: dist,
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+  webviewEntries().then((entries) =>
+    entries.length === 0
+      ? undefined
+      : build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: entries, outdir: path.join(dist, 'webview') }),
+  ),
+]);
+await chmod(path.join(dist, 'cli.js'), 0o755);
+await copyFile(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(dist, 'sql-wasm.wasm'));
+console.log(`built into ${path.relative(process.cwd(), dist) || '.'}${production ? ' (production)' : ''}`);

@@ -1,0 +1,217 @@
+// The estimate pipeline: stream each file, analyse its lines in batches (on this thread or in
+// workers), apply the whole-file rules in line order, plan the chunks, and assemble the report.
+// Memory stays bounded by the batches in flight plus the compact per-item state in FileTally.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { EstimateReport } from '../shared/estimateReport';
+import { FileTally, formatBytes } from './fileTally';
+import { isBlank, newSummary, readLines } from './jsonlReader';
+import type { RawLine, ReadSummary } from './jsonlReader';
+import { createInlineAnalyzer } from './lineAnalyzer';
+import type { AnalyzerOptions, LineAnalyzer } from './lineAnalyzer';
+import type { PlannedChunk } from './planner';
+import { createPricer } from './pricing';
+import { PROVIDER_LIMITS } from './providerLimits';
+
+export interface EstimateOptions extends AnalyzerOptions {
+  /** Called as bytes are read, across all files. */
+  readonly onProgress?: ((bytesRead: number, bytesTotal: number) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** Defaults to analysing on the calling thread. */
+  readonly analyzer?: LineAnalyzer | undefined;
+}
+
+export interface FileEstimate {
+  readonly file: string;
+  readonly summary: ReadSummary;
+  readonly tally: FileTally;
+  readonly chunks: PlannedChunk[];
+  readonly blankLines: number;
+}
+
+export interface Estimate {
+  readonly report: EstimateReport;
+  /** The full plan (with each chunk's lines), for submission. */
+  readonly files: readonly FileEstimate[];
+}
+
+/** Lines per analysis batch, and batches in flight: enough to keep two workers busy. */
+const BATCH_BYTES = 1 << 20;
+const BATCH_LINES = 4096;
+const IN_FLIGHT = 4;
+
+export async function estimateFiles(paths: readonly string[], options: EstimateOptions): Promise<Estimate> {
+  const analyzer = options.analyzer ?? createInlineAnalyzer(options);
+  try {
+    const sizes = await Promise.all(paths.map(async (file) => (await stat(file)).size));
+    const bytesTotal = sizes.reduce((a, b) => a + b, 0);
+    let bytesBefore = 0;
+    const files: FileEstimate[] = [];
+    for (const [index, file] of paths.entries()) {
+      const progress = options.onProgress && ((read: number) => options.onProgress?.(bytesBefore + read, bytesTotal));
+      files.push(await estimateFile(file, analyzer, progress, options.signal));
+      bytesBefore += sizes[index] ?? 0;
+    }
+    return { report: buildReport(files, options), files };
+  } finally {
+    if (!options.analyzer) await analyzer.close();
+  }
+}
+
+async function estimateFile(
+  file: string,
+  analyzer: LineAnalyzer,
+  onProgress: ((bytesRead: number) => void) | undefined,
+  signal: AbortSignal | undefined,
+): Promise<FileEstimate> {
+  const summary = newSummary();
+  const tally = new FileTally();
+  const inFlight: Promise<void>[] = [];
+  let chain = Promise.resolve();
+  let batch: RawLine[] = [];
+  let batchBytes = 0;
+  let blankLines = 0;
+
+  // Results are applied strictly in batch order: each batch's tally step waits for the previous one.
+  const dispatch = (): void => {
+    const pending = analyzer.analyze(batch);
+    // Observed at once, so a failing batch surfaces through `chain` instead of as an unhandled rejection.
+    pending.catch(() => undefined);
+    chain = chain.then(async () => {
+      for (const result of await pending) tally.add(result);
+    });
+    inFlight.push(chain);
+    batch = [];
+    batchBytes = 0;
+  };
+
+  const stream = createReadStream(file, { highWaterMark: 1 << 20, signal });
+  for await (const line of readLines(stream, summary)) {
+    if (isBlank(line.bytes)) {
+      blankLines++;
+      continue;
+    }
+    batch.push(line);
+    batchBytes += line.bytes.length;
+    if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_LINES) {
+      dispatch();
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      onProgress?.(summary.bytes);
+    }
+  }
+  if (batch.length > 0) dispatch();
+  await chain;
+  onProgress?.(summary.bytes);
+  return { file, summary, tally, chunks: tally.chunks(), blankLines };
+}
+
+function buildReport(files: readonly FileEstimate[], options: EstimateOptions): EstimateReport {
+  const pricer = createPricer(options.pricing);
+  const report: EstimateReport = {
+    version: 1,
+    totals: {
+      items: 0,
+      valid: 0,
+      invalid: 0,
+      duplicates: 0,
+      chunks: 0,
+      inputTokens: 0,
+      inputTokensExact: true,
+      outputTokensExpected: 0,
+      outputTokensMax: 0,
+      cost: { sync: 0, batch: 0, batchAfterDedup: 0, batchAfterDedupMax: 0, currency: 'USD', complete: true },
+    },
+    files: [],
+    invalid: [],
+    duplicates: [],
+    chunks: [],
+    problems: [],
+    notes: [],
+    price: { source: pricer.source.name, version: pricer.source.version, date: pricer.source.date, unpricedModels: [] },
+  };
+  const unpriced = new Map<string, EstimateReport['price']['unpricedModels'][number]>();
+  const { totals } = report;
+
+  for (const { file, summary, tally, chunks, blankLines } of files) {
+    const t = tally.totals;
+    totals.items += t.items;
+    totals.valid += t.valid;
+    totals.invalid += t.invalid;
+    totals.duplicates += t.duplicates;
+    totals.chunks += chunks.length;
+    totals.inputTokens += t.inputTokens;
+    totals.inputTokensExact &&= t.inputTokensExact;
+    totals.outputTokensExpected += t.outputTokensExpected;
+    totals.outputTokensMax += t.outputTokensMax;
+    totals.cost.sync += t.costSync;
+    totals.cost.batch += t.costBatch;
+    totals.cost.batchAfterDedup += t.costBatchAfterDedup;
+    totals.cost.batchAfterDedupMax += t.costBatchAfterDedupMax;
+
+    report.files.push({
+      file,
+      format: tally.format ?? null,
+      provider: tally.provider ?? null,
+      bytes: summary.bytes,
+      bom: summary.bom,
+      items: t.items,
+      valid: t.valid,
+      invalid: t.invalid,
+      duplicates: t.duplicates,
+      blankLines,
+      models: [...tally.modelItems].map(([model, items]) => ({ model, items })),
+    });
+    report.invalid.push(...tally.invalid.map(({ line, message }) => ({ file, line, message })));
+    report.duplicates.push(...tally.duplicates.map(({ line, of }) => ({ file, line, of })));
+    report.chunks.push(...chunks.map(({ id, provider, model, lines, bytes }) => ({ id, file, provider, model, requests: lines.length, bytes })));
+    for (const { provider, model } of tally.unpriced.values()) {
+      unpriced.set(`${provider}\n${model}`, { provider, model, message: pricer.unknownModelMessage(provider, model) });
+    }
+    report.problems.push(...fileProblems(summary, tally, chunks).map((message) => ({ file, message })));
+    report.notes.push(...fileNotes(summary, tally, chunks).map((message) => ({ file, message })));
+  }
+  report.price.unpricedModels = [...unpriced.values()];
+  totals.cost.complete = unpriced.size === 0;
+  return report;
+}
+
+function fileProblems(summary: ReadSummary, tally: FileTally, chunks: readonly PlannedChunk[]): string[] {
+  if (summary.bytes === 0 || tally.totals.items === 0) return ['the file has no requests'];
+  const problems: string[] = [];
+  const provider = tally.provider;
+  if (provider) {
+    const limits = PROVIDER_LIMITS[provider];
+    for (const chunk of chunks) {
+      if (chunk.lines.length < limits.minRequests) {
+        problems.push(
+          `${limits.displayName} needs at least ${limits.minRequests} requests per batch; model ${chunk.model} has ${chunk.lines.length} after removing duplicates`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+function fileNotes(summary: ReadSummary, tally: FileTally, chunks: readonly PlannedChunk[]): string[] {
+  const notes: string[] = [];
+  if (summary.bom) {
+    notes.push('the file starts with a UTF-8 byte-order mark; it is stripped before upload (Azure rejects a BOM with a misleading error about deployment names)');
+  }
+  const provider = tally.provider;
+  if (!provider) return notes;
+  const limits = PROVIDER_LIMITS[provider];
+  const sent = tally.totals.valid - tally.totals.duplicates;
+  const sentBytes = chunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
+  if (limits.oneModelPerBatch && tally.modelCount > 1) {
+    notes.push(`${tally.modelCount} models in one file; ${limits.displayName} takes one model per batch, so it is planned as separate batches per model`);
+  }
+  if (chunks.length > tally.modelCount || (!limits.oneModelPerBatch && chunks.length > 1)) {
+    notes.push(
+      `${sent.toLocaleString('en-US')} requests (${formatBytes(sentBytes)}) exceed ${limits.displayName}'s limit of ${limits.maxRequests.toLocaleString('en-US')} requests or ${formatBytes(limits.maxBytes)} per batch; planned as ${chunks.length} batches within it`,
+    );
+  }
+  if (!tally.totals.inputTokensExact) {
+    notes.push(`input tokens for ${limits.displayName} are a calibrated approximation (its tokenizer is not public)`);
+  }
+  return notes;
+}

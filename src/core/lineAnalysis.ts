@@ -1,0 +1,150 @@
+// Everything that can be decided about one line on its own: decoding, JSON, format, schema,
+// provider rules, the dedup hash, tokens and price. It is pure and per-line so it can run in
+// worker threads; what needs the whole file (duplicate ids, one url per file, mixed formats,
+// dedup, limits) is decided afterwards by the file analysis, in line order.
+import { requestHash } from './canonicalHash';
+import { FORMAT_NAMES, ID_FIELD, MODEL_FIELD, detectFormat, parseLine } from './lineFormats';
+import type { Pricer } from './pricing';
+import { DEFAULT_PROVIDER_FOR_FORMAT, PROVIDER_LIMITS } from './providerLimits';
+import type { FormatId, ProviderId } from './providerLimits';
+import { countInputTokens, expectedOutputTokens, outputTokenBound } from './tokens';
+
+export interface LineOptions {
+  /** The provider the user chose; when absent, each format's own provider. */
+  readonly provider?: ProviderId | undefined;
+  /** Replaces (or supplies) the model of every line. */
+  readonly model?: string | undefined;
+  /** Extra share added to expected output tokens (0.25 = 25%). */
+  readonly outputBuffer: number;
+}
+
+export interface InvalidLine {
+  readonly kind: 'invalid';
+  readonly line: number;
+  readonly message: string;
+}
+
+export interface ValidLine {
+  readonly kind: 'valid';
+  readonly line: number;
+  readonly offset: number;
+  /** Bytes of the line without its terminator. */
+  readonly length: number;
+  readonly format: FormatId;
+  readonly provider: ProviderId;
+  readonly id: string;
+  readonly model: string;
+  readonly url: string | undefined;
+  /** SHA-256 of provider + model + canonical request. */
+  readonly hash: Uint8Array;
+  readonly inputTokens: number;
+  readonly inputTokensExact: boolean;
+  readonly outputTokensMax: number;
+  readonly outputTokensExpected: number;
+  /** Dollars at the expected output; null when the model has no known price. */
+  readonly price: { readonly sync: number; readonly batch: number; readonly batchMax: number } | null;
+}
+
+export type LineResult = InvalidLine | ValidLine;
+
+/** Endpoints a batch line may target, with and without Azure's unversioned form. */
+const OPENAI_BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/completions', '/v1/moderations'];
+const AZURE_ENDPOINTS = ['/chat/completions', '/responses', '/embeddings', '/completions'];
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function analyzeLine(number: number, offset: number, bytes: Uint8Array, options: LineOptions, pricer: Pricer): LineResult {
+  const invalid = (message: string): InvalidLine => ({ kind: 'invalid', line: number, message });
+
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return invalid(`not valid UTF-8 (first bad byte at column ${firstInvalidUtf8(bytes) + 1})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return invalid(`malformed JSON: ${(error as Error).message}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return invalid(`each line must be a JSON object, this one is ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`);
+  }
+
+  const format = detectFormat(json as Record<string, unknown>);
+  if (!format) {
+    return invalid(`unrecognized line format: expected ${Object.values(FORMAT_NAMES).join(', ')}`);
+  }
+  const provider = options.provider ?? DEFAULT_PROVIDER_FOR_FORMAT[format];
+  const limits = PROVIDER_LIMITS[provider];
+  if (limits.format !== format) {
+    return invalid(`line is in ${FORMAT_NAMES[format]} format, but ${limits.displayName} expects ${FORMAT_NAMES[limits.format]}`);
+  }
+  const parsed = parseLine(format, json);
+  if ('error' in parsed) return invalid(parsed.error);
+
+  const idField = ID_FIELD[format];
+  if (limits.idMaxLength !== undefined && parsed.id.length > limits.idMaxLength) {
+    return invalid(`field "${idField}": ${parsed.id.length} characters; ${limits.displayName} allows at most ${limits.idMaxLength}`);
+  }
+  if (limits.idPattern && !limits.idPattern.test(parsed.id)) {
+    return invalid(`field "${idField}": ${JSON.stringify(parsed.id)} has characters ${limits.displayName} rejects (allowed: letters, digits, "_" and "-")`);
+  }
+  if (parsed.method !== undefined && parsed.method !== 'POST') {
+    return invalid(`field "method": must be "POST", got ${JSON.stringify(parsed.method)}`);
+  }
+  if (parsed.url !== undefined) {
+    const endpoints = provider === 'azure' ? [...OPENAI_BATCH_ENDPOINTS, ...AZURE_ENDPOINTS] : OPENAI_BATCH_ENDPOINTS;
+    if (!endpoints.includes(parsed.url)) {
+      return invalid(`field "url": ${JSON.stringify(parsed.url)} is not a batch endpoint (expected one of ${endpoints.join(', ')})`);
+    }
+  }
+  const model = options.model ?? parsed.model;
+  if (!model) {
+    return invalid(`missing model: set field "${MODEL_FIELD[format]}" or pass --model`);
+  }
+
+  const { model: _model, ...requestWithoutModel } = parsed.request;
+  const hashed = parsed.url === undefined ? requestWithoutModel : { url: parsed.url, body: requestWithoutModel };
+  const tokenRequest = parsed.url === undefined ? parsed.request : { url: parsed.url, body: parsed.request };
+  const input = countInputTokens(format, model, tokenRequest);
+  const bound = outputTokenBound(format, parsed.request);
+  const expected = expectedOutputTokens(bound.max, options.outputBuffer);
+  const atExpected = pricer.price(provider, model, input.tokens, expected);
+  const atMax = atExpected && pricer.price(provider, model, input.tokens, bound.max);
+
+  return {
+    kind: 'valid',
+    line: number,
+    offset,
+    length: bytes.length,
+    format,
+    provider,
+    id: parsed.id,
+    model,
+    url: parsed.url,
+    hash: requestHash(provider, model, hashed),
+    inputTokens: input.tokens,
+    inputTokensExact: input.exact,
+    outputTokensMax: bound.max,
+    outputTokensExpected: expected,
+    price: atExpected && atMax ? { sync: atExpected.sync, batch: atExpected.batch, batchMax: atMax.batch } : null,
+  };
+}
+
+/** Index of the first byte that breaks UTF-8, for a message that points at it. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const byte = bytes[i] ?? 0;
+    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte < 0xe0 ? 2 : byte >= 0xe0 && byte < 0xf0 ? 3 : byte >= 0xf0 && byte < 0xf5 ? 4 : 0;
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || (next & 0xc0) !== 0x80) return i;
+    }
+    i += length;
+  }
+  return i;
+}

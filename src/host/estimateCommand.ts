@@ -1,0 +1,55 @@
+// "Estimate Cost of JSONL File": runs the core estimate on the chosen files with a cancellable
+// progress notification and shows the readable report in an output channel.
+import * as vscode from 'vscode';
+import { estimateFiles } from '../core/estimate';
+import { formatEstimateReport } from '../core/formatEstimateReport';
+import { DEFAULT_OUTPUT_BUFFER } from '../core/tokens';
+import { CommandIds } from './commandIds';
+
+export function registerEstimateCommand(): vscode.Disposable {
+  const output = vscode.window.createOutputChannel('LLM Batch Runner: Estimate');
+  const command = vscode.commands.registerCommand(CommandIds.estimateFile, async (clicked?: vscode.Uri, selected?: vscode.Uri[]) => {
+    const files = await pickFiles(clicked, selected);
+    if (files.length === 0) return;
+    const names = files.map((uri) => vscode.workspace.asRelativePath(uri));
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Estimating ${names.join(', ')}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const cancelled = token.onCancellationRequested(() => abort.abort());
+        let reported = 0;
+        try {
+          const { report } = await estimateFiles(
+            files.map((uri) => uri.fsPath),
+            {
+              outputBuffer: DEFAULT_OUTPUT_BUFFER,
+              signal: abort.signal,
+              onProgress: (done, total) => {
+                const percent = total === 0 ? 100 : (done / total) * 100;
+                progress.report({ increment: percent - reported });
+                reported = percent;
+              },
+            },
+          );
+          output.clear();
+          output.append(formatEstimateReport(report));
+          output.show(true);
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          void vscode.window.showErrorMessage(`Estimate failed: ${error instanceof Error ? error.message : String(error)}`);
+        } finally {
+          cancelled.dispose();
+        }
+      },
+    );
+  });
+  return vscode.Disposable.from(command, output);
+}
+
+async function pickFiles(clicked: vscode.Uri | undefined, selected: vscode.Uri[] | undefined): Promise<vscode.Uri[]> {
+  if (selected && selected.length > 0) return selected;
+  if (clicked) return [clicked];
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active?.path.endsWith('.jsonl')) return [active];
+  return (await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'JSON Lines': ['jsonl'] } })) ?? [];
+}
