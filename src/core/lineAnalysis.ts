@@ -60,7 +60,7 @@ export function analyzeLine(number: number, offset: number, bytes: Uint8Array, o
   try {
     text = decoder.decode(bytes);
   } catch {
-    return invalid(`not valid UTF-8 (first bad byte at column ${firstInvalidUtf8(bytes) + 1})`);
+    return invalid(`not valid UTF-8 at byte ${firstInvalidUtf8(bytes) + 1} of the line`);
   }
   let json: unknown;
   try {
@@ -102,7 +102,8 @@ export function analyzeLine(number: number, offset: number, bytes: Uint8Array, o
   }
   const model = options.model ?? parsed.model;
   if (!model) {
-    return invalid(`missing model: set field "${MODEL_FIELD[format]}" or pass --model`);
+    const field = MODEL_FIELD[format];
+    return invalid(field ? `missing model: set field "${field}" or pass --model` : `missing model: ${FORMAT_NAMES[format]} lines do not name one; pass --model`);
   }
 
   const { model: _model, ...requestWithoutModel } = parsed.request;

@@ -17,7 +17,7 @@ const anthropicLine = z.object({
   custom_id: z.string().min(1, 'must not be empty'),
   params: z.looseObject({
     model: z.string().min(1, 'must not be empty').optional(),
-    max_tokens: z.number().int().positive(),
+    max_tokens: z.number().int('must be a whole number').positive('must be 1 or more'),
     messages: z.array(z.unknown()).min(1, messagesRequired),
   }),
 });
@@ -57,12 +57,12 @@ export const ID_FIELD: Readonly<Record<FormatId, string>> = {
   bedrock: 'recordId',
 };
 
-/** Where the model sits in each format's request, for messages. */
-export const MODEL_FIELD: Readonly<Record<FormatId, string>> = {
+/** Where the model sits in each format's line; Bedrock names it on the job, not the line. */
+export const MODEL_FIELD: Readonly<Record<FormatId, string | undefined>> = {
   openai: 'body.model',
   anthropic: 'params.model',
   gemini: 'request.model',
-  bedrock: 'modelInput (Bedrock names the model on the job)',
+  bedrock: undefined,
 };
 
 /**

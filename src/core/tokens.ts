@@ -132,6 +132,8 @@ export function openAiEncodingForModel(model: string): OpenAiEncodingChoice {
 
 interface TextTokenizer {
   count(text: string): number;
+  /** How many counts so far had to approximate a piece (see LONG_PIECE); callers compare before and after. */
+  readonly approximations: number;
 }
 
 /** The two internals of gpt-tokenizer's BPE core that the fast path uses (checked at run time). */
@@ -153,6 +155,11 @@ const WORD_CACHE_MAX_ENTRIES = 200_000;
 const STRING_CACHE_MIN_LENGTH = 200;
 const STRING_CACHE_MAX_CHARS = 8_000_000;
 const NON_ASCII = /[\u0080-\uffff]/g;
+// Byte-pair encoding is quadratic in a piece's length: one 100,000-character run without a space
+// (a base64 blob, a row of dashes) took 8 s. Real words are far shorter, so a piece longer than
+// this is counted in slices of this size: linear time, off by at most a token per cut, and the
+// count is then marked approximate.
+const LONG_PIECE = 128;
 
 function indexOfNonAscii(text: string, from: number): number {
   NON_ASCII.lastIndex = from;
@@ -252,12 +259,20 @@ function buildTokenizer(encoding: OpenAiEncodingName): TextTokenizer {
   // gpt-tokenizer's own countTokens is the reference and the fallback should its internals move;
   // the unit tests compare the fast path with it on mixed and random text.
   if (core === null || asciiRegex === null || !splitRegex.flags.includes('g')) {
-    return { count: (text) => (text.length === 0 ? 0 : api.countTokens(text, TEXT_ONLY)) };
+    return { count: (text) => (text.length === 0 ? 0 : api.countTokens(text, TEXT_ONLY)), approximations: 0 };
   }
   const unicodeRegex = new RegExp(splitRegex.source, splitRegex.flags);
   const words = new Map<string, number>();
   const strings = new Map<string, number>();
   let cachedChars = 0;
+  let approximations = 0;
+
+  const countLongPiece = (piece: string): number => {
+    approximations++;
+    let n = 0;
+    for (let at = 0; at < piece.length; at += LONG_PIECE) n += core.bytePairEncode(piece.slice(at, at + LONG_PIECE)).length;
+    return n;
+  };
 
   const countPiece = (piece: string): number => {
     // Every single byte is a token of its own in both encodings, so one ASCII character is one
@@ -268,6 +283,7 @@ function buildTokenizer(encoding: OpenAiEncodingName): TextTokenizer {
       const hit = words.get(piece);
       if (hit !== undefined) return hit;
     }
+    if (piece.length > LONG_PIECE) return countLongPiece(piece);
     const n = core.getBpeRankFromString(piece) !== undefined ? 1 : core.bytePairEncode(piece).length;
     if (short) {
       if (words.size >= WORD_CACHE_MAX_ENTRIES) words.clear();
@@ -314,16 +330,24 @@ function buildTokenizer(encoding: OpenAiEncodingName): TextTokenizer {
   return {
     count(text: string): number {
       if (text.length < STRING_CACHE_MIN_LENGTH) return text.length === 0 ? 0 : countUncached(text);
+      // A cached count is stored negated when it was approximate, so a repeat stays marked.
       const hit = strings.get(text);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) {
+        if (hit < 0) approximations++;
+        return Math.abs(hit);
+      }
+      const before = approximations;
       const n = countUncached(text);
       if (cachedChars + text.length > STRING_CACHE_MAX_CHARS) {
         strings.clear();
         cachedChars = 0;
       }
-      strings.set(text, n);
+      strings.set(text, approximations === before ? n : -n);
       cachedChars += text.length;
       return n;
+    },
+    get approximations() {
+      return approximations;
     },
   };
 }
@@ -457,7 +481,9 @@ class OpenAiCounter {
   }
 
   text(value: string): void {
+    const before = this.tokenizer.approximations;
     this.tally.tokens += this.tokenizer.count(value);
+    if (this.tokenizer.approximations !== before) this.tally.exact = false;
   }
 
   /** Anything we cannot tokenize faithfully: its text leaves, and the count becomes approximate. */

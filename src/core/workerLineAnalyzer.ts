@@ -32,7 +32,7 @@ export function shouldUseWorkers(fileSizes: readonly number[], requested: number
 
 export function createWorkerAnalyzer(options: AnalyzerOptions, count = availableParallelism()): LineAnalyzer {
   const script = workerScript();
-  const workers = Array.from({ length: Math.max(1, count) }, () => new Worker(script.file, { workerData: options, execArgv: script.execArgv }));
+  const workers = Array.from({ length: Math.max(1, count) }, () => new Worker(script.source, { eval: script.eval, workerData: options }));
   const waiting = new Map<number, { resolve: (results: LineResult[]) => void; reject: (error: Error) => void }>();
   for (const worker of workers) {
     worker.on('message', (response: BatchResponse) => {
@@ -78,10 +78,14 @@ function packBatch(id: number, lines: readonly RawLine[]): BatchRequest {
   return { id, bytes, lines: meta };
 }
 
-/** The bundled worker beside the bundle; under tsx (tests, benchmarks) the TypeScript source. */
-function workerScript(): { file: string; execArgv: string[] } {
+/**
+ * The bundled worker beside the bundle. Under tsx (tests, benchmarks) the TypeScript source,
+ * loaded through tsx's require hook: Node 20 workers do not inherit `--import` loaders.
+ */
+function workerScript(): { source: string; eval: boolean } {
   if (__filename.endsWith('.ts')) {
-    return { file: path.join(__dirname, 'estimateWorker.ts'), execArgv: ['--import', 'tsx'] };
+    const file = path.join(__dirname, 'estimateWorker.ts');
+    return { source: `require('tsx/cjs'); require(${JSON.stringify(file)});`, eval: true };
   }
-  return { file: path.join(__dirname, 'estimateWorker.js'), execArgv: [] };
+  return { source: path.join(__dirname, 'estimateWorker.js'), eval: false };
 }

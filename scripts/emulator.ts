@@ -1,0 +1,84 @@
+// Standalone OpenAI / Azure OpenAI batch emulator, for manual runs and out-of-process tests:
+//   npm run emulator -- --provider openai|azure --port 8080 [--time-scale fast|realistic] [--api-key KEY]
+// Prints exactly `listening on http://127.0.0.1:PORT` on stdout once ready (hints go to stderr, so
+// a harness can wait for that line), and runs until SIGINT or SIGTERM.
+
+import { startOpenAiEmulator } from '../test/emulators/openai';
+import type { EmulatorOptions, TimeScale } from '../test/emulators/openai';
+
+/** `fast` suits tests; the default (~300/700/300 ms) suits demos; `realistic` lets a person watch a batch move. */
+const TIME_SCALES: Record<string, TimeScale> = {
+  fast: { validatingMs: 20, inProgressMs: 50, finalizingMs: 20 },
+  default: { validatingMs: 300, inProgressMs: 700, finalizingMs: 300 },
+  realistic: { validatingMs: 10_000, inProgressMs: 60_000, finalizingMs: 10_000 },
+};
+
+const USAGE = 'usage: npm run emulator -- --provider openai|azure [--port N] [--time-scale fast|default|realistic] [--api-key KEY]';
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure'; options: EmulatorOptions } {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    if (!arg.startsWith('--')) fail(`unexpected argument: ${arg}`);
+    const eq = arg.indexOf('=');
+    if (eq > 0) {
+      values.set(arg.slice(2, eq), arg.slice(eq + 1));
+    } else {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) fail(`${arg} needs a value`);
+      values.set(arg.slice(2), value);
+      i++;
+    }
+  }
+  for (const key of values.keys()) {
+    if (!['provider', 'port', 'time-scale', 'api-key'].includes(key)) fail(`unknown option --${key}`);
+  }
+  const provider = values.get('provider') ?? 'openai';
+  if (provider !== 'openai' && provider !== 'azure') fail(`--provider must be openai or azure, got ${provider}`);
+  const port = Number(values.get('port') ?? '0');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port must be an integer 0-65535`);
+  const scaleName = values.get('time-scale') ?? 'default';
+  const timeScale = TIME_SCALES[scaleName];
+  if (!timeScale) fail(`--time-scale must be one of ${Object.keys(TIME_SCALES).join(', ')}`);
+  const options: EmulatorOptions = { port, timeScale };
+  const apiKey = values.get('api-key');
+  if (apiKey !== undefined) options.apiKey = apiKey;
+  return { provider, options };
+}
+
+async function main(): Promise<void> {
+  const { provider, options } = parseArgs(process.argv.slice(2));
+  const emu = await startOpenAiEmulator(options);
+  process.stdout.write(`listening on ${emu.url}\n`);
+  // The same server speaks both dialects; the hint only says which base URL to give the client.
+  const hint =
+    provider === 'azure'
+      ? `Azure: new AzureOpenAI({ endpoint: '${emu.azureEndpoint}', apiVersion: '2024-10-21' }) or baseURL '${emu.url}/openai/v1'`
+      : `OpenAI: new OpenAI({ baseURL: '${emu.openaiBaseUrl}' })`;
+  process.stderr.write(`${hint}\ncontrol: POST ${emu.url}/__emulator/faults | GET ${emu.url}/__emulator/batches | POST ${emu.url}/__emulator/reset\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    emu.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`emulator failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
