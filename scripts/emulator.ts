@@ -3,8 +3,9 @@
 // Prints exactly `listening on http://127.0.0.1:PORT` on stdout once ready (hints go to stderr, so
 // a harness can wait for that line), and runs until SIGINT or SIGTERM.
 
-import { startOpenAiEmulator } from '../test/emulators/openai';
-import type { EmulatorOptions, TimeScale } from '../test/emulators/openai';
+import { startOpenAiEmulator } from '../test/emulators/openai/server';
+import type { EmulatorOptions } from '../test/emulators/openai/server';
+import type { TimeScale } from '../test/emulators/openai/batchRunner';
 
 /** `fast` suits tests; the default (~300/700/300 ms) suits demos; `realistic` lets a person watch a batch move. */
 const TIME_SCALES: Record<string, TimeScale> = {

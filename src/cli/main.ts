@@ -1,19 +1,49 @@
 // `llm-batch`: the headless entry. Each command lives in its own file and returns an exit code;
 // this file only dispatches and turns usage mistakes into exit code 2.
+import { LockHeldError } from '../store/workspaceLock';
+import { runCancel, runRetryFailed } from './controlCommands';
 import { runEstimate } from './estimateCommand';
+import { runImport } from './importCommand';
+import { runDeadLetter, runJobs, runStatus } from './inspectCommands';
+import { runResults } from './resultsCommand';
+import { runSubmit } from './submitCommand';
 import { UsageError } from './usageError';
+import { runWatch } from './watchCommand';
 
 const USAGE = `Usage: llm-batch <command> [options]
 
 Commands:
-  estimate <file...>   validate JSONL batch files and estimate what they cost
-                       [--provider openai|azure|anthropic|gemini|bedrock] [--model M]
-                       [--prices FILE] [--output-buffer 0.25] [--workers N] [--json]
+  estimate <file...>     validate JSONL batch files and estimate what they cost (sends nothing)
+                         [--provider P] [--model M] [--prices FILE] [--output-buffer 0.25] [--workers N]
+  submit <file>          estimate, confirm, then submit as batch jobs
+                         [--provider openai|azure] [--model M] [--yes] [--skip-invalid]
+                         [--output-schema FILE] [--output-json] [--daily-budget USD] [--monthly-budget USD]
+  jobs                   list the workspace's jobs
+  status <job>           a job's state, item counts by state, batches and cost
+  watch <job>            resume and follow a job until it ends (retries run automatically)
+  results <job>          every item in input order [--out FILE] [--format jsonl|csv]
+  retry-failed <job>     resubmit the failed items whose failure is retryable
+  dead-letter <job>      items that failed for good, with the reason
+  cancel <job>           stop a job's batches (finished work is kept)
+  import [batch-id...]   adopt remote batches started elsewhere [--provider openai|azure]
 
-Exit codes: 0 valid, 1 invalid lines or file problems (the report is still printed), 2 usage error.`;
+Every command takes --json (one object on stdout) and --workspace DIR (default: this folder).
+Job commands take --base-url URL (a gateway or the local emulator) and --api-version V (Azure).
+Keys come from OPENAI_API_KEY / AZURE_OPENAI_API_KEY, never from flags.
+
+Exit codes: 0 success, 1 invalid input, refusal or a job that ended with failures, 2 usage error.`;
 
 const commands: Readonly<Record<string, (args: string[]) => Promise<number>>> = {
   estimate: runEstimate,
+  submit: runSubmit,
+  jobs: runJobs,
+  status: runStatus,
+  watch: runWatch,
+  results: runResults,
+  'retry-failed': runRetryFailed,
+  'dead-letter': runDeadLetter,
+  cancel: runCancel,
+  import: runImport,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -27,6 +57,12 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
+// `llm-batch results … | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -35,6 +71,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       process.stderr.write(`llm-batch: ${error.message}\n\n${USAGE}\n`);
       process.exitCode = 2;
+    } else if (error instanceof LockHeldError) {
+      process.stderr.write(`llm-batch: ${error.message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`llm-batch: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = 1;

@@ -1,12 +1,12 @@
 // The estimate pipeline: stream each file, analyse its lines in batches (on this thread or in
 // workers), apply the whole-file rules in line order, plan the chunks, and assemble the report.
 // Memory stays bounded by the batches in flight plus the compact per-item state in FileTally.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { EstimateReport } from '../shared/estimateReport';
 import { FileTally, formatBytes } from './fileTally';
-import { isBlank, newSummary, readLines } from './jsonlReader';
-import type { RawLine, ReadSummary } from './jsonlReader';
+import type { TallyHooks } from './fileTally';
+import { newSummary, readBatches } from './jsonlReader';
+import type { ReadInto, ReadSummary } from './jsonlReader';
 import { createInlineAnalyzer } from './lineAnalyzer';
 import type { AnalyzerOptions, LineAnalyzer } from './lineAnalyzer';
 import type { PlannedChunk } from './planner';
@@ -19,6 +19,8 @@ export interface EstimateOptions extends AnalyzerOptions {
   readonly signal?: AbortSignal | undefined;
   /** Defaults to analysing on the calling thread. */
   readonly analyzer?: LineAnalyzer | undefined;
+  /** Per-file hooks into dedup and the cache: a submission uses them to record every item. */
+  readonly hooksFor?: ((file: string) => TallyHooks) | undefined;
 }
 
 export interface FileEstimate {
@@ -35,9 +37,12 @@ export interface Estimate {
   readonly files: readonly FileEstimate[];
 }
 
-/** Lines per analysis batch, and batches in flight: enough to keep two workers busy. */
+/**
+ * Bytes per analysis batch, and batches in flight. A megabyte is thousands of short lines, so the
+ * per-batch costs (a message each way) vanish, and four in flight keep two workers busy while the
+ * main thread reads and tallies.
+ */
 const BATCH_BYTES = 1 << 20;
-const BATCH_LINES = 4096;
 const IN_FLIGHT = 4;
 
 export async function estimateFiles(paths: readonly string[], options: EstimateOptions): Promise<Estimate> {
@@ -49,7 +54,7 @@ export async function estimateFiles(paths: readonly string[], options: EstimateO
     const files: FileEstimate[] = [];
     for (const [index, file] of paths.entries()) {
       const progress = options.onProgress && ((read: number) => options.onProgress?.(bytesBefore + read, bytesTotal));
-      files.push(await estimateFile(file, analyzer, progress, options.signal));
+      files.push(await estimateFile(file, analyzer, progress, options.signal, options.hooksFor?.(file)));
       bytesBefore += sizes[index] ?? 0;
     }
     return { report: buildReport(files, options), files };
@@ -63,44 +68,40 @@ async function estimateFile(
   analyzer: LineAnalyzer,
   onProgress: ((bytesRead: number) => void) | undefined,
   signal: AbortSignal | undefined,
+  hooks: TallyHooks | undefined,
 ): Promise<FileEstimate> {
   const summary = newSummary();
-  const tally = new FileTally();
+  const tally = new FileTally(hooks);
   const inFlight: Promise<void>[] = [];
   let chain = Promise.resolve();
-  let batch: RawLine[] = [];
-  let batchBytes = 0;
   let blankLines = 0;
 
-  // Results are applied strictly in batch order: each batch's tally step waits for the previous one.
-  const dispatch = (): void => {
-    const pending = analyzer.analyze(batch);
-    // Observed at once, so a failing batch surfaces through `chain` instead of as an unhandled rejection.
-    pending.catch(() => undefined);
-    chain = chain.then(async () => {
-      for (const result of await pending) tally.add(result);
-    });
-    inFlight.push(chain);
-    batch = [];
-    batchBytes = 0;
-  };
-
-  const stream = createReadStream(file, { highWaterMark: 1 << 20, signal });
-  for await (const line of readLines(stream, summary)) {
-    if (isBlank(line.bytes)) {
-      blankLines++;
-      continue;
-    }
-    batch.push(line);
-    batchBytes += line.bytes.length;
-    if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_LINES) {
-      dispatch();
+  const handle = await open(file, 'r');
+  try {
+    const read: ReadInto = async (target, at) => {
+      signal?.throwIfAborted();
+      return (await handle.read(target, at, target.length - at, null)).bytesRead;
+    };
+    for await (const batch of readBatches(read, summary, BATCH_BYTES)) {
+      const pending = analyzer.analyze(batch);
+      // Results are applied strictly in batch order: each batch's tally step waits for the previous one.
+      chain = chain.then(async () => {
+        const result = await pending;
+        tally.addBatch(result);
+        blankLines += result.blankLines;
+      });
+      // Observed at once, so a failure surfaces through the awaits below instead of as an
+      // unhandled rejection when reading stops early.
+      chain.catch(() => undefined);
+      inFlight.push(chain);
       if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
       onProgress?.(summary.bytes);
     }
+    await chain;
+  } finally {
+    await handle.close();
   }
-  if (batch.length > 0) dispatch();
-  await chain;
+  summary.lines = tally.lines;
   onProgress?.(summary.bytes);
   return { file, summary, tally, chunks: tally.chunks(), blankLines };
 }
@@ -114,6 +115,7 @@ function buildReport(files: readonly FileEstimate[], options: EstimateOptions): 
       valid: 0,
       invalid: 0,
       duplicates: 0,
+      cached: 0,
       chunks: 0,
       inputTokens: 0,
       inputTokensExact: true,
@@ -138,6 +140,7 @@ function buildReport(files: readonly FileEstimate[], options: EstimateOptions): 
     totals.valid += t.valid;
     totals.invalid += t.invalid;
     totals.duplicates += t.duplicates;
+    totals.cached += t.cached;
     totals.chunks += chunks.length;
     totals.inputTokens += t.inputTokens;
     totals.inputTokensExact &&= t.inputTokensExact;
@@ -161,8 +164,9 @@ function buildReport(files: readonly FileEstimate[], options: EstimateOptions): 
       blankLines,
       models: [...tally.modelItems].map(([model, items]) => ({ model, items })),
     });
-    report.invalid.push(...tally.invalid.map(({ line, message }) => ({ file, line, message })));
-    report.duplicates.push(...tally.duplicates.map(({ line, of }) => ({ file, line, of })));
+    // Loops, not push(...list): a spread of a few hundred thousand items overflows the call stack.
+    for (const { line, message } of tally.invalid) report.invalid.push({ file, line, message });
+    for (const { line, of } of tally.duplicates) report.duplicates.push({ file, line, of });
     report.chunks.push(...chunks.map(({ id, provider, model, lines, bytes }) => ({ id, file, provider, model, requests: lines.length, bytes })));
     for (const { provider, model } of tally.unpriced.values()) {
       unpriced.set(`${provider}\n${model}`, { provider, model, message: pricer.unknownModelMessage(provider, model) });

@@ -1,12 +1,15 @@
 // The rules that need the whole file, applied to per-line results in line order: one format per
 // file, unique ids, one endpoint per file, dedup, each line within the batch byte limit, and the
-// per-file limits. Only what is still needed afterwards is kept: ids and request hashes (for
-// duplicates), and the planner's compact per-item arrays.
-import type { LineResult, ValidLine } from './lineAnalysis';
+// per-file limits. Only what is still needed afterwards is kept: ids (for duplicate ids) in a
+// compact index, and the planner's per-item arrays, whose hash table is also the dedup.
+import { IdIndex } from './compactIndex';
+import { HASH_BYTES, ROW, ROW_SIZE, decodeId } from './lineAnalyzer';
+import type { AnalyzedBatch } from './lineAnalyzer';
+import type { ValidLine } from './lineAnalysis';
 import { FORMAT_NAMES, ID_FIELD } from './lineFormats';
 import { PlanBuilder } from './planner';
 import type { PlannedChunk } from './planner';
-import { PROVIDER_LIMITS } from './providerLimits';
+import { FORMAT_IDS, PROVIDER_IDS, PROVIDER_LIMITS } from './providerLimits';
 import type { FormatId, ProviderId } from './providerLimits';
 
 export interface Located {
@@ -27,6 +30,24 @@ export interface FileTotals {
   costBatch: number;
   costBatchAfterDedup: number;
   costBatchAfterDedupMax: number;
+  /** Unique requests whose result the cache already holds. */
+  cached: number;
+}
+
+/** One accepted line and what dedup and the cache decided for it: what a submission records per item. */
+export interface TalliedItem {
+  readonly line: ValidLine;
+  /** The earlier line this one repeats, if any: it is not sent and gets its twin's result. */
+  readonly duplicateOf: number | undefined;
+  /** An earlier job already has this request's result: it is not sent. */
+  readonly cached: boolean;
+}
+
+export interface TallyHooks {
+  /** True when the result cache already holds this request (by its hash). */
+  readonly isCached?: ((hash: Uint8Array) => boolean) | undefined;
+  /** Called for every accepted line, in line order. */
+  readonly onItem?: ((item: TalliedItem) => void) | undefined;
 }
 
 export interface UnpricedModel {
@@ -48,6 +69,7 @@ export class FileTally {
     costBatch: 0,
     costBatchAfterDedup: 0,
     costBatchAfterDedupMax: 0,
+    cached: 0,
   };
   readonly invalid: Located[] = [];
   readonly duplicates: { line: number; of: number }[] = [];
@@ -58,27 +80,138 @@ export class FileTally {
 
   private formatLine = 0;
   private url: { value: string; line: number } | undefined;
-  private readonly idLines = new Map<string, number>();
-  private readonly hashLines = new Map<string, number>();
+  private readonly ids = new IdIndex();
   private plan: PlanBuilder | undefined;
 
-  add(result: LineResult): void {
-    this.totals.items++;
-    if (result.kind === 'invalid') {
-      this.reject(result.line, result.message);
-      return;
+  constructor(private readonly hooks: TallyHooks = {}) {}
+
+  /** The endpoint (url) the file's lines target, where its format names one. */
+  get endpoint(): string | undefined {
+    return this.url?.value;
+  }
+
+  /** Lines of the batches applied so far: what a batch's line numbers are relative to. */
+  private linesBefore = 0;
+
+  /** Applies one analysed batch; batches must come in file order. */
+  addBatch(batch: AnalyzedBatch): void {
+    const { rows, strings, ids } = batch;
+    const linesBefore = this.linesBefore;
+    this.linesBefore += batch.lines;
+    // The hashes as words, for the plan's dedup table (HASH_BYTES / 4 words a row).
+    const words = new Uint32Array(batch.hashes.buffer, batch.hashes.byteOffset, batch.hashes.length >>> 2);
+    const totals = this.totals;
+    for (let i = 0; i < batch.count; i++) {
+      const r = i * ROW_SIZE;
+      const line = linesBefore + (rows[r + ROW.LINE] ?? 0);
+      totals.items++;
+      const formatNumber = rows[r + ROW.FORMAT] ?? -1;
+      if (formatNumber === -1) {
+        this.reject(line, strings[rows[r + ROW.MESSAGE] ?? 0] ?? '');
+        continue;
+      }
+      const format = FORMAT_IDS[formatNumber] ?? 'openai';
+      const provider = PROVIDER_IDS[rows[r + ROW.PROVIDER] ?? 0] ?? 'openai';
+      const length = rows[r + ROW.LENGTH] ?? 0;
+      const urlIndex = rows[r + ROW.URL] ?? -1;
+      const url = urlIndex === -1 ? undefined : strings[urlIndex];
+      const idStart = rows[r + ROW.ID_START] ?? 0;
+      const idEnd = rows[r + ROW.ID_END] ?? 0;
+      const idTag = rows[r + ROW.ID_TAG] ?? 0;
+
+      // The rules in order (format, id, url, size); the first that fails is the one reported.
+      if (this.format === undefined) {
+        this.format = format;
+        this.provider = provider;
+        this.formatLine = line;
+        this.plan = new PlanBuilder(provider);
+      } else if (format !== this.format) {
+        this.reject(
+          line,
+          `line is in ${FORMAT_NAMES[format]} format, but line ${this.formatLine} is in ${FORMAT_NAMES[this.format]} format; one file holds one format`,
+        );
+        continue;
+      }
+      const limits = PROVIDER_LIMITS[provider];
+      const urlDiffers = url !== undefined && this.url !== undefined && url !== this.url.value;
+      const tooLong = length + 1 > limits.maxBytes;
+      // A line that passes every rule records its id in the same probe that checks it.
+      const firstWithId =
+        urlDiffers || tooLong ? this.ids.firstLine(ids, idStart, idEnd, idTag) : this.ids.firstLineOrAdd(ids, idStart, idEnd, idTag, line);
+      if (firstWithId !== 0) {
+        this.reject(line, `duplicate ${ID_FIELD[format]} ${JSON.stringify(decodeId(ids, idStart, idEnd))} (first used on line ${firstWithId})`);
+        continue;
+      }
+      if (url !== undefined && this.url === undefined) this.url = { value: url, line };
+      if (urlDiffers) {
+        this.reject(
+          line,
+          `field "url": ${JSON.stringify(url)} differs from ${JSON.stringify(this.url?.value)} on line ${this.url?.line}; one batch file targets one endpoint`,
+        );
+        continue;
+      }
+      if (tooLong) {
+        this.reject(line, `line is ${formatBytes(length)}; ${limits.displayName} batch files hold at most ${formatBytes(limits.maxBytes)}`);
+        continue;
+      }
+
+      // Accepted.
+      const model = strings[rows[r + ROW.MODEL] ?? 0] ?? '';
+      totals.valid++;
+      totals.inputTokens += rows[r + ROW.INPUT_TOKENS] ?? 0;
+      totals.inputTokensExact &&= rows[r + ROW.INPUT_TOKENS_EXACT] === 1;
+      totals.outputTokensExpected += rows[r + ROW.OUTPUT_TOKENS_EXPECTED] ?? 0;
+      totals.outputTokensMax += rows[r + ROW.OUTPUT_TOKENS_MAX] ?? 0;
+      this.modelItems.set(model, (this.modelItems.get(model) ?? 0) + 1);
+      const priceBatch = rows[r + ROW.PRICE_BATCH] ?? Number.NaN;
+      const priced = !Number.isNaN(priceBatch);
+      if (priced) {
+        totals.costSync += rows[r + ROW.PRICE_SYNC] ?? 0;
+        totals.costBatch += priceBatch;
+      } else {
+        this.unpriced.set(`${provider}\n${model}`, { provider, model });
+      }
+      const plan = this.plan;
+      const hashAt = i * (HASH_BYTES / 4);
+      if (plan === undefined) continue; // set with the format, above
+      const hooks = this.hooks;
+      let original: number;
+      let cached = false;
+      if (hooks.isCached === undefined) {
+        original = plan.addIfNew(model, line, length, words, hashAt);
+      } else {
+        // A cached request is remembered for dedup (its repeats are duplicates of it) but not sent.
+        original = plan.firstLine(words, hashAt);
+        if (original === 0) {
+          cached = hooks.isCached(batch.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+          plan.add(model, line, length, words, hashAt, !cached);
+        }
+      }
+      hooks.onItem?.({ line: validLine(batch, i, linesBefore), duplicateOf: original === 0 ? undefined : original, cached });
+      if (original !== 0) {
+        totals.duplicates++;
+        this.duplicates.push({ line, of: original });
+        continue;
+      }
+      if (cached) {
+        totals.cached++;
+        continue;
+      }
+      if (priced) {
+        totals.costBatchAfterDedup += priceBatch;
+        totals.costBatchAfterDedupMax += rows[r + ROW.PRICE_BATCH_MAX] ?? 0;
+      }
     }
-    const problem = this.crossLineProblem(result);
-    if (problem) {
-      this.reject(result.line, problem);
-      return;
-    }
-    this.accept(result);
   }
 
   /** The chunks to submit; an empty list when nothing valid was seen. */
   chunks(): PlannedChunk[] {
     return this.plan?.build() ?? [];
+  }
+
+  /** Lines seen, blank ones included. */
+  get lines(): number {
+    return this.linesBefore;
   }
 
   /** Models in the file, for the note that explains a split by model. */
@@ -90,68 +223,36 @@ export class FileTally {
     this.totals.invalid++;
     this.invalid.push({ line, message });
   }
-
-  private crossLineProblem(line: ValidLine): string | undefined {
-    if (this.format === undefined) {
-      this.format = line.format;
-      this.provider = line.provider;
-      this.formatLine = line.line;
-      this.plan = new PlanBuilder(line.provider);
-    } else if (line.format !== this.format) {
-      return `line is in ${FORMAT_NAMES[line.format]} format, but line ${this.formatLine} is in ${FORMAT_NAMES[this.format]} format; one file holds one format`;
-    }
-    const firstWithId = this.idLines.get(line.id);
-    if (firstWithId !== undefined) {
-      return `duplicate ${ID_FIELD[line.format]} ${JSON.stringify(line.id)} (first used on line ${firstWithId})`;
-    }
-    if (line.url !== undefined) {
-      if (this.url === undefined) this.url = { value: line.url, line: line.line };
-      else if (line.url !== this.url.value) {
-        return `field "url": ${JSON.stringify(line.url)} differs from ${JSON.stringify(this.url.value)} on line ${this.url.line}; one batch file targets one endpoint`;
-      }
-    }
-    const limits = PROVIDER_LIMITS[line.provider];
-    if (line.length + 1 > limits.maxBytes) {
-      return `line is ${formatBytes(line.length)}; ${limits.displayName} batch files hold at most ${formatBytes(limits.maxBytes)}`;
-    }
-    return undefined;
-  }
-
-  private accept(line: ValidLine): void {
-    const totals = this.totals;
-    this.idLines.set(line.id, line.line);
-    totals.valid++;
-    totals.inputTokens += line.inputTokens;
-    totals.inputTokensExact &&= line.inputTokensExact;
-    totals.outputTokensExpected += line.outputTokensExpected;
-    totals.outputTokensMax += line.outputTokensMax;
-    this.modelItems.set(line.model, (this.modelItems.get(line.model) ?? 0) + 1);
-    if (line.price) {
-      totals.costSync += line.price.sync;
-      totals.costBatch += line.price.batch;
-    } else {
-      this.unpriced.set(`${line.provider}\n${line.model}`, { provider: line.provider, model: line.model });
-    }
-
-    // 32 one-byte characters: the most compact string key a Map can hold for a hash.
-    const key = Buffer.from(line.hash.buffer, line.hash.byteOffset, line.hash.byteLength).toString('latin1');
-    const original = this.hashLines.get(key);
-    if (original !== undefined) {
-      totals.duplicates++;
-      this.duplicates.push({ line: line.line, of: original });
-      return;
-    }
-    this.hashLines.set(key, line.line);
-    if (line.price) {
-      totals.costBatchAfterDedup += line.price.batch;
-      totals.costBatchAfterDedupMax += line.price.batchMax;
-    }
-    this.plan?.add(line.model, line.line, line.length, line.hash);
-  }
 }
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1).replace(/\.0$/, '')} MB`;
   if (bytes >= 1_000) return `${(bytes / 1_000).toFixed(1).replace(/\.0$/, '')} kB`;
   return `${bytes} bytes`;
+}
+
+/** Row `i` of a batch as the line result it was packed from, for the per-item hook. */
+function validLine(batch: AnalyzedBatch, i: number, linesBefore: number): ValidLine {
+  const { rows, strings } = batch;
+  const r = i * ROW_SIZE;
+  const field = (at: number): number => rows[r + at] ?? 0;
+  const url = field(ROW.URL);
+  const priced = !Number.isNaN(field(ROW.PRICE_BATCH));
+  return {
+    kind: 'valid',
+    line: linesBefore + field(ROW.LINE),
+    offset: field(ROW.OFFSET),
+    length: field(ROW.LENGTH),
+    format: FORMAT_IDS[field(ROW.FORMAT)] ?? 'openai',
+    provider: PROVIDER_IDS[field(ROW.PROVIDER)] ?? 'openai',
+    id: decodeId(batch.ids, field(ROW.ID_START), field(ROW.ID_END)),
+    model: strings[field(ROW.MODEL)] ?? '',
+    url: url === -1 ? undefined : strings[url],
+    hash: batch.hashes.slice(i * HASH_BYTES, (i + 1) * HASH_BYTES),
+    inputTokens: field(ROW.INPUT_TOKENS),
+    inputTokensExact: field(ROW.INPUT_TOKENS_EXACT) === 1,
+    outputTokensMax: field(ROW.OUTPUT_TOKENS_MAX),
+    outputTokensExpected: field(ROW.OUTPUT_TOKENS_EXPECTED),
+    price: priced ? { sync: field(ROW.PRICE_SYNC), batch: field(ROW.PRICE_BATCH), batchMax: field(ROW.PRICE_BATCH_MAX) } : null,
+  };
 }

@@ -20,9 +20,26 @@ export interface ReadSummary {
   lines: number;
 }
 
+/**
+ * A run of whole lines, as they are handed to the line analysis: one buffer per batch instead of
+ * one object per line, so a batch crosses to a worker thread as a single transfer. Lines are not
+ * counted while reading (that would be a second pass over the bytes on the reading thread): whoever
+ * splits the batch numbers its lines from 1, and the caller adds the lines of the batches before.
+ */
+export interface LineBatch {
+  /** The lines with their terminators; only the file's last line may lack one. Owns its buffer. */
+  readonly bytes: Uint8Array;
+  /** File offset of `bytes[0]`. */
+  readonly offset: number;
+}
+
+/** Reads up to `target.length - at` bytes into `target` from `at`; resolves 0 at the end. */
+export type ReadInto = (target: Uint8Array, at: number) => Promise<number>;
+
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const BOM = [0xef, 0xbb, 0xbf] as const;
+const DEFAULT_BATCH_BYTES = 1 << 20;
 
 /**
  * Splits a byte stream into lines. `summary` is filled in as the stream is consumed, so it is
@@ -30,51 +47,108 @@ const BOM = [0xef, 0xbb, 0xbf] as const;
  * yields nothing.
  */
 export async function* readLines(source: AsyncIterable<Uint8Array>, summary: ReadSummary = newSummary()): AsyncGenerator<RawLine> {
-  let pending: Uint8Array[] = [];
-  let pendingStart = 0; // file offset of the first pending byte
-  let fileOffset = 0; // file offset of the current chunk's first byte
-  let lineNumber = 0;
-  let first = true;
+  let before = 0;
+  for await (const batch of readBatches(streamSource(source), summary)) {
+    const lines: RawLine[] = [];
+    const { bytes, offset } = batch;
+    before += forEachLine(bytes, (index, start, end) => lines.push({ number: before + index + 1, offset: offset + start, bytes: bytes.subarray(start, end) }));
+    summary.lines = before;
+    yield* lines;
+  }
+}
 
-  for await (const incoming of source) {
-    let chunk = incoming;
-    if (first && chunk.length > 0) {
+/**
+ * Cuts a source into batches of whole lines of about `batchBytes` each (more when one line is
+ * longer), each in a buffer of its own that may then be transferred. A file source reads straight
+ * into those buffers; only the start of a line cut off at a batch's end is copied. Fills in
+ * `summary.bom` and `summary.bytes`; `summary.lines` is left to whoever splits the batches.
+ */
+export async function* readBatches(read: ReadInto, summary: ReadSummary = newSummary(), batchBytes = DEFAULT_BATCH_BYTES): AsyncGenerator<LineBatch> {
+  // Not zero-filled: every byte handed on was read into it first.
+  let buffer = Buffer.allocUnsafeSlow(batchBytes);
+  let start = 0; // where the next batch begins in `buffer` (after a BOM, on the first)
+  let used = 0;
+  let offset = 0; // file offset of buffer[start]
+  let first = true;
+  let ended = false;
+  while (!ended) {
+    while (used < buffer.length) {
+      const n = await read(buffer, used);
+      if (n === 0) {
+        ended = true;
+        break;
+      }
+      used += n;
+      summary.bytes += n;
+    }
+    if (first && (used >= BOM.length || ended)) {
       first = false;
-      if (startsWithBom(chunk)) {
+      if (startsWithBom(buffer.subarray(0, used))) {
         summary.bom = true;
-        chunk = chunk.subarray(BOM.length);
-        fileOffset += BOM.length;
-        pendingStart = fileOffset;
+        start = offset = BOM.length;
       }
     }
-    summary.bytes = fileOffset + chunk.length;
-    let start = 0;
-    for (let end = chunk.indexOf(NEWLINE, start); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      let bytes = chunk.subarray(start, end);
-      if (pending.length > 0) {
-        pending.push(bytes);
-        bytes = concat(pending);
-        pending = [];
-      } else {
-        pendingStart = fileOffset + start;
-      }
-      lineNumber++;
-      yield { number: lineNumber, offset: pendingStart, bytes: stripCarriageReturn(bytes) };
-      start = end + 1;
-      pendingStart = fileOffset + start;
+    // Searched backwards from the end, so this stops within the last line.
+    const cut = ended ? used - 1 : buffer.lastIndexOf(NEWLINE, used - 1);
+    if (cut < start) {
+      if (ended) break;
+      // No line ends in the buffer yet: one long line, so read on into a larger buffer.
+      const larger = Buffer.allocUnsafeSlow(buffer.length * 2);
+      buffer.copy(larger, 0, 0, used);
+      buffer = larger;
+      continue;
     }
-    if (start < chunk.length) {
-      if (pending.length === 0) pendingStart = fileOffset + start;
-      // Copy: the stream may reuse its buffer for the next chunk.
-      pending.push(chunk.slice(start));
+    const batch = { bytes: buffer.subarray(start, cut + 1), offset };
+    // The start of the next line moves to a fresh buffer: the batch's buffer may be transferred.
+    const rest = used - (cut + 1);
+    const next = Buffer.allocUnsafeSlow(Math.max(batchBytes, rest * 2));
+    buffer.copy(next, 0, cut + 1, used);
+    offset += cut + 1 - start;
+    buffer = next;
+    start = 0;
+    used = rest;
+    yield batch;
+  }
+}
+
+/** A stream as a ReadInto: each chunk is copied out at once, as the stream may reuse its buffer. */
+export function streamSource(source: AsyncIterable<Uint8Array>): ReadInto {
+  const chunks = source[Symbol.asyncIterator]();
+  let chunk: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  return async (target, into) => {
+    while (at >= chunk.length) {
+      const next = await chunks.next();
+      if (next.done === true) return 0;
+      chunk = next.value;
+      at = 0;
     }
-    fileOffset += chunk.length;
+    const n = Math.min(chunk.length - at, target.length - into);
+    target.set(chunk.subarray(at, at + n), into);
+    at += n;
+    return n;
+  };
+}
+
+/**
+ * Calls `visit` for every line of a batch (blank ones too) with its 0-based index in the batch and
+ * its byte range without the terminator (`\n` or `\r\n`); returns the number of lines.
+ */
+export function forEachLine(bytes: Uint8Array, visit: (index: number, start: number, end: number) => void): number {
+  // Buffer's indexOf is memchr; a typed array's compares element by element.
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  let index = 0;
+  let start = 0;
+  while (start < view.length) {
+    let end = view.indexOf(NEWLINE, start);
+    const next = end === -1 ? view.length : end + 1;
+    if (end === -1) end = view.length;
+    const stop = end > start && view[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
+    visit(index, start, stop);
+    index++;
+    start = next;
   }
-  if (pending.length > 0) {
-    lineNumber++;
-    yield { number: lineNumber, offset: pendingStart, bytes: stripCarriageReturn(concat(pending)) };
-  }
-  summary.lines = lineNumber;
+  return index;
 }
 
 export function newSummary(): ReadSummary {
@@ -91,19 +165,4 @@ export function isBlank(bytes: Uint8Array): boolean {
 
 function startsWithBom(chunk: Uint8Array): boolean {
   return chunk.length >= 3 && chunk[0] === BOM[0] && chunk[1] === BOM[1] && chunk[2] === BOM[2];
-}
-
-function stripCarriageReturn(bytes: Uint8Array): Uint8Array {
-  return bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN ? bytes.subarray(0, bytes.length - 1) : bytes;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const total = parts.reduce((sum, part) => sum + part.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -16,6 +16,12 @@ export interface LineOptions {
   readonly model?: string | undefined;
   /** Extra share added to expected output tokens (0.25 = 25%). */
   readonly outputBuffer: number;
+  /**
+   * False skips tokenizing (input tokens are then 0 and marked inexact, so prices cover output
+   * only); validation, dedup and planning are unchanged. Tokenizing is most of an estimate's
+   * time, so a validate-only pass (and the ingest benchmark, which measures the two apart) skips it.
+   */
+  readonly countTokens?: boolean | undefined;
 }
 
 export interface InvalidLine {
@@ -52,6 +58,7 @@ const OPENAI_BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/responses', '/v1/em
 const AZURE_ENDPOINTS = ['/chat/completions', '/responses', '/embeddings', '/completions'];
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const NOT_COUNTED = { tokens: 0, exact: false } as const;
 
 export function analyzeLine(number: number, offset: number, bytes: Uint8Array, options: LineOptions, pricer: Pricer): LineResult {
   const invalid = (message: string): InvalidLine => ({ kind: 'invalid', line: number, message });
@@ -106,10 +113,8 @@ export function analyzeLine(number: number, offset: number, bytes: Uint8Array, o
     return invalid(field ? `missing model: set field "${field}" or pass --model` : `missing model: ${FORMAT_NAMES[format]} lines do not name one; pass --model`);
   }
 
-  const { model: _model, ...requestWithoutModel } = parsed.request;
-  const hashed = parsed.url === undefined ? requestWithoutModel : { url: parsed.url, body: requestWithoutModel };
   const tokenRequest = parsed.url === undefined ? parsed.request : { url: parsed.url, body: parsed.request };
-  const input = countInputTokens(format, model, tokenRequest);
+  const input = options.countTokens === false ? NOT_COUNTED : countInputTokens(format, model, tokenRequest);
   const bound = outputTokenBound(format, parsed.request);
   const expected = expectedOutputTokens(bound.max, options.outputBuffer);
   const atExpected = pricer.price(provider, model, input.tokens, expected);
@@ -125,7 +130,7 @@ export function analyzeLine(number: number, offset: number, bytes: Uint8Array, o
     id: parsed.id,
     model,
     url: parsed.url,
-    hash: requestHash(provider, model, hashed),
+    hash: requestHash(provider, model, parsed.url, parsed.request),
     inputTokens: input.tokens,
     inputTokensExact: input.exact,
     outputTokensMax: bound.max,

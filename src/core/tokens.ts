@@ -7,8 +7,7 @@
 // never throws on odd but valid JSON.
 
 import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
-import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
-import cl100kRanks from 'gpt-tokenizer/bpeRanks/cl100k_base';
+import type o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import type { FormatId } from './providerLimits';
 
@@ -250,9 +249,23 @@ function bpeCoreOf(api: GptEncoding): BpeCore | null {
   return core as BpeCore;
 }
 
+type Ranks = typeof o200kRanks;
+
+/**
+ * The rank tables are loaded on first use, not imported: each costs tens of megabytes in every
+ * thread that loads it, and the main thread of a worker-pool estimate, a validate-only pass or a
+ * file of one encoding never needs one or both. `require` (not `import()`) keeps this synchronous
+ * and is still followed by the bundler.
+ */
+function loadRanks(encoding: OpenAiEncodingName): Ranks {
+  /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading, see above */
+  const loaded = (encoding === 'o200k_base' ? require('gpt-tokenizer/bpeRanks/o200k_base') : require('gpt-tokenizer/bpeRanks/cl100k_base')) as { default: Ranks };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return loaded.default;
+}
+
 function buildTokenizer(encoding: OpenAiEncodingName): TextTokenizer {
-  const ranks = encoding === 'o200k_base' ? o200kRanks : cl100kRanks;
-  const api = GptEncoding.getEncodingApi(encoding, () => ranks);
+  const api = GptEncoding.getEncodingApi(encoding, () => loadRanks(encoding));
   const splitRegex = encoding === 'o200k_base' ? O200K_TOKEN_SPLIT_REGEX : CL100K_TOKEN_SPLIT_REGEX;
   const core = bpeCoreOf(api);
   const asciiRegex = asciiSplitRegex(splitRegex);

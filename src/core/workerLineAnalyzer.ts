@@ -1,24 +1,22 @@
 // Line analysis on worker threads: parsing, hashing and tokenizing dominate an estimate and are
 // per-line, so they spread across cores while the main thread reads and applies the whole-file
-// rules in order. Each batch travels as one transferred buffer, not as thousands of small ones.
+// rules in order. Each batch travels as one transferred buffer, and its results come back packed
+// (see AnalyzedBatch), not as thousands of small objects.
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RawLine } from './jsonlReader';
-import type { LineResult } from './lineAnalysis';
-import type { AnalyzerOptions, LineAnalyzer } from './lineAnalyzer';
+import type { LineBatch } from './jsonlReader';
+import type { AnalyzedBatch, AnalyzerOptions, LineAnalyzer } from './lineAnalyzer';
 
-/** What travels to a worker: the batch's bytes back to back, with each line's place in the file. */
+/** What travels to a worker: a batch of lines in one transferred buffer. */
 export interface BatchRequest {
   readonly id: number;
-  readonly bytes: Uint8Array;
-  /** Triples of (line number, file offset, length) per line. */
-  readonly lines: Float64Array;
+  readonly batch: LineBatch;
 }
 
 export interface BatchResponse {
   readonly id: number;
-  readonly results?: LineResult[];
+  readonly result?: AnalyzedBatch;
   readonly error?: string;
 }
 
@@ -32,16 +30,21 @@ export function shouldUseWorkers(fileSizes: readonly number[], requested: number
 
 export function createWorkerAnalyzer(options: AnalyzerOptions, count = availableParallelism()): LineAnalyzer {
   const script = workerScript();
-  const workers = Array.from({ length: Math.max(1, count) }, () => new Worker(script.source, { eval: script.eval, workerData: options }));
-  const waiting = new Map<number, { resolve: (results: LineResult[]) => void; reject: (error: Error) => void }>();
+  const workers = Array.from({ length: Math.max(1, count) }, () => ({
+    thread: new Worker(script.source, { eval: script.eval, workerData: options, ...(process.env['YG'] ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env['YG']) } } : {}) }),
+    /** Batches sent and not yet answered: the next batch goes to the least busy worker. */
+    busy: 0,
+  }));
+  const waiting = new Map<number, { resolve: (result: AnalyzedBatch) => void; reject: (error: Error) => void }>();
   for (const worker of workers) {
-    worker.on('message', (response: BatchResponse) => {
+    worker.thread.on('message', (response: BatchResponse) => {
+      worker.busy--;
       const entry = waiting.get(response.id);
       waiting.delete(response.id);
-      if (response.results) entry?.resolve(response.results);
+      if (response.result) entry?.resolve(response.result);
       else entry?.reject(new Error(response.error ?? 'worker failed'));
     });
-    worker.on('error', (error) => {
+    worker.thread.on('error', (error) => {
       for (const entry of waiting.values()) entry.reject(error);
       waiting.clear();
     });
@@ -49,33 +52,21 @@ export function createWorkerAnalyzer(options: AnalyzerOptions, count = available
 
   let nextId = 0;
   return {
-    analyze(lines: readonly RawLine[]) {
-      const request = packBatch(nextId++, lines);
-      const worker = workers[request.id % workers.length];
-      return new Promise<LineResult[]>((resolve, reject) => {
-        waiting.set(request.id, { resolve, reject });
-        worker?.postMessage(request, [request.bytes.buffer as ArrayBuffer, request.lines.buffer as ArrayBuffer]);
+    analyze(batch: LineBatch) {
+      const id = nextId++;
+      const worker = workers.reduce((least, candidate) => (candidate.busy < least.busy ? candidate : least));
+      worker.busy++;
+      return new Promise<AnalyzedBatch>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        const request: BatchRequest = { id, batch };
+        // The batch's buffer moves to the worker; this thread does not touch it again.
+        worker.thread.postMessage(request, [batch.bytes.buffer as ArrayBuffer]);
       });
     },
     async close() {
-      await Promise.all(workers.map((worker) => worker.terminate()));
+      await Promise.all(workers.map((worker) => worker.thread.terminate()));
     },
   };
-}
-
-function packBatch(id: number, lines: readonly RawLine[]): BatchRequest {
-  const total = lines.reduce((sum, line) => sum + line.bytes.length, 0);
-  const bytes = new Uint8Array(total);
-  const meta = new Float64Array(lines.length * 3);
-  let at = 0;
-  lines.forEach((line, index) => {
-    bytes.set(line.bytes, at);
-    meta[index * 3] = line.number;
-    meta[index * 3 + 1] = line.offset;
-    meta[index * 3 + 2] = line.bytes.length;
-    at += line.bytes.length;
-  });
-  return { id, bytes, lines: meta };
 }
 
 /**

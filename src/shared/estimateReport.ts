@@ -14,6 +14,8 @@ export const estimateReportSchema = z.object({
     invalid: z.number().int(),
     /** Valid lines that repeat an earlier request (also counted in valid). */
     duplicates: z.number().int(),
+    /** Unique requests whose result an earlier job already has: not sent, not paid again. */
+    cached: z.number().int(),
     /** Remote batches that would be submitted, after dedup. */
     chunks: z.number().int(),
     /** Every valid line, duplicates included: what a naive submission would send. */
@@ -27,7 +29,7 @@ export const estimateReportSchema = z.object({
       sync: z.number(),
       /** Every valid line at the batch price. */
       batch: z.number(),
-      /** Only what would be sent after dedup, at the batch price. */
+      /** Only what would be sent after dedup and the cache, at the batch price. */
       batchAfterDedup: z.number(),
       /** The same at every request's max-output bound: what a budget reserves. */
       batchAfterDedupMax: z.number(),

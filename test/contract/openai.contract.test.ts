@@ -18,8 +18,9 @@ import {
 } from 'openai';
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import { startOpenAiEmulator } from '../emulators/openai';
-import type { RunningEmulator, TimeScale } from '../emulators/openai';
+import { startOpenAiEmulator } from '../emulators/openai/server';
+import type { RunningEmulator } from '../emulators/openai/server';
+import type { TimeScale } from '../emulators/openai/batchRunner';
 
 const FAST: TimeScale = { validatingMs: 20, inProgressMs: 50, finalizingMs: 20 };
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);

@@ -35,6 +35,8 @@ export interface RequestLogEntry {
   path: string;
   /** The raw query string without `?` ('' when none), e.g. `limit=10&after=batch_…` or `api-version=…`. */
   query: string;
+  /** The response status, once the response has been sent (0 until then). */
+  status: number;
 }
 
 export interface BatchRecord {
@@ -226,7 +228,11 @@ class Emulator {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-    this.log.push({ method, path: url.pathname, query: url.search.slice(1) });
+    const entry: RequestLogEntry = { method, path: url.pathname, query: url.search.slice(1), status: 0 };
+    this.log.push(entry);
+    res.once('finish', () => {
+      entry.status = res.statusCode;
+    });
     if (this.log.length > MAX_LOG_ENTRIES) this.log.splice(0, MAX_LOG_ENTRIES / 2);
 
     if (url.pathname.startsWith('/__emulator/')) return this.control(method, url.pathname, req, res);

@@ -1,0 +1,155 @@
+// Hash tables for the per-item state an estimate keeps for a whole file (ids seen, requests
+// planned), in typed arrays instead of Maps of strings. A Map entry with a string key costs about
+// 100 bytes on the heap; here an id costs its bytes plus ~24, and a request hash its 32 bytes plus
+// ~12, which is what keeps a file of millions of short lines within a few hundred megabytes.
+
+/** Compares a stored entry's key with a probe key. */
+export interface KeyStore<K> {
+  keyEquals(entry: number, key: K): boolean;
+}
+
+const MAX_LOAD = 0.7;
+
+/**
+ * Open addressing (linear probing) from a 32-bit tag, which the caller derives from the key, to an
+ * entry number; the keys stay with the caller (`KeyStore`), so the table holds 8 bytes a slot.
+ */
+export class TagTable<K> {
+  /** Pairs of (tag, entry + 1); 0 in the second word marks an empty slot. */
+  private slots: Uint32Array;
+  private bits: number;
+  private size = 0;
+
+  constructor(
+    private readonly keys: KeyStore<K>,
+    initialBits = 10,
+  ) {
+    this.bits = initialBits;
+    this.slots = new Uint32Array(2 << initialBits);
+  }
+
+  /** The entry whose key equals `key`, or -1. */
+  find(tag: number, key: K): number {
+    const slots = this.slots;
+    const mask = (1 << this.bits) - 1;
+    for (let slot = home(tag, this.bits); ; slot = (slot + 1) & mask) {
+      const entry = slots[2 * slot + 1] ?? 0;
+      if (entry === 0) return -1;
+      if (slots[2 * slot] === tag >>> 0 && this.keys.keyEquals(entry - 1, key)) return entry - 1;
+    }
+  }
+
+  /** Adds an entry (the caller has checked that its key is new). */
+  insert(tag: number, entry: number): void {
+    if (this.size + 1 > MAX_LOAD * (1 << this.bits)) this.grow();
+    place(this.slots, this.bits, tag >>> 0, entry + 1);
+    this.size++;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.bits++;
+    this.slots = new Uint32Array(2 << this.bits);
+    for (let i = 0; i < old.length; i += 2) {
+      const entry = old[i + 1] ?? 0;
+      if (entry !== 0) place(this.slots, this.bits, old[i] ?? 0, entry);
+    }
+  }
+}
+
+/** Fibonacci hashing: spreads tags whose low bits are alike (sequential ids) over the table. */
+function home(tag: number, bits: number): number {
+  return Math.imul(tag, 0x9e3779b1) >>> (32 - bits);
+}
+
+function place(slots: Uint32Array, bits: number, tag: number, value: number): void {
+  const mask = (1 << bits) - 1;
+  let slot = home(tag, bits);
+  while ((slots[2 * slot + 1] ?? 0) !== 0) slot = (slot + 1) & mask;
+  slots[2 * slot] = tag;
+  slots[2 * slot + 1] = value;
+}
+
+/** FNV-1a over bytes: the tag for ids, computed where the id is encoded (in the worker). */
+export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] ?? 0), 0x01000193);
+  return h >>> 0;
+}
+
+/** A byte range of some buffer: how a probe key arrives without becoming a string. */
+export interface ByteRange {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+/** Each distinct id (as UTF-8 bytes) with the line that first used it. */
+export class IdIndex implements KeyStore<ByteRange> {
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  /** Entry e's bytes are arena[starts[e], starts[e + 1]). */
+  private starts = new Float64Array(1 << 12);
+  private lines = new Uint32Array(1 << 12);
+  private count = 0;
+  private readonly table = new TagTable<ByteRange>(this);
+  private readonly probe: ByteRange = { bytes: this.arena, start: 0, end: 0 };
+
+  /** The first line with this id, or 0 when it is new. */
+  firstLine(bytes: Uint8Array, start: number, end: number, tag: number): number {
+    const probe = this.probe;
+    probe.bytes = bytes;
+    probe.start = start;
+    probe.end = end;
+    const found = this.table.find(tag, probe);
+    return found === -1 ? 0 : (this.lines[found] ?? 0);
+  }
+
+  /** The first line with this id, or 0 after recording `line` as the first. */
+  firstLineOrAdd(bytes: Uint8Array, start: number, end: number, tag: number, line: number): number {
+    const probe = this.probe;
+    probe.bytes = bytes;
+    probe.start = start;
+    probe.end = end;
+    const found = this.table.find(tag, probe);
+    if (found !== -1) return this.lines[found] ?? 0;
+    this.append(bytes, start, end, line);
+    this.table.insert(tag, this.count - 1);
+    return 0;
+  }
+
+  keyEquals(entry: number, key: ByteRange): boolean {
+    const from = this.starts[entry] ?? 0;
+    const length = (entry + 1 < this.count ? (this.starts[entry + 1] ?? 0) : this.used) - from;
+    if (length !== key.end - key.start) return false;
+    const arena = this.arena;
+    const bytes = key.bytes;
+    for (let i = 0; i < length; i++) if (arena[from + i] !== bytes[key.start + i]) return false;
+    return true;
+  }
+
+  private append(bytes: Uint8Array, start: number, end: number, line: number): void {
+    const length = end - start;
+    if (this.used + length > this.arena.length) this.arena = grown(this.arena, this.used + length);
+    if (this.count === this.lines.length) {
+      this.starts = grown(this.starts, this.count + 1);
+      this.lines = grown(this.lines, this.count + 1);
+    }
+    const arena = this.arena;
+    // A loop beats `set(subarray)` for the few bytes of a typical id.
+    for (let i = 0; i < length; i++) arena[this.used + i] = bytes[start + i] ?? 0;
+    this.starts[this.count] = this.used;
+    this.lines[this.count] = line;
+    this.used += length;
+    this.count++;
+  }
+}
+
+type Growable = Uint8Array | Uint32Array | Float64Array;
+
+/** A copy at least twice as large: amortised O(1) appends. */
+export function grown<T extends Growable>(array: T, atLeast: number): T {
+  const next = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, atLeast));
+  next.set(array);
+  return next;
+}

@@ -1,0 +1,253 @@
+// Turning a JSONL file into a job: estimate it (dedup, cache, plan), check the budget, then —
+// only on confirmation — write the exact bytes of each planned batch and the items file, fsync
+// them, and journal the job, its reservation and one intent per batch. Nothing is uploaded here;
+// the engine submits the intents, so a crash at any point leaves either no job or a whole one.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { mkdir, open as openFile } from 'node:fs/promises';
+import { checkBudget } from '../core/budget';
+import type { BudgetCaps, BudgetDecision } from '../core/budget';
+import { toHex } from '../core/canonicalHash';
+import { estimateFiles } from '../core/estimate';
+import type { Estimate } from '../core/estimate';
+import type { TalliedItem } from '../core/fileTally';
+import { readLines } from '../core/jsonlReader';
+import type { LineAnalyzer } from '../core/lineAnalyzer';
+import type { PricingOptions } from '../core/pricing';
+import type { ProviderId } from '../core/providerLimits';
+import { fsyncDirectory } from '../store/atomicFile';
+import type { ItemSeed, JobOptions, StoreEvent } from '../store/storeEvents';
+import type { WorkspaceStore } from '../store/workspaceStore';
+
+export interface SubmitRequest {
+  readonly file: string;
+  readonly provider?: ProviderId | undefined;
+  readonly model?: string | undefined;
+  readonly name?: string | undefined;
+  readonly outputSchema?: unknown;
+  readonly outputJson?: boolean | undefined;
+  readonly outputBuffer: number;
+  readonly pricing?: PricingOptions | undefined;
+  readonly budget: BudgetCaps;
+  readonly failureAlertRate: number;
+  readonly analyzer?: LineAnalyzer | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+export interface PreparedJob {
+  readonly estimate: Estimate;
+  readonly budget: BudgetDecision;
+  /** Why it cannot be submitted as it is, if anything: invalid lines, file problems, budget. */
+  readonly blockers: readonly string[];
+  /** Writes the job's files and journals it; returns the job id. */
+  create(options?: { skipInvalid?: boolean }): Promise<string>;
+}
+
+interface CollectedItem {
+  readonly line: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly id: string;
+  readonly model: string;
+  readonly hash: string;
+  readonly estimatedCost: number;
+  readonly duplicateOf: number | undefined;
+  readonly cached: { file: string; offset: number; length: number } | undefined;
+}
+
+export async function prepareJob(store: WorkspaceStore, request: SubmitRequest): Promise<PreparedJob> {
+  const items: CollectedItem[] = [];
+  const cacheHits = new Map<string, { file: string; offset: number; length: number }>();
+  const estimate = await estimateFiles([request.file], {
+    provider: request.provider,
+    model: request.model,
+    outputBuffer: request.outputBuffer,
+    pricing: request.pricing,
+    analyzer: request.analyzer,
+    signal: request.signal,
+    onProgress: request.onProgress,
+    hooksFor: () => ({
+      isCached: (hash) => {
+        const hex = toHex(hash);
+        const hit = store.index.cachedResult(hex);
+        if (hit) cacheHits.set(hex, { file: hit.file, offset: hit.offset, length: hit.length });
+        return hit !== undefined;
+      },
+      onItem: (item: TalliedItem) => {
+        const hash = toHex(item.line.hash);
+        items.push({
+          line: item.line.line,
+          offset: item.line.offset,
+          length: item.line.length,
+          id: item.line.id,
+          model: item.line.model,
+          hash,
+          estimatedCost: item.line.price?.batch ?? 0,
+          duplicateOf: item.duplicateOf,
+          cached: item.cached ? cacheHits.get(hash) : undefined,
+        });
+      },
+    }),
+  });
+
+  const { report } = estimate;
+  const today = new Date().toISOString().slice(0, 10);
+  const reservation = report.totals.cost.batchAfterDedupMax;
+  const budget = checkBudget(request.budget, { today: store.index.spendSince(today), thisMonth: store.index.spendSince(today.slice(0, 7)) }, reservation);
+  const blockers: string[] = [];
+  if (report.invalid.length > 0) blockers.push(`${report.invalid.length} invalid line(s); fix them, or submit the valid lines only`);
+  for (const problem of report.problems) blockers.push(problem.message);
+  if (!report.totals.cost.complete && (request.budget.daily !== undefined || request.budget.monthly !== undefined)) {
+    blockers.push(`the budget cannot be checked: ${report.price.unpricedModels.map((m) => m.message).join(' ')}`);
+  }
+  if (!budget.accepted) blockers.push(budget.message);
+  if (report.totals.valid === 0) blockers.push('there is nothing to submit');
+
+  return {
+    estimate,
+    budget,
+    blockers,
+    async create(options = {}) {
+      const remaining = blockers.filter((b) => !(options.skipInvalid && b.includes('invalid line(s)')));
+      if (remaining.length > 0) throw new Error(`Not submitted: ${remaining.join('; ')}`);
+      return writeJob(store, request, estimate, items, reservation, today);
+    },
+  };
+}
+
+async function writeJob(
+  store: WorkspaceStore,
+  request: SubmitRequest,
+  estimate: Estimate,
+  items: readonly CollectedItem[],
+  reservation: number,
+  today: string,
+): Promise<string> {
+  const [file] = estimate.files;
+  if (!file) throw new Error('nothing was estimated');
+  const provider = (file.tally.provider ?? request.provider) as ProviderId;
+  const jobId = newJobId();
+  const dir = store.jobDir(jobId);
+  await mkdir(store.resolve(dir), { recursive: true });
+
+  // Which batch each line goes to, and where its bytes will sit in that batch's file.
+  const batchOfLine = new Map<number, number>();
+  const batchKeys = file.chunks.map((_, index) => `${jobId}.s1.b${index + 1}`);
+  file.chunks.forEach((chunk, index) => chunk.lines.forEach((line) => batchOfLine.set(line, index)));
+  const inputFiles = batchKeys.map((key) => `${dir}/${key}.input.jsonl`);
+  const inputRefs = new Map<number, { file: string; offset: number; length: number }>();
+  const sourceSha256 = await copyBatchInputs(store, request, batchOfLine, inputFiles, inputRefs);
+
+  const idOfLine = new Map<number, string>();
+  for (const item of items) if (item.duplicateOf === undefined) idOfLine.set(item.line, item.id);
+  const itemsFile = `${dir}/items.jsonl`;
+  await writeLinesDurably(
+    store.resolve(itemsFile),
+    items.map((item): ItemSeed => {
+      const batch = batchOfLine.get(item.line);
+      const base = { id: item.id, line: item.line, hash: item.hash, model: item.model, estimatedCost: item.estimatedCost };
+      if (item.duplicateOf !== undefined) return { ...base, state: 'deduped', twin: idOfLine.get(item.duplicateOf) };
+      if (item.cached) return { ...base, state: 'cached', cached: item.cached };
+      return { ...base, state: 'queued', batchKey: batch === undefined ? undefined : batchKeys[batch], input: inputRefs.get(item.line) };
+    }),
+  );
+  await fsyncDirectory(store.resolve(dir));
+
+  const options: JobOptions = { outputSchema: request.outputSchema, outputJson: request.outputJson ?? false, failureAlertRate: request.failureAlertRate };
+  const events: StoreEvent[] = [
+    {
+      type: 'job.created',
+      jobId,
+      name: request.name ?? file.file.split(/[\\/]/).pop() ?? file.file,
+      sourceFile: file.file,
+      sourceSha256,
+      provider,
+      model: [...file.tally.modelItems.keys()].join(', '),
+      endpoint: items.length > 0 ? (file.tally.endpoint ?? '') : '',
+      createdAt: new Date().toISOString(),
+      estimate: { expected: estimate.report.totals.cost.batchAfterDedup, max: reservation },
+      options,
+      itemsFile,
+      itemCount: items.length,
+    },
+    { type: 'spend.reserved', jobId, amount: reservation, day: today },
+    ...file.chunks.map(
+      (chunk, index): StoreEvent => ({
+        type: 'batch.intent',
+        jobId,
+        batchKey: batchKeys[index] ?? '',
+        strike: 1,
+        inputFile: inputFiles[index] ?? '',
+        itemCount: chunk.lines.length,
+      }),
+    ),
+  ];
+  await store.commit(events);
+  return jobId;
+}
+
+/** Streams the source once: each planned line's bytes go to its batch's input file, exactly as sent. */
+async function copyBatchInputs(
+  store: WorkspaceStore,
+  request: SubmitRequest,
+  batchOfLine: ReadonlyMap<number, number>,
+  inputFiles: readonly string[],
+  refs: Map<number, { file: string; offset: number; length: number }>,
+): Promise<string> {
+  const sha = createHash('sha256');
+  const writers = inputFiles.map((file) => ({ file, stream: createWriteStream(store.resolve(file)), size: 0 }));
+  async function* hashed(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of createReadStream(request.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      sha.update(chunk);
+      yield chunk;
+    }
+  }
+  for await (const line of readLines(hashed())) {
+    const batch = batchOfLine.get(line.number);
+    if (batch === undefined) continue;
+    const writer = writers[batch];
+    if (!writer) continue;
+    const bytes = request.model === undefined ? line.bytes : withModel(line.bytes, request.model);
+    refs.set(line.number, { file: writer.file, offset: writer.size, length: bytes.length });
+    writer.size += bytes.length + 1;
+    if (!writer.stream.write(bytes)) await drained(writer.stream);
+    writer.stream.write('\n');
+  }
+  await Promise.all(writers.map((writer) => finishDurably(writer.stream, store.resolve(writer.file))));
+  return sha.digest('hex');
+}
+
+/** A `--model` override is applied to the bytes sent, so the batch runs the model the estimate priced. */
+function withModel(bytes: Uint8Array, model: string): Uint8Array {
+  const line = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, Record<string, unknown> | undefined>;
+  const request = line['body'] ?? line['params'] ?? line['request'];
+  if (request) request['model'] = model;
+  return Buffer.from(JSON.stringify(line), 'utf8');
+}
+
+async function writeLinesDurably(file: string, records: readonly unknown[]): Promise<void> {
+  const stream = createWriteStream(file);
+  for (const record of records) if (!stream.write(`${JSON.stringify(record)}\n`)) await drained(stream);
+  await finishDurably(stream, file);
+}
+
+async function finishDurably(stream: WriteStream, file: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  const handle = await openFile(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function drained(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.once('drain', resolve));
+}
+
+function newJobId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `job-${stamp}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,219 @@
+// The OpenAI and Azure OpenAI adapter over the official `openai` SDK (spec §1, §2). It owns the
+// choice of client per URL style, the upload/download plumbing and the sync fallback; all wire
+// mapping lives in ./openaiMapping so it can be tested without a server.
+import { openAsBlob } from 'node:fs';
+import path from 'node:path';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AzureOpenAI, BadRequestError, OpenAI } from 'openai';
+import type { BatchCreateParams } from 'openai/resources/batches';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
+import type { ItemOutcome } from '../core/itemOutcome';
+import { TERMINAL_STATES } from './batchProvider';
+import type { BatchProvider, CreateBatchRequest, RemoteBatch } from './batchProvider';
+import { downloadToFile } from './downloadToFile';
+import { classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, toRemoteBatch } from './openaiMapping';
+
+// Optional members also accept an explicit undefined, so callers can pass a possibly-missing
+// flag straight through under exactOptionalPropertyTypes.
+export type OpenAiProviderConfig =
+  | { provider: 'openai'; apiKey: string; baseUrl?: string | undefined; maxRetries?: number | undefined; timeoutMs?: number | undefined }
+  | {
+      provider: 'azure';
+      apiKey: string;
+      endpoint: string;
+      /** Dated style (`AzureOpenAI` + `api-version`); absent → v1 style: a plain client on `${endpoint}/openai/v1`. */
+      apiVersion?: string | undefined;
+      maxRetries?: number | undefined;
+      timeoutMs?: number | undefined;
+    };
+
+/** How far back `create` looks for a batch its lost response may have created (clock skew + latency). */
+const RECONCILE_WINDOW_MS = 60 * 60 * 1000;
+/** Upper bound on batches scanned while reconciling, so a huge account cannot stall a create. */
+const RECONCILE_MAX_SCANNED = 1000;
+
+const trimSlashes = (s: string): string => s.replace(/\/+$/, '');
+
+function makeClient(config: OpenAiProviderConfig): OpenAI {
+  const common = {
+    apiKey: config.apiKey,
+    ...(config.maxRetries === undefined ? {} : { maxRetries: config.maxRetries }),
+    ...(config.timeoutMs === undefined ? {} : { timeout: config.timeoutMs }),
+  };
+  if (config.provider === 'openai') return new OpenAI({ ...common, ...(config.baseUrl === undefined ? {} : { baseURL: config.baseUrl }) });
+  if (config.apiVersion === undefined) return new OpenAI({ ...common, baseURL: `${trimSlashes(config.endpoint)}/openai/v1` });
+  // `baseURL` rather than `endpoint`: AzureOpenAI defaults baseURL from OPENAI_BASE_URL and throws
+  // when both are set, so a stray environment variable would break an explicit config.
+  // Never `deployment`: it rewrites POST /batches to /deployments/<dep>/batches (spec §2.1 trap);
+  // sync calls still reach their deployment because the SDK routes them by `body.model`.
+  return new AzureOpenAI({ ...common, baseURL: `${trimSlashes(config.endpoint)}/openai`, apiVersion: config.apiVersion });
+}
+
+/**
+ * The SDK path for a batch-line URL: `/v1/chat/completions` and Azure's `/chat/completions`
+ * alike become `/chat/completions`, since every client's baseURL already ends in `/v1` or `/openai`.
+ */
+function sdkPathOf(endpoint: string): string {
+  const withSlash = endpoint.startsWith('/') ? endpoint : `/${endpoint}`;
+  return withSlash.startsWith('/v1/') ? withSlash.slice(3) : withSlash;
+}
+
+/**
+ * A create whose outcome we cannot know: the request may have reached the server and created a
+ * batch before the answer was lost (connection drop, timeout, 5xx). A 4xx or 429 is a refusal.
+ */
+function isAmbiguousCreateFailure(error: unknown): boolean {
+  if (error instanceof APIUserAbortError) return false;
+  if (error instanceof APIConnectionError) return true;
+  return error instanceof APIError && error.status !== undefined && (error.status === 408 || error.status === 409 || error.status >= 500);
+}
+
+function syncFailure(customId: string, error: unknown, signal: AbortSignal | undefined): ItemOutcome {
+  // A caller's abort is not the item's failure: rethrow so the engine stops instead of recording one.
+  if (error instanceof APIUserAbortError || signal?.aborted) throw error;
+  if (error instanceof APIConnectionError) {
+    const timedOut = error instanceof APIConnectionTimeoutError;
+    return {
+      ok: false,
+      customId,
+      failureClass: 'transient',
+      code: timedOut ? 'timeout' : 'connection_error',
+      message: error.message,
+      httpStatus: undefined,
+      usage: undefined,
+    };
+  }
+  if (error instanceof APIError && error.status !== undefined) {
+    const body: unknown = error.error;
+    const bodyMessage = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : undefined;
+    const code = typeof error.code === 'string' && error.code !== '' ? error.code : undefined;
+    return {
+      ok: false,
+      customId,
+      failureClass: classifyHttpFailure(error.status, code, error.type),
+      code,
+      message: bodyMessage ?? error.message,
+      httpStatus: error.status,
+      usage: undefined,
+    };
+  }
+  // Anything else is a bug on our side or in the SDK, not a fact about the item.
+  throw error;
+}
+
+export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvider {
+  const client = makeClient(config);
+
+  /** Newest-first scan for the batch made from `fileId`, bounded in time and count. */
+  async function findBatchByInputFile(fileId: string, since: number, signal: AbortSignal | undefined): Promise<RemoteBatch | undefined> {
+    let scanned = 0;
+    for await (const batch of client.batches.list({ limit: 100 }, { signal })) {
+      const remote = toRemoteBatch(batch);
+      if (batch.input_file_id === fileId) return remote;
+      if (remote.createdAt < since - RECONCILE_WINDOW_MS || ++scanned >= RECONCILE_MAX_SCANNED) return undefined;
+    }
+    return undefined;
+  }
+
+  return {
+    id: config.provider,
+
+    async upload(inputPath, signal) {
+      // A file-backed Blob is read lazily while the request streams, so a 200 MB file is never
+      // held in memory; unlike a ReadStream it can be re-read, so the SDK may still retry the
+      // upload, and it throws if the file changes after this point instead of sending other bytes.
+      const blob = await openAsBlob(inputPath);
+      const file = new File([blob], path.basename(inputPath));
+      const created = await client.files.create({ file, purpose: 'batch' }, { signal });
+      return created.id;
+    },
+
+    async create(request: CreateBatchRequest & { readonly fileId: string }, signal) {
+      const params: BatchCreateParams = {
+        input_file_id: request.fileId,
+        // Passed through as written: Azure also takes `/chat/completions`, which the SDK's union omits.
+        endpoint: request.endpoint as BatchCreateParams['endpoint'],
+        completion_window: '24h',
+        ...(Object.keys(request.metadata).length > 0 ? { metadata: { ...request.metadata } } : {}),
+      };
+      const startedAt = Date.now();
+      try {
+        // No SDK retries: a retried create after a lost response would submit the batch twice
+        // (the API takes no idempotency key). Ambiguous failures are reconciled below instead.
+        return toRemoteBatch(await client.batches.create(params, { signal, maxRetries: 0 }));
+      } catch (error) {
+        if (!isAmbiguousCreateFailure(error)) throw error;
+        // The input file id is ours alone, so a batch that names it is the one this call made.
+        const existing = await findBatchByInputFile(request.fileId, startedAt, signal).catch(() => undefined);
+        if (existing) return existing;
+        throw error;
+      }
+    },
+
+    async retrieve(remoteId, signal) {
+      return toRemoteBatch(await client.batches.retrieve(remoteId, { signal }));
+    },
+
+    async *list(signal) {
+      for await (const batch of client.batches.list({ limit: 100 }, { signal })) {
+        let remote: RemoteBatch;
+        try {
+          remote = toRemoteBatch(batch);
+        } catch (error) {
+          // Someone else's odd batch must not stop reconciliation; one of ours must, loudly,
+          // since skipping it could lead to creating it a second time.
+          if (batch.metadata && Object.keys(batch.metadata).some((key) => key.startsWith('llmb_'))) throw error;
+          continue;
+        }
+        yield remote;
+      }
+    },
+
+    async cancel(remoteId, signal) {
+      try {
+        return toRemoteBatch(await client.batches.cancel(remoteId, { signal }));
+      } catch (error) {
+        // Cancelling a batch that finished a moment ago is a 400, but the caller's goal (nothing
+        // more runs) already holds, and the finished state with its files is what it needs.
+        if (!(error instanceof BadRequestError)) throw error;
+        const current = toRemoteBatch(await client.batches.retrieve(remoteId, { signal }));
+        if (TERMINAL_STATES.has(current.state)) return current;
+        throw error;
+      }
+    },
+
+    async download(fileId, destination, signal) {
+      const response = await client.files.content(fileId, { signal });
+      await downloadToFile(response, destination, { signal, label: `OpenAI file ${fileId}` });
+    },
+
+    parseResultLine(line) {
+      return parseOpenAiResultLine(line);
+    },
+
+    async callSync(endpoint, body, customId, signal) {
+      const sdkPath = sdkPathOf(endpoint);
+      if (body['stream'] === true) {
+        // A batch line cannot stream either; answering with a stream here would be unreadable.
+        return { ok: false, customId, failureClass: 'invalid_request', code: 'stream_unsupported', message: 'Streaming bodies cannot be re-issued.', httpStatus: undefined, usage: undefined };
+      }
+      try {
+        let result: unknown;
+        if (sdkPath === '/chat/completions') {
+          result = await client.chat.completions.create(body as unknown as ChatCompletionCreateParamsNonStreaming, { signal });
+        } else if (sdkPath === '/responses') {
+          result = await client.responses.create(body as unknown as ResponseCreateParamsNonStreaming, { signal });
+        } else {
+          // Embeddings go through the generic POST: `embeddings.create` rewrites a body without
+          // encoding_format to base64 and decodes float32, so the vectors would differ in the last
+          // digits from the batch path's (spec §1.7: send the body unchanged). Other endpoints
+          // (completions, moderations…) have no special handling to lose.
+          result = await client.post(sdkPath, { body, signal });
+        }
+        return outcomeFromSyncResponse(customId, result);
+      } catch (error) {
+        return syncFailure(customId, error, signal);
+      }
+    },
+  };
+}

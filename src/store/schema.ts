@@ -1,0 +1,94 @@
+// The index's schema as numbered migrations. A snapshot records the version it was written
+// with; opening runs every later migration, so an older workspace upgrades in place.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    source_file TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    estimate_expected REAL NOT NULL,
+    estimate_max REAL NOT NULL,
+    options TEXT NOT NULL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    alert TEXT
+  );
+  CREATE TABLE remote_batches (
+    key TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    strike INTEGER NOT NULL,
+    input_file TEXT NOT NULL,
+    item_count INTEGER NOT NULL,
+    file_id TEXT,
+    remote_id TEXT,
+    adopted INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    raw_status TEXT,
+    total INTEGER NOT NULL DEFAULT 0,
+    completed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    output_file_id TEXT,
+    error_file_id TEXT,
+    collected INTEGER NOT NULL DEFAULT 0,
+    output_file TEXT,
+    error_file TEXT,
+    created_seq INTEGER NOT NULL
+  );
+  CREATE INDEX remote_batches_job ON remote_batches (job_id);
+  CREATE TABLE items (
+    job_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    model TEXT NOT NULL,
+    state TEXT NOT NULL,
+    strike INTEGER NOT NULL DEFAULT 0,
+    batch_key TEXT,
+    input_file TEXT,
+    input_offset INTEGER,
+    input_length INTEGER,
+    twin TEXT,
+    failure_class TEXT,
+    failure_code TEXT,
+    failure_message TEXT,
+    tokens_in INTEGER NOT NULL DEFAULT 0,
+    tokens_out INTEGER NOT NULL DEFAULT 0,
+    cost REAL NOT NULL DEFAULT 0,
+    estimated_cost REAL NOT NULL DEFAULT 0,
+    result_file TEXT,
+    result_offset INTEGER,
+    result_length INTEGER,
+    PRIMARY KEY (job_id, id)
+  );
+  CREATE INDEX items_state ON items (job_id, state);
+  CREATE INDEX items_batch ON items (batch_key);
+  CREATE INDEX items_line ON items (job_id, line);
+  CREATE TABLE result_cache (
+    hash TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    result_file TEXT NOT NULL,
+    result_offset INTEGER NOT NULL,
+    result_length INTEGER NOT NULL
+  );
+  CREATE TABLE spend (
+    seq INTEGER PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    amount REAL NOT NULL,
+    day TEXT NOT NULL
+  );
+  CREATE INDEX spend_day ON spend (day);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

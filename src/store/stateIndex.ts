@@ -1,0 +1,479 @@
+// The queryable index: a sql.js database derived from journal events only. `apply` is the one
+// place state changes; everything else here reads. Applying the same record twice is harmless
+// (replay skips seqs at or below `lastSeq`, and the statements are written to be idempotent).
+import { createReadStream } from 'node:fs';
+import readline from 'node:readline';
+import type { Database, SqlValue } from 'sql.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { loadSqlJs } from './sqlEngine';
+import type { JournalRecord } from './journal';
+import type { ItemSeed, ItemState, JobState, RecordedOutcome, StoreEvent } from './storeEvents';
+
+export interface JobRow {
+  readonly id: string;
+  readonly name: string;
+  readonly sourceFile: string;
+  readonly sourceSha256: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly endpoint: string;
+  readonly status: JobState;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly estimateExpected: number;
+  readonly estimateMax: number;
+  readonly options: string;
+  readonly cancelRequested: boolean;
+  readonly alert: string | null;
+}
+
+export interface BatchRow {
+  readonly key: string;
+  readonly jobId: string;
+  readonly strike: number;
+  readonly inputFile: string;
+  readonly itemCount: number;
+  readonly fileId: string | null;
+  readonly remoteId: string | null;
+  readonly adopted: boolean;
+  /** 'intent' until created, then the normalized remote state. */
+  readonly state: string;
+  readonly rawStatus: string | null;
+  readonly total: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly outputFileId: string | null;
+  readonly errorFileId: string | null;
+  readonly collected: boolean;
+  readonly outputFile: string | null;
+  readonly errorFile: string | null;
+}
+
+export interface ItemRow {
+  readonly jobId: string;
+  readonly id: string;
+  readonly line: number;
+  readonly hash: string;
+  readonly model: string;
+  readonly state: ItemState;
+  readonly strike: number;
+  readonly batchKey: string | null;
+  readonly inputFile: string | null;
+  readonly inputOffset: number | null;
+  readonly inputLength: number | null;
+  readonly twin: string | null;
+  readonly failureClass: string | null;
+  readonly failureCode: string | null;
+  readonly failureMessage: string | null;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly cost: number;
+  readonly estimatedCost: number;
+  readonly resultFile: string | null;
+  readonly resultOffset: number | null;
+  readonly resultLength: number | null;
+}
+
+/** Reads a workspace-relative file as lines (the items file of a job). */
+export type LineSource = (storePath: string) => AsyncIterable<string>;
+
+export function fileLines(root: string): LineSource {
+  return (storePath) => readline.createInterface({ input: createReadStream(`${root}/${storePath}`), crlfDelay: Infinity });
+}
+
+export class StateIndex {
+  private constructor(private readonly db: Database) {}
+
+  /** Opens a snapshot (or a new, empty index) and brings its schema up to date. */
+  static async open(snapshot?: Uint8Array): Promise<StateIndex> {
+    const SQL = await loadSqlJs();
+    const index = new StateIndex(new SQL.Database(snapshot));
+    index.migrate();
+    return index;
+  }
+
+  get lastSeq(): number {
+    return Number(this.meta('last_seq') ?? 0);
+  }
+
+  export(): Uint8Array {
+    return this.db.export();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Applies one journal record, in a transaction, and records its seq. The caller (the store)
+   * runs one apply at a time, so a transaction may stay open while a job's items file streams in.
+   */
+  async apply(record: JournalRecord, lines: LineSource): Promise<void> {
+    if (record.seq <= this.lastSeq) return;
+    const event = record as unknown as StoreEvent;
+    this.db.exec('BEGIN');
+    try {
+      if (event.type === 'job.created') await this.insertSeeds(event.jobId, lines(event.itemsFile));
+      this.applyEvent(event, record);
+      this.setMeta('last_seq', String(record.seq));
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  // ---- reads -----------------------------------------------------------------------------
+
+  jobs(): JobRow[] {
+    return this.all('SELECT * FROM jobs ORDER BY created_at DESC, id').map(toJob);
+  }
+
+  job(jobId: string): JobRow | undefined {
+    const row = this.one('SELECT * FROM jobs WHERE id = ?', [jobId]);
+    return row && toJob(row);
+  }
+
+  batches(jobId: string): BatchRow[] {
+    return this.all('SELECT * FROM remote_batches WHERE job_id = ? ORDER BY created_seq', [jobId]).map(toBatch);
+  }
+
+  batch(key: string): BatchRow | undefined {
+    const row = this.one('SELECT * FROM remote_batches WHERE key = ?', [key]);
+    return row && toBatch(row);
+  }
+
+  countsByState(jobId: string): Partial<Record<ItemState, number>> {
+    const counts: Partial<Record<ItemState, number>> = {};
+    for (const row of this.all('SELECT state, COUNT(*) AS n FROM items WHERE job_id = ? GROUP BY state', [jobId])) {
+      counts[row['state'] as ItemState] = Number(row['n']);
+    }
+    return counts;
+  }
+
+  /** Items of a job in source order, optionally of some states, a page at a time. */
+  items(jobId: string, options: { states?: readonly ItemState[]; limit?: number; afterLine?: number } = {}): ItemRow[] {
+    const params: SqlValue[] = [jobId, options.afterLine ?? 0];
+    let sql = 'SELECT * FROM items WHERE job_id = ? AND line > ?';
+    if (options.states && options.states.length > 0) {
+      sql += ` AND state IN (${options.states.map(() => '?').join(',')})`;
+      params.push(...options.states);
+    }
+    sql += ' ORDER BY line';
+    if (options.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(options.limit);
+    }
+    return this.all(sql, params).map(toItem);
+  }
+
+  itemsOfBatch(batchKey: string): ItemRow[] {
+    return this.all('SELECT * FROM items WHERE batch_key = ? ORDER BY line', [batchKey]).map(toItem);
+  }
+
+  item(jobId: string, id: string): ItemRow | undefined {
+    const row = this.one('SELECT * FROM items WHERE job_id = ? AND id = ?', [jobId, id]);
+    return row && toItem(row);
+  }
+
+  cachedResult(hash: string): { jobId: string; id: string; file: string; offset: number; length: number } | undefined {
+    const row = this.one('SELECT * FROM result_cache WHERE hash = ?', [hash]);
+    if (!row) return undefined;
+    return { jobId: String(row['job_id']), id: String(row['id']), file: String(row['result_file']), offset: Number(row['result_offset']), length: Number(row['result_length']) };
+  }
+
+  /** Open reservations plus settled spend, by day prefix ('2026-11-27' or '2026-11'). */
+  spendSince(dayPrefix: string): number {
+    // A settled job counts its settlement, an unsettled one its reservation.
+    const row = this.one(
+      `SELECT COALESCE(SUM(amount), 0) AS total FROM spend s
+       WHERE day LIKE ? AND (kind = 'settled' OR NOT EXISTS (SELECT 1 FROM spend t WHERE t.job_id = s.job_id AND t.kind = 'settled'))`,
+      [`${dayPrefix}%`],
+    );
+    return Number(row?.['total'] ?? 0);
+  }
+
+  actualCost(jobId: string): number {
+    return Number(this.one('SELECT COALESCE(SUM(cost), 0) AS total FROM items WHERE job_id = ?', [jobId])?.['total'] ?? 0);
+  }
+
+  // ---- writes (only through apply) -------------------------------------------------------
+
+  private async insertSeeds(jobId: string, lines: AsyncIterable<string>): Promise<void> {
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO items (job_id, id, line, hash, model, state, strike, batch_key, input_file, input_offset, input_length, twin, estimated_cost, result_file, result_offset, result_length)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    try {
+      for await (const line of lines) {
+        if (line.length === 0) continue;
+        const seed = JSON.parse(line) as ItemSeed;
+        insert.run([
+          jobId,
+          seed.id,
+          seed.line,
+          seed.hash,
+          seed.model,
+          seed.state,
+          seed.state === 'queued' ? 1 : 0,
+          seed.batchKey ?? null,
+          seed.input?.file ?? null,
+          seed.input?.offset ?? null,
+          seed.input?.length ?? null,
+          seed.twin ?? null,
+          seed.estimatedCost,
+          seed.cached?.file ?? null,
+          seed.cached?.offset ?? null,
+          seed.cached?.length ?? null,
+        ]);
+      }
+    } finally {
+      insert.free();
+    }
+  }
+
+  private applyEvent(event: StoreEvent, record: JournalRecord): void {
+    const at = record.at;
+    switch (event.type) {
+      case 'job.created': {
+        this.db.run(
+          `INSERT OR REPLACE INTO jobs (id, name, source_file, source_sha256, provider, model, endpoint, status, created_at, updated_at, estimate_expected, estimate_max, options)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?)`,
+          [event.jobId, event.name, event.sourceFile, event.sourceSha256, event.provider, event.model, event.endpoint, event.createdAt, at, event.estimate.expected, event.estimate.max, JSON.stringify(event.options)],
+        );
+        return;
+      }
+      case 'spend.reserved':
+      case 'spend.settled':
+        this.db.run('INSERT OR REPLACE INTO spend (seq, job_id, kind, amount, day) VALUES (?, ?, ?, ?, ?)', [
+          record.seq,
+          event.jobId,
+          event.type === 'spend.reserved' ? 'reserved' : 'settled',
+          event.amount,
+          event.day,
+        ]);
+        return;
+      case 'batch.intent':
+        this.db.run(
+          `INSERT OR IGNORE INTO remote_batches (key, job_id, strike, input_file, item_count, state, created_seq) VALUES (?, ?, ?, ?, ?, 'intent', ?)`,
+          [event.batchKey, event.jobId, event.strike, event.inputFile, event.itemCount, record.seq],
+        );
+        if (event.ids) this.updateEach(event.jobId, event.ids, `state = 'queued', strike = ?, batch_key = ?`, [event.strike, event.batchKey]);
+        this.touchJob(event.jobId, at);
+        return;
+      case 'batch.uploaded':
+        this.db.run('UPDATE remote_batches SET file_id = ? WHERE key = ?', [event.fileId, event.batchKey]);
+        return;
+      case 'batch.created':
+        this.db.run(`UPDATE remote_batches SET remote_id = ?, adopted = ?, state = CASE WHEN state = 'intent' THEN 'validating' ELSE state END WHERE key = ?`, [
+          event.remoteId,
+          event.adopted ? 1 : 0,
+          event.batchKey,
+        ]);
+        this.db.run(`UPDATE items SET state = 'submitted' WHERE batch_key = ? AND state = 'queued'`, [event.batchKey]);
+        this.db.run(`UPDATE jobs SET status = 'running', updated_at = ? WHERE id = ? AND status = 'submitting'`, [at, event.jobId]);
+        return;
+      case 'batch.status':
+        this.db.run(
+          'UPDATE remote_batches SET state = ?, raw_status = ?, total = ?, completed = ?, failed = ?, output_file_id = ?, error_file_id = ? WHERE key = ?',
+          [event.state, event.rawStatus, event.counts.total, event.counts.completed, event.counts.failed, event.outputFileId ?? null, event.errorFileId ?? null, event.batchKey],
+        );
+        this.touchJob(event.jobId, at);
+        return;
+      case 'batch.collected':
+        this.db.run('UPDATE remote_batches SET collected = 1, output_file = ?, error_file = ? WHERE key = ?', [event.outputFile ?? null, event.errorFile ?? null, event.batchKey]);
+        for (const outcome of event.outcomes) this.recordOutcome(event.jobId, outcome, event.batchKey);
+        this.touchJob(event.jobId, at);
+        return;
+      case 'item.syncResult':
+        this.recordOutcome(event.jobId, event.outcome, 'sync');
+        this.touchJob(event.jobId, at);
+        return;
+      case 'items.deadLettered':
+        if (event.reason === undefined) this.updateEach(event.jobId, event.ids, `state = 'dead_letter'`, []);
+        else this.updateEach(event.jobId, event.ids, `state = 'dead_letter', failure_message = ?`, [event.reason]);
+        this.touchJob(event.jobId, at);
+        return;
+      case 'items.cancelled':
+        this.updateEach(event.jobId, event.ids, `state = 'cancelled'`, []);
+        this.touchJob(event.jobId, at);
+        return;
+      case 'item.syncStarted':
+        this.db.run(`UPDATE items SET state = 'submitted', strike = 3, batch_key = 'sync' WHERE job_id = ? AND id = ?`, [event.jobId, event.id]);
+        return;
+      case 'job.cancelRequested':
+        this.db.run('UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ?', [at, event.jobId]);
+        return;
+      case 'job.alert':
+        this.db.run('UPDATE jobs SET alert = ?, updated_at = ? WHERE id = ?', [event.message, at, event.jobId]);
+        return;
+      case 'job.state':
+        this.db.run('UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?', [event.state, at, event.jobId]);
+        return;
+      case 'job.deleted':
+        this.db.run('DELETE FROM items WHERE job_id = ?', [event.jobId]);
+        this.db.run('DELETE FROM remote_batches WHERE job_id = ?', [event.jobId]);
+        this.db.run('DELETE FROM result_cache WHERE job_id = ?', [event.jobId]);
+        this.db.run('DELETE FROM jobs WHERE id = ?', [event.jobId]);
+        return;
+    }
+  }
+
+  /** Only items still in the batch the outcome belongs to are touched: a late duplicate line changes nothing. */
+  private recordOutcome(jobId: string, outcome: RecordedOutcome, batchKey: string): void {
+    const ref = outcome.ref;
+    this.db.run(
+      `UPDATE items SET state = ?, failure_class = ?, failure_code = ?, failure_message = ?, tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, cost = cost + ?,
+         result_file = ?, result_offset = ?, result_length = ?
+       WHERE job_id = ? AND id = ? AND batch_key = ? AND state IN ('queued', 'submitted')`,
+      [
+        outcome.ok ? 'succeeded' : 'failed',
+        outcome.ok ? null : (outcome.failureClass ?? 'transient'),
+        outcome.ok ? null : (outcome.code ?? null),
+        outcome.ok ? null : (outcome.message ?? null),
+        outcome.inputTokens,
+        outcome.outputTokens,
+        outcome.cost,
+        ref?.file ?? null,
+        ref?.offset ?? null,
+        ref?.length ?? null,
+        jobId,
+        outcome.id,
+        batchKey,
+      ],
+    );
+    if (outcome.ok && ref) {
+      this.db.run(
+        `INSERT OR IGNORE INTO result_cache (hash, job_id, id, result_file, result_offset, result_length)
+         SELECT hash, job_id, id, ?, ?, ? FROM items WHERE job_id = ? AND id = ?`,
+        [ref.file, ref.offset, ref.length, jobId, outcome.id],
+      );
+    }
+  }
+
+  private updateEach(jobId: string, ids: readonly string[], assignments: string, values: readonly SqlValue[]): void {
+    const statement = this.db.prepare(`UPDATE items SET ${assignments} WHERE job_id = ? AND id = ?`);
+    try {
+      for (const id of ids) statement.run([...values, jobId, id]);
+    } finally {
+      statement.free();
+    }
+  }
+
+  private touchJob(jobId: string, at: string): void {
+    this.db.run('UPDATE jobs SET updated_at = ? WHERE id = ?', [at, jobId]);
+  }
+
+  private migrate(): void {
+    const hasMeta = this.one(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`);
+    let version = hasMeta ? Number(this.meta('schema_version') ?? 0) : 0;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`state.sqlite has schema version ${version}, newer than this version of LLM Batch Runner understands (${SCHEMA_VERSION})`);
+    }
+    while (version < SCHEMA_VERSION) {
+      this.db.exec('BEGIN');
+      this.db.exec(MIGRATIONS[version] ?? '');
+      version++;
+      this.setMeta('schema_version', String(version));
+      this.db.exec('COMMIT');
+    }
+  }
+
+  private meta(key: string): string | undefined {
+    const row = this.one('SELECT value FROM meta WHERE key = ?', [key]);
+    return row ? String(row['value']) : undefined;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [key, value]);
+  }
+
+  private all(sql: string, params: readonly SqlValue[] = []): Record<string, SqlValue>[] {
+    const statement = this.db.prepare(sql);
+    try {
+      statement.bind([...params]);
+      const rows: Record<string, SqlValue>[] = [];
+      while (statement.step()) rows.push(statement.getAsObject());
+      return rows;
+    } finally {
+      statement.free();
+    }
+  }
+
+  private one(sql: string, params: readonly SqlValue[] = []): Record<string, SqlValue> | undefined {
+    return this.all(sql, params)[0];
+  }
+}
+
+const str = (value: SqlValue | undefined): string | null => (value === null || value === undefined ? null : String(value));
+const num = (value: SqlValue | undefined): number | null => (value === null || value === undefined ? null : Number(value));
+
+function toJob(row: Record<string, SqlValue>): JobRow {
+  return {
+    id: String(row['id']),
+    name: String(row['name']),
+    sourceFile: String(row['source_file']),
+    sourceSha256: String(row['source_sha256']),
+    provider: String(row['provider']),
+    model: String(row['model']),
+    endpoint: String(row['endpoint']),
+    status: String(row['status']) as JobState,
+    createdAt: String(row['created_at']),
+    updatedAt: String(row['updated_at']),
+    estimateExpected: Number(row['estimate_expected']),
+    estimateMax: Number(row['estimate_max']),
+    options: String(row['options']),
+    cancelRequested: Number(row['cancel_requested']) === 1,
+    alert: str(row['alert']),
+  };
+}
+
+function toBatch(row: Record<string, SqlValue>): BatchRow {
+  return {
+    key: String(row['key']),
+    jobId: String(row['job_id']),
+    strike: Number(row['strike']),
+    inputFile: String(row['input_file']),
+    itemCount: Number(row['item_count']),
+    fileId: str(row['file_id']),
+    remoteId: str(row['remote_id']),
+    adopted: Number(row['adopted']) === 1,
+    state: String(row['state']),
+    rawStatus: str(row['raw_status']),
+    total: Number(row['total']),
+    completed: Number(row['completed']),
+    failed: Number(row['failed']),
+    outputFileId: str(row['output_file_id']),
+    errorFileId: str(row['error_file_id']),
+    collected: Number(row['collected']) === 1,
+    outputFile: str(row['output_file']),
+    errorFile: str(row['error_file']),
+  };
+}
+
+function toItem(row: Record<string, SqlValue>): ItemRow {
+  return {
+    jobId: String(row['job_id']),
+    id: String(row['id']),
+    line: Number(row['line']),
+    hash: String(row['hash']),
+    model: String(row['model']),
+    state: String(row['state']) as ItemState,
+    strike: Number(row['strike']),
+    batchKey: str(row['batch_key']),
+    inputFile: str(row['input_file']),
+    inputOffset: num(row['input_offset']),
+    inputLength: num(row['input_length']),
+    twin: str(row['twin']),
+    failureClass: str(row['failure_class']),
+    failureCode: str(row['failure_code']),
+    failureMessage: str(row['failure_message']),
+    tokensIn: Number(row['tokens_in']),
+    tokensOut: Number(row['tokens_out']),
+    cost: Number(row['cost']),
+    estimatedCost: Number(row['estimated_cost']),
+    resultFile: str(row['result_file']),
+    resultOffset: num(row['result_offset']),
+    resultLength: num(row['result_length']),
+  };
+}

@@ -1,0 +1,118 @@
+// Every state change the engine makes, as journal events. The index (stateIndex.ts) is derived
+// from these alone, so replaying the journal after a crash, or every job's history after a lost
+// snapshot, rebuilds exactly the state that was acknowledged.
+import type { FailureClass } from '../core/itemOutcome';
+import type { ProviderId } from '../core/providerLimits';
+
+export const JOB_STATES = ['submitting', 'running', 'completed', 'completed_with_failures', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const ITEM_STATES = ['queued', 'submitted', 'succeeded', 'failed', 'deduped', 'cached', 'dead_letter', 'cancelled'] as const;
+export type ItemState = (typeof ITEM_STATES)[number];
+
+export interface JobOptions {
+  /** JSON Schema every output must satisfy (its content parsed as JSON), if any. */
+  readonly outputSchema?: unknown;
+  /** Require outputs to parse as JSON even without a schema. */
+  readonly outputJson?: boolean;
+  readonly failureAlertRate: number;
+}
+
+/** A path inside the workspace's `.llm-batch/` folder, always with forward slashes. */
+export type StorePath = string;
+
+/** Where one result's raw line sits: a downloaded output/error file, by byte range. */
+export interface ResultRef {
+  readonly file: StorePath;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** One item's outcome in one attempt, as the engine recorded it. */
+export interface RecordedOutcome {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly failureClass?: FailureClass | undefined;
+  readonly code?: string | undefined;
+  readonly message?: string | undefined;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Dollars actually charged for this attempt (0 when the provider charged nothing). */
+  readonly cost: number;
+  readonly ref?: ResultRef | undefined;
+}
+
+export type StoreEvent =
+  | {
+      readonly type: 'job.created';
+      readonly jobId: string;
+      readonly name: string;
+      readonly sourceFile: string;
+      readonly sourceSha256: string;
+      readonly provider: ProviderId;
+      readonly model: string;
+      readonly endpoint: string;
+      readonly createdAt: string;
+      readonly estimate: { readonly expected: number; readonly max: number };
+      readonly options: JobOptions;
+      /** JSONL of ItemSeed, one per source item, written and fsynced before this event. */
+      readonly itemsFile: StorePath;
+      readonly itemCount: number;
+    }
+  | { readonly type: 'spend.reserved'; readonly jobId: string; readonly amount: number; readonly day: string }
+  | { readonly type: 'spend.settled'; readonly jobId: string; readonly amount: number; readonly day: string }
+  | {
+      readonly type: 'batch.intent';
+      readonly jobId: string;
+      readonly batchKey: string;
+      readonly strike: number;
+      readonly inputFile: StorePath;
+      readonly itemCount: number;
+      /** For retry batches: the ids it carries (initial batches take theirs from the items file). */
+      readonly ids?: readonly string[] | undefined;
+    }
+  | { readonly type: 'batch.uploaded'; readonly jobId: string; readonly batchKey: string; readonly fileId: string }
+  | { readonly type: 'batch.created'; readonly jobId: string; readonly batchKey: string; readonly remoteId: string; readonly adopted: boolean }
+  | {
+      readonly type: 'batch.status';
+      readonly jobId: string;
+      readonly batchKey: string;
+      readonly state: string;
+      readonly rawStatus: string;
+      readonly counts: { readonly total: number; readonly completed: number; readonly failed: number };
+      readonly outputFileId?: string | undefined;
+      readonly errorFileId?: string | undefined;
+    }
+  | {
+      readonly type: 'batch.collected';
+      readonly jobId: string;
+      readonly batchKey: string;
+      readonly outputFile?: StorePath | undefined;
+      readonly errorFile?: StorePath | undefined;
+      readonly outcomes: readonly RecordedOutcome[];
+    }
+  | { readonly type: 'item.syncResult'; readonly jobId: string; readonly outcome: RecordedOutcome }
+  | { readonly type: 'items.deadLettered'; readonly jobId: string; readonly ids: readonly string[]; readonly reason?: string | undefined }
+  | { readonly type: 'items.cancelled'; readonly jobId: string; readonly ids: readonly string[] }
+  /** Journaled before a strike-3 sync call: after a crash, an unanswered one is never sent again blindly. */
+  | { readonly type: 'item.syncStarted'; readonly jobId: string; readonly id: string }
+  | { readonly type: 'job.cancelRequested'; readonly jobId: string }
+  | { readonly type: 'job.alert'; readonly jobId: string; readonly failureRate: number; readonly message: string }
+  | { readonly type: 'job.state'; readonly jobId: string; readonly state: JobState }
+  | { readonly type: 'job.deleted'; readonly jobId: string };
+
+/** One line of a job's items file: what the planner decided for each source item. */
+export interface ItemSeed {
+  readonly id: string;
+  readonly line: number;
+  readonly hash: string;
+  readonly model: string;
+  readonly state: 'queued' | 'deduped' | 'cached';
+  /** queued: the initial batch and where its request sits in that batch's input file. */
+  readonly batchKey?: string | undefined;
+  readonly input?: ResultRef | undefined;
+  /** deduped: the id of the item it repeats; cached: the earlier result it reuses. */
+  readonly twin?: string | undefined;
+  readonly cached?: ResultRef | undefined;
+  readonly estimatedCost: number;
+}

@@ -1,0 +1,591 @@
+// Contract test: the OpenAI / Azure OpenAI adapter (src/providers/openaiProvider.ts) against the
+// local emulator, through the real `openai` SDK, in all three URL styles: OpenAI, Azure dated
+// api-version and Azure v1 (spec §1, §2, §6).
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { APIUserAbortError, InternalServerError, OpenAI } from 'openai';
+import type { ItemOutcome } from '../../src/core/itemOutcome';
+import { TERMINAL_STATES } from '../../src/providers/batchProvider';
+import type { BatchProvider, RemoteBatch } from '../../src/providers/batchProvider';
+import { TruncatedDownloadError, downloadToFile } from '../../src/providers/downloadToFile';
+import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { startOpenAiEmulator } from '../emulators/openai/server';
+import type { RunningEmulator } from '../emulators/openai/server';
+
+const FAST = { validatingMs: 20, inProgressMs: 50, finalizingMs: 20 };
+const MODEL = 'gpt-4o-mini';
+
+interface Line {
+  custom_id: string;
+  method: 'POST';
+  url: string;
+  body: Record<string, unknown>;
+}
+
+const chatLine = (customId: string, text: string, url = '/v1/chat/completions'): Line => ({
+  custom_id: customId,
+  method: 'POST',
+  url,
+  body: { model: MODEL, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: text }] },
+});
+
+let emu: RunningEmulator;
+let dir: string;
+let fileSeq = 0;
+
+before(async () => {
+  emu = await startOpenAiEmulator({ timeScale: FAST });
+  dir = await mkdtemp(path.join(tmpdir(), 'openai-provider-'));
+});
+
+after(async () => {
+  await emu.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  emu.reset();
+});
+
+const openaiProvider = (maxRetries = 0, baseUrl = emu.openaiBaseUrl): BatchProvider => createOpenAiProvider({ provider: 'openai', apiKey: 'test', baseUrl, maxRetries });
+
+async function writeInput(lines: readonly (Line | string)[]): Promise<string> {
+  const file = path.join(dir, `input-${++fileSeq}.jsonl`);
+  await writeFile(file, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  return file;
+}
+
+async function waitTerminal(provider: BatchProvider, remoteId: string): Promise<RemoteBatch> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const batch = await provider.retrieve(remoteId);
+    if (TERMINAL_STATES.has(batch.state)) return batch;
+    if (Date.now() > deadline) throw new Error(`batch ${remoteId} still ${batch.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function submit(provider: BatchProvider, lines: readonly (Line | string)[], endpoint = '/v1/chat/completions', metadata: Record<string, string> = {}): Promise<RemoteBatch> {
+  const inputPath = await writeInput(lines);
+  const fileId = await provider.upload(inputPath);
+  return provider.create({ inputPath, endpoint, metadata, fileId });
+}
+
+/** Downloads a result file and parses every line; every non-empty line must be a result. */
+async function outcomesOf(provider: BatchProvider, fileId: string | undefined): Promise<ItemOutcome[]> {
+  if (fileId === undefined) return [];
+  const dest = path.join(dir, `result-${++fileSeq}.jsonl`);
+  await provider.download(fileId, dest);
+  const lines = (await readFile(dest, 'utf8')).split('\n').filter((l) => l !== '');
+  return lines.map((l) => {
+    const outcome = provider.parseResultLine(l);
+    assert.ok(outcome, `unparseable result line: ${l.slice(0, 80)}`);
+    return outcome;
+  });
+}
+
+async function allOutcomes(provider: BatchProvider, batch: RemoteBatch): Promise<Map<string, ItemOutcome>> {
+  const outcomes = [...(await outcomesOf(provider, batch.outputFileId)), ...(await outcomesOf(provider, batch.errorFileId))];
+  const byId = new Map(outcomes.map((o) => [o.customId, o]));
+  assert.equal(byId.size, outcomes.length, 'each custom_id appears once across both files');
+  return byId;
+}
+
+function expectOk(outcome: ItemOutcome | undefined, content?: string): void {
+  assert.ok(outcome?.ok, `expected success, got ${JSON.stringify(outcome)}`);
+  if (content !== undefined) assert.equal(outcome.content, content);
+}
+
+function expectFail(outcome: ItemOutcome | undefined, failureClass: string, code?: string, httpStatus?: number): void {
+  assert.ok(outcome && !outcome.ok, `expected failure, got ${JSON.stringify(outcome)}`);
+  assert.equal(outcome.failureClass, failureClass);
+  if (code !== undefined) assert.equal(outcome.code, code);
+  if (httpStatus !== undefined) assert.equal(outcome.httpStatus, httpStatus);
+  assert.ok(outcome.message.length > 0);
+}
+
+interface ProxiedRequest {
+  method: string;
+  path: string;
+  body: string;
+}
+
+/**
+ * A pass-through proxy in front of the emulator that records request bodies (the emulator logs
+ * only paths) and can drop the answer to POST /batches after forwarding it: the batch exists,
+ * but the client sees a connection error.
+ */
+async function startProxy(options: { dropBatchCreate: boolean }): Promise<{ baseUrl: string; seen: ProxiedRequest[]; close: () => Promise<void> }> {
+  const seen: ProxiedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const method = req.method ?? 'GET';
+      const url = req.url ?? '/';
+      const body = Buffer.concat(chunks);
+      seen.push({ method, path: url.split('?')[0] ?? url, body: body.toString('utf8') });
+      const headers: Record<string, string> = {};
+      for (const name of ['authorization', 'content-type']) {
+        const v = req.headers[name];
+        if (typeof v === 'string') headers[name] = v;
+      }
+      fetch(`${emu.url}${url}`, { method, headers, ...(method === 'GET' ? {} : { body }) })
+        .then(async (upstream) => {
+          const text = await upstream.text();
+          if (options.dropBatchCreate && method === 'POST' && url.endsWith('/batches')) {
+            req.socket.destroy();
+            return;
+          }
+          res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+          res.end(text);
+        })
+        .catch(() => req.socket.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const leftovers = async (): Promise<string[]> => (await readdir(dir)).filter((f) => f.startsWith('.'));
+
+interface Style {
+  name: string;
+  make: () => BatchProvider;
+  endpoint: string;
+  batchesPath: string;
+  /** Where a sync chat call must land: Azure's dated style routes it by `body.model`. */
+  syncChatPath: string;
+}
+
+const STYLES: Style[] = [
+  { name: 'OpenAI', make: () => openaiProvider(), endpoint: '/v1/chat/completions', batchesPath: '/v1/batches', syncChatPath: '/v1/chat/completions' },
+  {
+    name: 'Azure dated api-version',
+    make: () => createOpenAiProvider({ provider: 'azure', apiKey: 'azure-key', endpoint: emu.azureEndpoint, apiVersion: '2024-10-21', maxRetries: 0 }),
+    endpoint: '/chat/completions',
+    batchesPath: '/openai/batches',
+    syncChatPath: `/openai/deployments/${MODEL}/chat/completions`,
+  },
+  {
+    name: 'Azure v1',
+    make: () => createOpenAiProvider({ provider: 'azure', apiKey: 'azure-key', endpoint: `${emu.azureEndpoint}/`, maxRetries: 0 }),
+    endpoint: '/v1/chat/completions',
+    batchesPath: '/openai/v1/batches',
+    syncChatPath: '/openai/v1/chat/completions',
+  },
+];
+
+const MARKER_ITEMS: [string, string][] = [
+  ['ok-1', 'What is 1 + 1?'],
+  ['ok-2', 'Name a colour.'],
+  ['empty', 'Say nothing [[empty]]'],
+  ['ctx', 'Very long [[fail:context_length_exceeded]]'],
+  ['srv', 'Unlucky [[fail:server_error]]'],
+  ['rl', 'Busy [[fail:rate_limit_exceeded]]'],
+  ['cp', 'Forbidden [[fail:content_policy_violation]]'],
+  ['once', 'Flaky [[fail-once:server_error]]'],
+];
+
+for (const style of STYLES) {
+  describe(`${style.name} style`, () => {
+    it('upload → create with metadata → poll → list by metadata → download both files → every line matched by custom_id', async () => {
+      const provider = style.make();
+      const lines = MARKER_ITEMS.map(([id, text]) => chatLine(id, text, style.endpoint));
+      const metadata = { runId: `run-${style.name}`, chunk: '3' };
+      const created = await submit(provider, lines, style.endpoint, metadata);
+      assert.equal(created.state, 'validating');
+      assert.deepEqual(created.metadata, metadata);
+      assert.ok(Math.abs(created.createdAt - Date.now()) < 5000, 'createdAt is epoch ms');
+      assert.equal(created.expiresAt, created.createdAt + 86_400_000);
+
+      const done = await waitTerminal(provider, created.remoteId);
+      assert.equal(done.state, 'completed');
+      assert.deepEqual(done.counts, { total: 8, completed: 3, failed: 5 });
+      assert.ok(done.outputFileId);
+      assert.ok(done.errorFileId);
+
+      const found: RemoteBatch[] = [];
+      for await (const b of provider.list()) if (b.metadata['runId'] === metadata.runId) found.push(b);
+      assert.deepEqual(
+        found.map((b) => [b.remoteId, b.state]),
+        [[created.remoteId, 'completed']],
+      );
+
+      const outcomes = await allOutcomes(provider, done);
+      assert.deepEqual([...outcomes.keys()].sort(), lines.map((l) => l.custom_id).sort());
+      expectOk(outcomes.get('ok-1'), 'Echo: What is 1 + 1?');
+      expectOk(outcomes.get('ok-2'), 'Echo: Name a colour.');
+      expectOk(outcomes.get('empty'), '');
+      expectFail(outcomes.get('ctx'), 'invalid_request', 'context_length_exceeded', 400);
+      expectFail(outcomes.get('srv'), 'transient', 'server_error', 500);
+      expectFail(outcomes.get('rl'), 'rate_limited', 'rate_limit_exceeded', 429);
+      expectFail(outcomes.get('cp'), 'content_policy', 'content_policy_violation', 400);
+      expectFail(outcomes.get('once'), 'transient', 'server_error', 500);
+      const usage = outcomes.get('ok-1')?.usage;
+      assert.ok(usage && usage.inputTokens > 0 && usage.outputTokens > 0);
+
+      const requests = emu.requests();
+      assert.ok(requests.some((r) => r.method === 'POST' && r.path === style.batchesPath), `POST ${style.batchesPath}`);
+      // Spec §2.1 trap: the batch client must never be deployment-scoped.
+      assert.ok(!requests.some((r) => r.path.includes('/deployments/') && r.path.endsWith('/batches')));
+    });
+
+    it('callSync re-issues each item body: markers classify like the batch, fail-once now succeeds', async () => {
+      const provider = style.make();
+      const byId = new Map(MARKER_ITEMS.map(([id, text]) => [id, chatLine(id, text, style.endpoint)]));
+      const call = (id: string): Promise<ItemOutcome> => provider.callSync(style.endpoint, byId.get(id)?.body ?? {}, id);
+      // The first attempt of the fail-once body is used up here, as a batch would have.
+      expectFail(await call('once'), 'transient', 'server_error', 500);
+      expectOk(await call('once'), 'Echo: Flaky [[fail-once:server_error]]');
+      expectOk(await call('ok-1'), 'Echo: What is 1 + 1?');
+      expectOk(await call('empty'), '');
+      expectFail(await call('ctx'), 'invalid_request', 'context_length_exceeded', 400);
+      expectFail(await call('srv'), 'transient', 'server_error', 500);
+      expectFail(await call('rl'), 'rate_limited', 'rate_limit_exceeded', 429);
+      expectFail(await call('cp'), 'content_policy', 'content_policy_violation', 400);
+      const ctx = await call('ctx');
+      assert.ok(!ctx.ok && ctx.message.startsWith("This model's maximum context length"), 'message comes from body.error, without the SDK status prefix');
+      assert.ok(
+        emu.requests().every((r) => r.method === 'POST' && r.path === style.syncChatPath),
+        `every sync call went to ${style.syncChatPath}: ${JSON.stringify(emu.requests().map((r) => r.path))}`,
+      );
+    });
+  });
+}
+
+describe('batch outcomes', () => {
+  it('[[fail-once:server_error]] fails in the batch, then succeeds through callSync', async () => {
+    const provider = openaiProvider();
+    const line = chatLine('flaky', 'Try again [[fail-once:server_error]]');
+    const done = await waitTerminal(provider, (await submit(provider, [line])).remoteId);
+    expectFail((await allOutcomes(provider, done)).get('flaky'), 'transient', 'server_error', 500);
+    expectOk(await provider.callSync(line.url, line.body, 'flaky'), 'Echo: Try again [[fail-once:server_error]]');
+  });
+
+  it('runs /v1/responses and /v1/embeddings batches; sync answers equal the batch answers', async () => {
+    const provider = openaiProvider();
+    const respLines: Line[] = [
+      { custom_id: 'r1', method: 'POST', url: '/v1/responses', body: { model: MODEL, input: 'Hello responses' } },
+      { custom_id: 'r2', method: 'POST', url: '/v1/responses', body: { model: MODEL, input: [{ role: 'user', content: 'Too long [[fail:context_length_exceeded]]' }] } },
+    ];
+    const embLines: Line[] = [{ custom_id: 'e1', method: 'POST', url: '/v1/embeddings', body: { model: 'text-embedding-3-small', input: ['alpha', 'beta'] } }];
+    const [respBatch, embBatch] = await Promise.all([submit(provider, respLines, '/v1/responses'), submit(provider, embLines, '/v1/embeddings')]);
+    const resp = await allOutcomes(provider, await waitTerminal(provider, respBatch.remoteId));
+    const emb = await allOutcomes(provider, await waitTerminal(provider, embBatch.remoteId));
+
+    expectOk(resp.get('r1'), 'Echo: Hello responses');
+    expectFail(resp.get('r2'), 'invalid_request', 'context_length_exceeded', 400);
+    const e1 = emb.get('e1');
+    assert.ok(e1?.ok);
+    const data = JSON.parse(e1.content) as { index: number; embedding: number[] }[];
+    assert.equal(data[0]?.index, 0);
+    assert.equal(data[0]?.embedding.length, 8);
+    assert.equal(e1.usage?.outputTokens, 0);
+
+    const [r1, e1Line] = [respLines[0], embLines[0]];
+    assert.ok(r1 && e1Line);
+    const proxy = await startProxy({ dropBatchCreate: false });
+    try {
+      const viaProxy = openaiProvider(0, proxy.baseUrl);
+      assert.deepEqual(await viaProxy.callSync('/v1/responses', r1.body, 'r1'), resp.get('r1'));
+      assert.deepEqual(await viaProxy.callSync('/v1/embeddings', e1Line.body, 'e1'), e1);
+      // Spec §1.7: the sync call sends the line's body unchanged (the SDK's embeddings.create
+      // would add encoding_format: base64 and hand back float32-rounded vectors).
+      assert.deepEqual(
+        proxy.seen.map((r) => [r.path, JSON.parse(r.body) as unknown]),
+        [
+          ['/v1/responses', r1.body],
+          ['/v1/embeddings', e1Line.body],
+        ],
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('cancel while validating: cancelling → cancelled, every item batch_cancelled → cancelled', async () => {
+    const provider = openaiProvider();
+    const created = await submit(provider, Array.from({ length: 5 }, (_, i) => chatLine(`c${i}`, `item ${i}`)));
+    const cancelling = await provider.cancel(created.remoteId);
+    assert.equal(cancelling.state, 'cancelling');
+    const done = await waitTerminal(provider, created.remoteId);
+    assert.equal(done.state, 'cancelled');
+    assert.equal(done.outputFileId, undefined);
+    const outcomes = await allOutcomes(provider, done);
+    assert.equal(outcomes.size, 5);
+    for (const o of outcomes.values()) expectFail(o, 'cancelled', 'batch_cancelled');
+  });
+
+  it('cancel of a batch that already finished returns its finished state instead of failing', async () => {
+    const provider = openaiProvider();
+    const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x')])).remoteId);
+    const afterCancel = await provider.cancel(done.remoteId);
+    assert.equal(afterCancel.state, 'completed');
+    assert.equal(afterCancel.outputFileId, done.outputFileId);
+  });
+
+  it('a validation failure surfaces errors with their line numbers', async () => {
+    const provider = openaiProvider();
+    const created = await submit(provider, [chatLine('a', 'x'), '{"custom_id": broken', chatLine('a', 'dup')]);
+    const done = await waitTerminal(provider, created.remoteId);
+    assert.equal(done.state, 'failed');
+    assert.deepEqual(
+      done.errors.map((e) => [e.code, e.line]),
+      [
+        ['invalid_json_line', 2],
+        ['duplicate_custom_id', 3],
+      ],
+    );
+    assert.ok(done.errors.every((e) => e.message.length > 0));
+    assert.equal(done.outputFileId, undefined);
+    assert.equal(done.errorFileId, undefined);
+
+    emu.setFaults({ failValidation: true });
+    const forced = await waitTerminal(provider, (await submit(provider, [chatLine('b', 'y')])).remoteId);
+    assert.equal(forced.state, 'failed');
+    assert.deepEqual(
+      forced.errors.map((e) => [e.code, e.line]),
+      [['invalid_request', 1]],
+    );
+  });
+
+  it('expiry: finished items in the output, the rest batch_expired → expired', async () => {
+    const provider = openaiProvider();
+    emu.setFaults({ expireAfterFraction: 0.5 });
+    const done = await waitTerminal(provider, (await submit(provider, Array.from({ length: 10 }, (_, i) => chatLine(`x${i}`, `item ${i}`)))).remoteId);
+    assert.equal(done.state, 'expired');
+    const outcomes = [...(await allOutcomes(provider, done)).values()];
+    assert.equal(outcomes.length, 10);
+    assert.equal(outcomes.filter((o) => o.ok).length, 5);
+    for (const o of outcomes.filter((x) => !x.ok)) expectFail(o, 'expired', 'batch_expired');
+  });
+
+  it('completed with no output file: every item in the error file, transient', async () => {
+    const provider = openaiProvider();
+    emu.setFaults({ completedWithNullOutput: true });
+    const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x'), chatLine('b', 'y')])).remoteId);
+    assert.equal(done.state, 'completed');
+    assert.equal(done.outputFileId, undefined);
+    assert.ok(done.errorFileId);
+    const outcomes = await allOutcomes(provider, done);
+    assert.equal(outcomes.size, 2);
+    for (const o of outcomes.values()) expectFail(o, 'transient', 'server_error', 500);
+  });
+
+  it('azureVariants: capitalised statuses, ISO times, "" file ids and null counts parse', async () => {
+    const provider = STYLES[1]?.make();
+    assert.ok(provider);
+    emu.setFaults({ azureVariants: true });
+    const created = await submit(provider, [chatLine('a', 'x', '/chat/completions')], '/chat/completions', { run: 'variants' });
+    assert.equal(created.rawStatus, 'Validating');
+    assert.equal(created.state, 'validating');
+    assert.equal(created.outputFileId, undefined);
+    assert.equal(created.errorFileId, undefined);
+    assert.deepEqual(created.counts, { total: 0, completed: 0, failed: 0 });
+    assert.ok(Math.abs(created.createdAt - Date.now()) < 5000);
+    assert.equal(created.expiresAt, created.createdAt + 86_400_000);
+    const done = await waitTerminal(provider, created.remoteId);
+    assert.equal(done.rawStatus, 'Completed');
+    assert.deepEqual(done.counts, { total: 1, completed: 1, failed: 0 });
+    const listed: RemoteBatch[] = [];
+    for await (const b of provider.list()) listed.push(b);
+    assert.deepEqual(
+      listed.map((b) => [b.remoteId, b.rawStatus, b.metadata['run']]),
+      [[created.remoteId, 'Completed', 'variants']],
+    );
+    expectOk((await allOutcomes(provider, done)).get('a'), 'Echo: x');
+  });
+});
+
+describe('downloads', () => {
+  for (const mode of ['abort', 'short'] as const) {
+    it(`a truncated download (${mode}) throws and leaves no destination or temp file; the retry is whole`, async () => {
+      const provider = openaiProvider();
+      const done = await waitTerminal(provider, (await submit(provider, Array.from({ length: 10 }, (_, i) => chatLine(`t${i}`, `item ${i}`)))).remoteId);
+      assert.ok(done.outputFileId);
+      const dest = path.join(dir, `truncated-${mode}.jsonl`);
+      emu.setFaults({ truncateDownload: mode });
+      await assert.rejects(provider.download(done.outputFileId, dest), (err) => err instanceof TruncatedDownloadError && /cut short/.test(err.message));
+      assert.equal(existsSync(dest), false);
+      assert.deepEqual(await leftovers(), []);
+
+      await provider.download(done.outputFileId, dest);
+      const lines = (await readFile(dest, 'utf8')).split('\n').filter((l) => l !== '');
+      assert.equal(lines.length, 10);
+      assert.ok(lines.every((l) => provider.parseResultLine(l)?.ok));
+    });
+  }
+
+  it("an empty file (Azure's clean error file) downloads as an empty file", async () => {
+    const provider = STYLES[1]?.make();
+    assert.ok(provider);
+    const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x', '/chat/completions')], '/chat/completions')).remoteId);
+    assert.ok(done.errorFileId);
+    const dest = path.join(dir, 'empty-error.jsonl');
+    await provider.download(done.errorFileId, dest);
+    assert.equal((await stat(dest)).size, 0);
+  });
+
+  it('an aborted download leaves no file', async () => {
+    const provider = openaiProvider();
+    const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x')])).remoteId);
+    assert.ok(done.outputFileId);
+    const dest = path.join(dir, 'aborted.jsonl');
+    await assert.rejects(provider.download(done.outputFileId, dest, AbortSignal.abort()), APIUserAbortError);
+    assert.equal(existsSync(dest), false);
+    assert.deepEqual(await leftovers(), []);
+  });
+});
+
+describe('downloadToFile edge cases (synthetic responses)', () => {
+  const respond = (body: string, headers: Record<string, string> = {}): Response => new Response(body, { headers });
+
+  it('a body that ends cleanly short of Content-Length is truncated', async () => {
+    const dest = path.join(dir, 'short-length.jsonl');
+    await assert.rejects(downloadToFile(respond('{"a":1}\n', { 'content-length': '20' }), dest), /received 8 of 20 bytes/);
+    assert.equal(existsSync(dest), false);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('ignores Content-Length under a Content-Encoding, whose bytes differ from the decoded ones', async () => {
+    const dest = path.join(dir, 'encoded.jsonl');
+    assert.deepEqual(await downloadToFile(respond('{"a":1}\n', { 'content-length': '3', 'content-encoding': 'gzip' }), dest), { bytes: 8 });
+    assert.equal(await readFile(dest, 'utf8'), '{"a":1}\n');
+  });
+
+  it('accepts a final line without a newline when it is whole JSON', async () => {
+    const dest = path.join(dir, 'no-final-newline.jsonl');
+    await downloadToFile(respond('{"a":1}\n{"b":2}'), dest);
+    assert.equal(await readFile(dest, 'utf8'), '{"a":1}\n{"b":2}');
+  });
+
+  it('a failed download leaves an existing destination untouched', async () => {
+    const dest = path.join(dir, 'existing.jsonl');
+    await writeFile(dest, 'old bytes\n');
+    await assert.rejects(downloadToFile(respond('{"a":1}\n{"b":', { 'content-length': '13' }), dest, { label: 'file-x' }), /file-x was cut short: its last line is incomplete/);
+    assert.equal(await readFile(dest, 'utf8'), 'old bytes\n');
+    await downloadToFile(respond('{"new":true}\n'), dest);
+    assert.equal(await readFile(dest, 'utf8'), '{"new":true}\n');
+    assert.deepEqual(await leftovers(), []);
+  });
+});
+
+describe('uploads and creates never double-submit', () => {
+  it('upload streams the file and is retried by the SDK after a 503', async () => {
+    const provider = openaiProvider(1);
+    emu.setFaults({ endpointFaults: [{ endpoint: 'POST /files', times: 1, status: 503 }] });
+    const inputPath = await writeInput(Array.from({ length: 20 }, (_, i) => chatLine(`u${i}`, `upload ${i}`)));
+    const fileId = await provider.upload(inputPath);
+    assert.equal(emu.requests().filter((r) => r.method === 'POST' && r.path === '/v1/files').length, 2);
+    const stored = await new OpenAI({ apiKey: 'k', baseURL: emu.openaiBaseUrl, maxRetries: 0 }).files.retrieve(fileId);
+    assert.equal(stored.bytes, (await stat(inputPath)).size);
+    assert.equal(stored.filename, path.basename(inputPath));
+    assert.equal(stored.purpose, 'batch');
+  });
+
+  it('a 500 on create is not retried (even with maxRetries 2) and creates nothing', async () => {
+    const provider = openaiProvider(2);
+    emu.setFaults({ endpointFaults: [{ endpoint: 'POST /batches', times: 1, status: 500 }] });
+    await assert.rejects(submit(provider, [chatLine('a', 'x')]), InternalServerError);
+    assert.equal(emu.createCalls(), 1);
+    assert.equal(emu.batches().length, 0);
+  });
+
+  it('a create whose response is lost is found again by its input file instead of being re-sent', async () => {
+    const proxy = await startProxy({ dropBatchCreate: true });
+    try {
+      const provider = openaiProvider(2, proxy.baseUrl);
+      const created = await submit(provider, [chatLine('a', 'x')], '/v1/chat/completions', { run: 'lost-response' });
+      assert.equal(emu.createCalls(), 1, 'the SDK did not retry the create');
+      assert.equal(emu.batches().length, 1);
+      assert.equal(created.remoteId, emu.batches()[0]?.id);
+      assert.deepEqual(created.metadata, { run: 'lost-response' });
+      assert.ok(proxy.seen.some((r) => r.method === 'GET' && r.path === '/v1/batches'), 'reconciled through list');
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('sync calls and signals', () => {
+  it('a connection error is a transient outcome', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const provider = openaiProvider(0, `http://127.0.0.1:${port}/v1`);
+    const line = chatLine('a', 'x');
+    const outcome = await provider.callSync(line.url, line.body, 'a');
+    expectFail(outcome, 'transient', 'connection_error');
+    assert.equal(outcome.ok ? 0 : outcome.httpStatus, undefined);
+  });
+
+  it('a timeout is a transient outcome', async () => {
+    // Accepts the request and never answers.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const provider = createOpenAiProvider({ provider: 'openai', apiKey: 'k', baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 0, timeoutMs: 100 });
+      const line = chatLine('a', 'x');
+      expectFail(await provider.callSync(line.url, line.body, 'a'), 'transient', 'timeout');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('Azure dated style ignores a stray OPENAI_BASE_URL (the SDK would throw on baseURL + endpoint)', async () => {
+    const saved = process.env['OPENAI_BASE_URL'];
+    process.env['OPENAI_BASE_URL'] = 'http://127.0.0.1:9/v1';
+    try {
+      const provider = createOpenAiProvider({ provider: 'azure', apiKey: 'k', endpoint: emu.azureEndpoint, apiVersion: '2024-10-21', maxRetries: 0 });
+      const batches: RemoteBatch[] = [];
+      for await (const b of provider.list()) batches.push(b);
+      assert.deepEqual(batches, []);
+      assert.deepEqual(
+        emu.requests().map((r) => `${r.path}?${r.query}`),
+        ['/openai/batches?api-version=2024-10-21&limit=100'],
+      );
+    } finally {
+      if (saved === undefined) delete process.env['OPENAI_BASE_URL'];
+      else process.env['OPENAI_BASE_URL'] = saved;
+    }
+  });
+
+  it('a streaming body is refused without a request', async () => {
+    const provider = openaiProvider();
+    const line = chatLine('a', 'x');
+    expectFail(await provider.callSync(line.url, { ...line.body, stream: true }, 'a'), 'invalid_request', 'stream_unsupported');
+    assert.equal(emu.requests().length, 0);
+  });
+
+  it('an aborted signal rejects every call instead of producing an outcome', async () => {
+    const provider = openaiProvider();
+    const signal = AbortSignal.abort();
+    const line = chatLine('a', 'x');
+    await assert.rejects(provider.callSync(line.url, line.body, 'a', signal), APIUserAbortError);
+    await assert.rejects(provider.retrieve('batch_x', signal), APIUserAbortError);
+    await assert.rejects(provider.upload(await writeInput([line]), signal), APIUserAbortError);
+    await assert.rejects(async () => {
+      for await (const b of provider.list(signal)) assert.fail(`unexpected batch ${b.remoteId}`);
+    }, APIUserAbortError);
+    assert.equal(emu.requests().length, 0);
+  });
+});

@@ -1,0 +1,193 @@
+// Whole job lifecycles against the emulator: each row of the failure taxonomy, the full ladder
+// to dead letter, and the guarantees around it (one batch per intent, only failures retried).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { prepareJob } from '../../src/engine/createJob';
+import { exportResults } from '../../src/engine/exportResults';
+import { parseOpenAiResultLine } from '../../src/providers/openaiMapping';
+import { createdBatchKeys, startHarness } from './harness';
+import type { Harness } from './harness';
+
+async function results(h: Harness, jobId: string) {
+  const records = [];
+  for await (const record of exportResults(h.store, jobId, parseOpenAiResultLine)) records.push(record);
+  return records;
+}
+
+describe('job lifecycle', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('runs the full ladder: batch, batch, sync, dead letter — deterministic errors straight to dead letter', async () => {
+    h.emulator.reset();
+    const file = h.file('ladder.jsonl', [
+      'fine one',
+      'too long [[fail:context_length_exceeded]]',
+      'flaky [[fail-once:server_error]]',
+      'broken [[fail:server_error]]',
+      'blocked [[fail:content_policy_violation]]',
+      'fine two',
+      'fine one', // a duplicate of item 1: never sent
+    ]);
+    const jobId = await h.submit(file);
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'completed_with_failures');
+    const byId = new Map((await results(h, jobId)).map((r) => [r.custom_id, r]));
+    assert.equal(byId.get('item-1')?.state, 'succeeded');
+    assert.equal(byId.get('item-1')?.content, 'Echo: fine one');
+    assert.equal(byId.get('item-3')?.state, 'succeeded', 'fail-once succeeds at strike 2');
+    assert.deepEqual(byId.get('item-2')?.failure, { class: 'invalid_request', code: 'context_length_exceeded', message: byId.get('item-2')?.failure?.message ?? null });
+    assert.equal(byId.get('item-2')?.state, 'dead_letter');
+    assert.equal(byId.get('item-5')?.state, 'dead_letter');
+    assert.equal(byId.get('item-5')?.failure?.class, 'content_policy');
+    assert.equal(byId.get('item-4')?.state, 'dead_letter');
+    assert.equal(byId.get('item-4')?.failure?.class, 'transient');
+    assert.equal(byId.get('item-7')?.state, 'succeeded');
+    assert.equal(byId.get('item-7')?.duplicate_of, 'item-1');
+
+    const items = new Map(h.store.index.items(jobId).map((item) => [item.id, item]));
+    assert.equal(items.get('item-4')?.strike, 3, 'the server_error item went through all three strikes');
+    assert.equal(items.get('item-2')?.strike, 1, 'the 400 was not paid for again');
+    assert.equal(items.get('item-3')?.strike, 2);
+
+    // Strike 2 carried exactly the retryable failures: items 3 and 4.
+    const batches = h.store.index.batches(jobId);
+    assert.deepEqual(
+      batches.map((b) => [b.strike, b.itemCount]),
+      [
+        [1, 6],
+        [2, 2],
+      ],
+    );
+    const keys = createdBatchKeys(h.emulator);
+    assert.equal(new Set(keys).size, keys.length, 'no batch was created twice');
+    assert.equal(keys.length, 2);
+  });
+
+  it('retries a transient error on create without creating a second batch', async () => {
+    h.emulator.reset();
+    h.emulator.setFaults({ endpointFaults: [{ endpoint: 'POST /batches', times: 2, status: 500, retryAfter: 0 }] });
+    const jobId = await h.submit(h.file('create-fault.jsonl', ['a', 'b', 'c']));
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'completed');
+    assert.equal(h.emulator.batches().length, 1);
+    assert.ok(h.emulator.createCalls() >= 3, 'the failing creates were really attempted');
+  });
+
+  it('keeps what an expired batch finished and requeues only the rest', async () => {
+    h.emulator.reset();
+    h.emulator.setFaults({ expireAfterFraction: 0.5 });
+    const jobId = await h.submit(h.file('expiry.jsonl', ['e1', 'e2', 'e3', 'e4', 'e5', 'e6']));
+    await h.engine.step(jobId); // creates the batch while the fault is on
+    h.emulator.setFaults({});
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'completed');
+    const [first, second] = h.store.index.batches(jobId);
+    assert.equal(first?.state, 'expired');
+    assert.equal(second?.strike, 2);
+    assert.ok(second && second.itemCount > 0 && second.itemCount < 6, `only unfinished items were requeued (got ${second?.itemCount})`);
+  });
+
+  it('catches silent corruption: empty and non-JSON outputs are invalid_output and retried', async () => {
+    h.emulator.reset();
+    const jobId = await h.submit(h.file('corrupt.jsonl', ['good', 'nothing [[empty]]', 'prose [[not-json]]'], { json: true }), { outputJson: true });
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'completed_with_failures');
+    const items = new Map(h.store.index.items(jobId).map((item) => [item.id, item]));
+    assert.equal(items.get('item-1')?.state, 'succeeded');
+    for (const id of ['item-2', 'item-3']) {
+      assert.equal(items.get(id)?.state, 'dead_letter');
+      assert.equal(items.get(id)?.failureClass, 'invalid_output');
+      assert.equal(items.get(id)?.strike, 3, 'retried by batch twice and once by sync');
+    }
+    assert.match(items.get('item-3')?.failureMessage ?? '', /not JSON/);
+  });
+
+  it('matches unordered, duplicated output lines by id, and treats a null output file as all failed', async () => {
+    h.emulator.reset();
+    h.emulator.setFaults({ duplicateOutputLines: true });
+    const jobId = await h.submit(h.file('dup-out.jsonl', ['d1', 'd2', 'd3', 'd4']));
+    assert.equal((await h.engine.run(jobId)).status, 'completed');
+    const records = await results(h, jobId);
+    assert.deepEqual(
+      records.map((r) => r.content),
+      ['Echo: d1', 'Echo: d2', 'Echo: d3', 'Echo: d4'],
+    );
+
+    h.emulator.reset();
+    h.emulator.setFaults({ completedWithNullOutput: true });
+    const nullJob = await h.submit(h.file('null-out.jsonl', ['n1', 'n2']));
+    await h.engine.step(nullJob);
+    h.emulator.setFaults({});
+    assert.equal((await h.engine.run(nullJob)).status, 'completed');
+    assert.equal(h.store.index.batches(nullJob).length, 2, 'everything failed in batch 1 and was retried in batch 2');
+  });
+
+  it('survives a truncated download by downloading again', async () => {
+    h.emulator.reset();
+    h.emulator.setFaults({ truncateDownload: true });
+    const jobId = await h.submit(h.file('truncated.jsonl', ['t1', 't2', 't3']));
+    assert.equal((await h.engine.run(jobId)).status, 'completed');
+    assert.equal(h.emulator.batches().length, 1);
+  });
+
+  it('reuses cached results: a resubmitted file sends nothing', async () => {
+    h.emulator.reset();
+    const file = h.file('cached.jsonl', ['c1', 'c2']);
+    await h.engine.run(await h.submit(file));
+    const again = await h.submit(file);
+    assert.equal((await h.engine.run(again)).status, 'completed');
+    assert.equal(h.emulator.batches().length, 1, 'the second job created no batch');
+    const records = await results(h, again);
+    assert.deepEqual(
+      records.map((r) => [r.state, r.content]),
+      [
+        ['cached', 'Echo: c1'],
+        ['cached', 'Echo: c2'],
+      ],
+    );
+  });
+
+  it('refuses over budget before anything is uploaded', async () => {
+    h.emulator.reset();
+    const file = h.file('budget.jsonl', Array.from({ length: 50 }, (_, i) => `question ${i}`));
+    const prepared = await prepareJob(h.store, { file, provider: 'openai', outputBuffer: 0.25, budget: { daily: 0.000001 }, failureAlertRate: 0.05 });
+    assert.equal(prepared.budget.accepted, false);
+    assert.match(prepared.blockers.join('\n'), /^Refused: this submission may cost up to \$0\.\d+, and \$0\.\d+ is already spent or reserved today; that would pass the daily budget of \$0\.000001 by \$0\.\d+\.$/m);
+    await assert.rejects(prepared.create(), /Not submitted: Refused/);
+    assert.equal(h.emulator.requests().filter((r) => r.method === 'POST').length, 0, 'no upload, no create');
+  });
+
+  it('cancels: unsent work is cancelled, sent work kept, the job ends cancelled', async () => {
+    h.emulator.reset();
+    const jobId = await h.submit(h.file('cancel.jsonl', ['x1', 'x2', 'x3']));
+    await h.engine.cancel(jobId);
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'cancelled');
+    assert.deepEqual(h.store.index.countsByState(jobId), { cancelled: 3 });
+    assert.equal(h.emulator.batches().length, 0);
+  });
+
+  it('raises an alert when failures pass the threshold', async () => {
+    h.emulator.reset();
+    const jobId = await h.submit(h.file('alert.jsonl', ['ok', 'bad [[fail:invalid_request_error]]']));
+    await h.engine.run(jobId);
+    assert.match(h.store.index.job(jobId)?.alert ?? '', /^50\.0% of the items of alert\.jsonl failed \(alert threshold 5%\)$/);
+  });
+
+  it('retry-failed resubmits exactly the retryable dead letters', async () => {
+    h.emulator.reset();
+    const jobId = await h.submit(h.file('manual.jsonl', ['fine', 'down [[fail:server_error]]', 'bad [[fail:context_length_exceeded]]']));
+    await h.engine.run(jobId);
+    const ids = await h.engine.retryFailed(jobId);
+    assert.deepEqual(ids, ['item-2']);
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'completed_with_failures');
+    assert.equal(h.store.index.batches(jobId).at(-1)?.itemCount, 1);
+  });
+});
