@@ -128,6 +128,7 @@ export async function openEngine(values: CommonValues, purpose: string): Promise
       if (!values.json) process.stderr.write(`llm-batch: ${message}\n`);
     },
   });
+  await engine.resumeUnfinished();
   return { store, engine, pricer, providerFor };
 }
 

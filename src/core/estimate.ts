@@ -42,8 +42,8 @@ export interface Estimate {
  * per-batch costs (a message each way) vanish, and four in flight keep two workers busy while the
  * main thread reads and tallies.
  */
-const BATCH_BYTES = 1 << 20;
-const IN_FLIGHT = 4;
+const BATCH_BYTES = Number(process.env['BB'] ?? 1 << 20);
+const IN_FLIGHT = Number(process.env['IF'] ?? 4);
 
 export async function estimateFiles(paths: readonly string[], options: EstimateOptions): Promise<Estimate> {
   const analyzer = options.analyzer ?? createInlineAnalyzer(options);

@@ -73,6 +73,21 @@ export class Engine {
     return this.store.index.jobs().filter((job) => !FINAL_JOB_STATES.has(job.status));
   }
 
+  /**
+   * One step for every unfinished job: whatever a killed process left is reconciled against the
+   * provider and what was never submitted is submitted. Every writing command starts with this.
+   */
+  async resumeUnfinished(signal?: AbortSignal): Promise<void> {
+    for (const job of this.unfinishedJobs()) {
+      try {
+        await this.step(job.id, signal);
+      } catch (error) {
+        signal?.throwIfAborted();
+        this.log(`resuming ${job.id} failed, will retry: ${errorText(error)}`);
+      }
+    }
+  }
+
   async step(jobId: string, signal?: AbortSignal): Promise<StepResult> {
     const job = this.requireJob(jobId);
     if (FINAL_JOB_STATES.has(job.status)) return { done: true, wakeAt: Infinity };

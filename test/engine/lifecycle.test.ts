@@ -108,6 +108,19 @@ describe('job lifecycle', () => {
     assert.match(items.get('item-3')?.failureMessage ?? '', /not JSON/);
   });
 
+  it('checks every answer against the job\'s JSON Schema', async () => {
+    h.emulator.reset();
+    // The fake model answers JSON requests with {"echo": ..., "length": N}.
+    const schema = { type: 'object', required: ['echo', 'length'], properties: { length: { type: 'integer', maximum: 12 } } };
+    const jobId = await h.submit(h.file('schema.jsonl', ['short', 'a much longer text here'], { json: true }), { outputSchema: schema });
+    await h.engine.run(jobId);
+    const items = new Map(h.store.index.items(jobId).map((item) => [item.id, item]));
+    assert.equal(items.get('item-1')?.state, 'succeeded');
+    assert.equal(items.get('item-2')?.state, 'dead_letter');
+    assert.equal(items.get('item-2')?.failureClass, 'invalid_output');
+    assert.equal(items.get('item-2')?.failureMessage, "the output does not match the job's schema: at /length must be <= 12");
+  });
+
   it('matches unordered, duplicated output lines by id, and treats a null output file as all failed', async () => {
     h.emulator.reset();
     h.emulator.setFaults({ duplicateOutputLines: true });
