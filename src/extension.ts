@@ -1,12 +1,21 @@
 // Composition root: build what the features share, register each feature, and hand every
 // Disposable to VS Code. Features live in src/host/, one file each.
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { ApiKeys } from './host/apiKeys';
 import { registerEstimateCommand } from './host/estimateCommand';
+import { registerJobsFeature } from './host/jobsFeature';
 
 export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(registerEstimateCommand());
+  const log = vscode.window.createOutputChannel('LLM Batch Runner', { log: true });
+  try {
+    const keys = new ApiKeys(context.secrets);
+    context.subscriptions.push(log, registerEstimateCommand(), registerJobsFeature(context, keys, log));
+  } catch (error) {
+    log.error(`activation failed: ${error instanceof Error ? error.message : String(error)}`);
+    void vscode.window.showErrorMessage(`LLM Batch Runner failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export function deactivate(): void {
-  // Everything is released through context.subscriptions.
+  // Everything is released through context.subscriptions (the session snapshots on dispose).
 }

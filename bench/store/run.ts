@@ -101,6 +101,19 @@ async function main(): Promise<void> {
   store = await WorkspaceStore.open(workspace, { purpose: 'bench reopen', snapshotEvery: Number.MAX_SAFE_INTEGER });
   const reopen = seconds(start);
   const counted = store.index.countsByState(jobId).queued ?? 0;
+
+  // What the Jobs view asks when a user expands a job, a batch and a state group (paged by 200).
+  const timed = (run: () => unknown) => {
+    const begin = process.hrtime.bigint();
+    run();
+    return seconds(begin) * 1000;
+  };
+  const view = {
+    jobCounts: timed(() => store.index.countsByState(jobId)),
+    batchCounts: timed(() => store.index.countsByStateInBatch(jobId, `${jobId}.s1.b1`)),
+    firstPage: timed(() => store.index.items(jobId, { states: ['queued'], batchKey: `${jobId}.s1.b1`, limit: 200 })),
+    deepPage: timed(() => store.index.items(jobId, { states: ['queued'], batchKey: `${jobId}.s${1}.b${Math.max(1, Math.floor(ITEMS / 50_000))}`, afterLine: ITEMS - 1_000, limit: 200 })),
+  };
   await store.close();
 
   const peak = process.resourceUsage().maxRSS * 1024;
@@ -112,6 +125,10 @@ async function main(): Promise<void> {
   console.log(`  plain write + fsync of the same bytes       ${plainWrite.toFixed(2)} s = ${((plainWrite / snapshotBytes.length) * 1e6 * 1000).toFixed(1)} ms/MB`);
   console.log(`  snapshot / plain write                      ${(snapshot / plainWrite).toFixed(1)}x`);
   console.log(`  reopen (load snapshot + replay ${BURST.toLocaleString('en-US')} events)  ${reopen.toFixed(2)} s`);
+  console.log(`  Jobs view: counts by state for the job       ${view.jobCounts.toFixed(1)} ms`);
+  console.log(`  Jobs view: counts by state in one batch      ${view.batchCounts.toFixed(1)} ms`);
+  console.log(`  Jobs view: first page of 200 items           ${view.firstPage.toFixed(1)} ms`);
+  console.log(`  Jobs view: a page near the end               ${view.deepPage.toFixed(1)} ms`);
   console.log(`  peak memory (RSS)                           ${mb(peak)} MB`);
   rmSync(workspace, { recursive: true, force: true });
 }

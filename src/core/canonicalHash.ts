@@ -73,10 +73,17 @@ export function canonicalKey(value: unknown, omitKey?: string): string {
  * separately, so a `--model` override and a model named in the body hash alike.
  */
 export function requestHash(provider: string, model: string, url: string | undefined, body: Record<string, unknown>): Uint8Array {
+  return new Uint8Array(Buffer.from(requestHashBinary(provider, model, url, body), 'latin1'));
+}
+
+/**
+ * requestHash as a string of 32 latin1 characters, one per byte: the per-line form. A Buffer
+ * result costs a backing store per call, which was more than the hashing of a short request.
+ */
+export function requestHashBinary(provider: string, model: string, url: string | undefined, body: Record<string, unknown>): string {
   // Keys sorted as canonicalKey sorts them: "body" < "url".
   const request = url === undefined ? canonicalKey(body, 'model') : `{s4:body${canonicalKey(body, 'model')}s3:url${canonicalKey(url)}}`;
-  // One-shot hashing: no Hash object per line. A 32-byte Buffer of its own (never a pool slice).
-  return hash('sha256', `${provider}\n${model}\n${request}`, 'buffer');
+  return hash('sha256', `${provider}\n${model}\n${request}`, 'binary');
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -39,6 +39,15 @@ export class TagTable<K> {
     }
   }
 
+  /**
+   * Reads the slot where a search for `tag` starts, and nothing else. Touching the slots of a few
+   * dozen keys before looking them up lets the CPU fetch those cache lines in parallel; one at a
+   * time, each lookup in a table of millions waits for memory on its own.
+   */
+  touch(tag: number): number {
+    return this.slots[2 * home(tag, this.bits) + 1] ?? 0;
+  }
+
   /** Adds an entry (the caller has checked that its key is new). */
   insert(tag: number, entry: number): void {
     if (this.size + 1 > MAX_LOAD * (1 << this.bits)) this.grow();
@@ -84,43 +93,43 @@ export interface ByteRange {
   end: number;
 }
 
+const PAGE_BITS = 16;
+const PAGE = 1 << PAGE_BITS;
+
 /** Each distinct id (as UTF-8 bytes) with the line that first used it. */
 export class IdIndex implements KeyStore<ByteRange> {
   private arena = new Uint8Array(1 << 16);
   private used = 0;
-  /** Entry e's bytes are arena[starts[e], starts[e + 1]). */
-  private starts = new Float64Array(1 << 12);
-  private lines = new Uint32Array(1 << 12);
+  /**
+   * Per entry, in pages that are never copied as the index grows: where its bytes start in the
+   * arena (they end where the next entry's start), and its line.
+   */
+  private readonly startPages: Float64Array[] = [];
+  private readonly linePages: Uint32Array[] = [];
+  private starts = new Float64Array(0);
+  private lines = new Uint32Array(0);
   private count = 0;
-  private readonly table = new TagTable<ByteRange>(this);
+  private readonly table = new TagTable<ByteRange>(this, 12);
   private readonly probe: ByteRange = { bytes: this.arena, start: 0, end: 0 };
 
   /** The first line with this id, or 0 when it is new. */
   firstLine(bytes: Uint8Array, start: number, end: number, tag: number): number {
-    const probe = this.probe;
-    probe.bytes = bytes;
-    probe.start = start;
-    probe.end = end;
-    const found = this.table.find(tag, probe);
-    return found === -1 ? 0 : (this.lines[found] ?? 0);
+    const found = this.find(bytes, start, end, tag);
+    return found === -1 ? 0 : this.lineOf(found);
   }
 
   /** The first line with this id, or 0 after recording `line` as the first. */
   firstLineOrAdd(bytes: Uint8Array, start: number, end: number, tag: number, line: number): number {
-    const probe = this.probe;
-    probe.bytes = bytes;
-    probe.start = start;
-    probe.end = end;
-    const found = this.table.find(tag, probe);
-    if (found !== -1) return this.lines[found] ?? 0;
+    const found = this.find(bytes, start, end, tag);
+    if (found !== -1) return this.lineOf(found);
     this.append(bytes, start, end, line);
     this.table.insert(tag, this.count - 1);
     return 0;
   }
 
   keyEquals(entry: number, key: ByteRange): boolean {
-    const from = this.starts[entry] ?? 0;
-    const length = (entry + 1 < this.count ? (this.starts[entry + 1] ?? 0) : this.used) - from;
+    const from = this.startOf(entry);
+    const length = (entry + 1 < this.count ? this.startOf(entry + 1) : this.used) - from;
     if (length !== key.end - key.start) return false;
     const arena = this.arena;
     const bytes = key.bytes;
@@ -128,18 +137,42 @@ export class IdIndex implements KeyStore<ByteRange> {
     return true;
   }
 
+  /** See TagTable.touch. */
+  touch(tag: number): number {
+    return this.table.touch(tag);
+  }
+
+  private find(bytes: Uint8Array, start: number, end: number, tag: number): number {
+    const probe = this.probe;
+    probe.bytes = bytes;
+    probe.start = start;
+    probe.end = end;
+    return this.table.find(tag, probe);
+  }
+
+  private startOf(entry: number): number {
+    return this.startPages[entry >>> PAGE_BITS]?.[entry & (PAGE - 1)] ?? 0;
+  }
+
+  private lineOf(entry: number): number {
+    return this.linePages[entry >>> PAGE_BITS]?.[entry & (PAGE - 1)] ?? 0;
+  }
+
   private append(bytes: Uint8Array, start: number, end: number, line: number): void {
     const length = end - start;
     if (this.used + length > this.arena.length) this.arena = grown(this.arena, this.used + length);
-    if (this.count === this.lines.length) {
-      this.starts = grown(this.starts, this.count + 1);
-      this.lines = grown(this.lines, this.count + 1);
+    const slot = this.count & (PAGE - 1);
+    if (slot === 0) {
+      this.starts = new Float64Array(PAGE);
+      this.lines = new Uint32Array(PAGE);
+      this.startPages.push(this.starts);
+      this.linePages.push(this.lines);
     }
     const arena = this.arena;
     // A loop beats `set(subarray)` for the few bytes of a typical id.
     for (let i = 0; i < length; i++) arena[this.used + i] = bytes[start + i] ?? 0;
-    this.starts[this.count] = this.used;
-    this.lines[this.count] = line;
+    this.starts[slot] = this.used;
+    this.lines[slot] = line;
     this.used += length;
     this.count++;
   }

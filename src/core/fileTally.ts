@@ -12,6 +12,14 @@ import type { PlannedChunk } from './planner';
 import { FORMAT_IDS, PROVIDER_IDS, PROVIDER_LIMITS } from './providerLimits';
 import type { FormatId, ProviderId } from './providerLimits';
 
+// Row fields as plain constants: read once, not through the module's export object on every row.
+const { FORMAT, ID_END, ID_START, ID_TAG, INPUT_TOKENS, INPUT_TOKENS_EXACT, LENGTH, LINE, MESSAGE, MODEL, OFFSET, OUTPUT_TOKENS_EXPECTED, OUTPUT_TOKENS_MAX, PRICE_BATCH, PRICE_BATCH_MAX, PRICE_SYNC, PROVIDER, ENDPOINT } = ROW;
+
+/** Rows whose table slots are touched together before they are looked up. */
+const PREFETCH = 32;
+/** Where the touched values go, so that the reads are not optimised away. */
+const prefetchSink = { value: 0 };
+
 export interface Located {
   readonly line: number;
   readonly message: string;
@@ -102,22 +110,23 @@ export class FileTally {
     const words = new Uint32Array(batch.hashes.buffer, batch.hashes.byteOffset, batch.hashes.length >>> 2);
     const totals = this.totals;
     for (let i = 0; i < batch.count; i++) {
+      if (i % PREFETCH === 0) this.prefetch(batch, words, i);
       const r = i * ROW_SIZE;
-      const line = linesBefore + (rows[r + ROW.LINE] ?? 0);
+      const line = linesBefore + (rows[r + LINE] ?? 0);
       totals.items++;
-      const formatNumber = rows[r + ROW.FORMAT] ?? -1;
+      const formatNumber = rows[r + FORMAT] ?? -1;
       if (formatNumber === -1) {
-        this.reject(line, strings[rows[r + ROW.MESSAGE] ?? 0] ?? '');
+        this.reject(line, strings[rows[r + MESSAGE] ?? 0] ?? '');
         continue;
       }
       const format = FORMAT_IDS[formatNumber] ?? 'openai';
-      const provider = PROVIDER_IDS[rows[r + ROW.PROVIDER] ?? 0] ?? 'openai';
-      const length = rows[r + ROW.LENGTH] ?? 0;
-      const urlIndex = rows[r + ROW.URL] ?? -1;
+      const provider = PROVIDER_IDS[rows[r + PROVIDER] ?? 0] ?? 'openai';
+      const length = rows[r + LENGTH] ?? 0;
+      const urlIndex = rows[r + ENDPOINT] ?? -1;
       const url = urlIndex === -1 ? undefined : strings[urlIndex];
-      const idStart = rows[r + ROW.ID_START] ?? 0;
-      const idEnd = rows[r + ROW.ID_END] ?? 0;
-      const idTag = rows[r + ROW.ID_TAG] ?? 0;
+      const idStart = rows[r + ID_START] ?? 0;
+      const idEnd = rows[r + ID_END] ?? 0;
+      const idTag = rows[r + ID_TAG] ?? 0;
 
       // The rules in order (format, id, url, size); the first that fails is the one reported.
       if (this.format === undefined) {
@@ -156,17 +165,17 @@ export class FileTally {
       }
 
       // Accepted.
-      const model = strings[rows[r + ROW.MODEL] ?? 0] ?? '';
+      const model = strings[rows[r + MODEL] ?? 0] ?? '';
       totals.valid++;
-      totals.inputTokens += rows[r + ROW.INPUT_TOKENS] ?? 0;
-      totals.inputTokensExact &&= rows[r + ROW.INPUT_TOKENS_EXACT] === 1;
-      totals.outputTokensExpected += rows[r + ROW.OUTPUT_TOKENS_EXPECTED] ?? 0;
-      totals.outputTokensMax += rows[r + ROW.OUTPUT_TOKENS_MAX] ?? 0;
+      totals.inputTokens += rows[r + INPUT_TOKENS] ?? 0;
+      totals.inputTokensExact &&= rows[r + INPUT_TOKENS_EXACT] === 1;
+      totals.outputTokensExpected += rows[r + OUTPUT_TOKENS_EXPECTED] ?? 0;
+      totals.outputTokensMax += rows[r + OUTPUT_TOKENS_MAX] ?? 0;
       this.modelItems.set(model, (this.modelItems.get(model) ?? 0) + 1);
-      const priceBatch = rows[r + ROW.PRICE_BATCH] ?? Number.NaN;
+      const priceBatch = rows[r + PRICE_BATCH] ?? Number.NaN;
       const priced = !Number.isNaN(priceBatch);
       if (priced) {
-        totals.costSync += rows[r + ROW.PRICE_SYNC] ?? 0;
+        totals.costSync += rows[r + PRICE_SYNC] ?? 0;
         totals.costBatch += priceBatch;
       } else {
         this.unpriced.set(`${provider}\n${model}`, { provider, model });
@@ -199,9 +208,21 @@ export class FileTally {
       }
       if (priced) {
         totals.costBatchAfterDedup += priceBatch;
-        totals.costBatchAfterDedupMax += rows[r + ROW.PRICE_BATCH_MAX] ?? 0;
+        totals.costBatchAfterDedupMax += rows[r + PRICE_BATCH_MAX] ?? 0;
       }
     }
+  }
+
+  /** Touches the table slots that the next PREFETCH rows will look up (see TagTable.touch). */
+  private prefetch(batch: AnalyzedBatch, words: Uint32Array, from: number): void {
+    const { rows } = batch;
+    const end = Math.min(batch.count, from + PREFETCH);
+    let touched = 0;
+    for (let i = from; i < end; i++) {
+      touched += this.ids.touch(rows[i * ROW_SIZE + ID_TAG] ?? 0);
+      if (this.plan) touched += this.plan.touch(words, i * (HASH_BYTES / 4));
+    }
+    prefetchSink.value = touched;
   }
 
   /** The chunks to submit; an empty list when nothing valid was seen. */
@@ -236,23 +257,23 @@ function validLine(batch: AnalyzedBatch, i: number, linesBefore: number): ValidL
   const { rows, strings } = batch;
   const r = i * ROW_SIZE;
   const field = (at: number): number => rows[r + at] ?? 0;
-  const url = field(ROW.URL);
-  const priced = !Number.isNaN(field(ROW.PRICE_BATCH));
+  const url = field(ENDPOINT);
+  const priced = !Number.isNaN(field(PRICE_BATCH));
   return {
     kind: 'valid',
-    line: linesBefore + field(ROW.LINE),
-    offset: field(ROW.OFFSET),
-    length: field(ROW.LENGTH),
-    format: FORMAT_IDS[field(ROW.FORMAT)] ?? 'openai',
-    provider: PROVIDER_IDS[field(ROW.PROVIDER)] ?? 'openai',
-    id: decodeId(batch.ids, field(ROW.ID_START), field(ROW.ID_END)),
-    model: strings[field(ROW.MODEL)] ?? '',
+    line: linesBefore + field(LINE),
+    offset: field(OFFSET),
+    length: field(LENGTH),
+    format: FORMAT_IDS[field(FORMAT)] ?? 'openai',
+    provider: PROVIDER_IDS[field(PROVIDER)] ?? 'openai',
+    id: decodeId(batch.ids, field(ID_START), field(ID_END)),
+    model: strings[field(MODEL)] ?? '',
     url: url === -1 ? undefined : strings[url],
     hash: batch.hashes.slice(i * HASH_BYTES, (i + 1) * HASH_BYTES),
-    inputTokens: field(ROW.INPUT_TOKENS),
-    inputTokensExact: field(ROW.INPUT_TOKENS_EXACT) === 1,
-    outputTokensMax: field(ROW.OUTPUT_TOKENS_MAX),
-    outputTokensExpected: field(ROW.OUTPUT_TOKENS_EXPECTED),
-    price: priced ? { sync: field(ROW.PRICE_SYNC), batch: field(ROW.PRICE_BATCH), batchMax: field(ROW.PRICE_BATCH_MAX) } : null,
+    inputTokens: field(INPUT_TOKENS),
+    inputTokensExact: field(INPUT_TOKENS_EXACT) === 1,
+    outputTokensMax: field(OUTPUT_TOKENS_MAX),
+    outputTokensExpected: field(OUTPUT_TOKENS_EXPECTED),
+    price: priced ? { sync: field(PRICE_SYNC), batch: field(PRICE_BATCH), batchMax: field(PRICE_BATCH_MAX) } : null,
   };
 }

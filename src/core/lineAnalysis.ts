@@ -2,7 +2,7 @@
 // provider rules, the dedup hash, tokens and price. It is pure and per-line so it can run in
 // worker threads; what needs the whole file (duplicate ids, one url per file, mixed formats,
 // dedup, limits) is decided afterwards by the file analysis, in line order.
-import { requestHash } from './canonicalHash';
+import { requestHashBinary } from './canonicalHash';
 import { FORMAT_NAMES, ID_FIELD, MODEL_FIELD, detectFormat, parseLine } from './lineFormats';
 import type { Pricer } from './pricing';
 import { DEFAULT_PROVIDER_FOR_FORMAT, PROVIDER_LIMITS } from './providerLimits';
@@ -51,7 +51,15 @@ export interface ValidLine {
   readonly price: { readonly sync: number; readonly batch: number; readonly batchMax: number } | null;
 }
 
-export type LineResult = InvalidLine | ValidLine;
+/**
+ * A valid line as analyzeLine returns it: the hash as 32 latin1 characters rather than a
+ * Uint8Array, which would cost a backing store per line. FileTally hands hooks a ValidLine.
+ */
+export interface AnalyzedLine extends Omit<ValidLine, 'hash'> {
+  readonly hash: string;
+}
+
+export type LineResult = InvalidLine | AnalyzedLine;
 
 /** Endpoints a batch line may target, with and without Azure's unversioned form. */
 const OPENAI_BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/completions', '/v1/moderations'];
@@ -60,61 +68,64 @@ const AZURE_ENDPOINTS = ['/chat/completions', '/responses', '/embeddings', '/com
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const NOT_COUNTED = { tokens: 0, exact: false } as const;
 
-export function analyzeLine(number: number, offset: number, bytes: Uint8Array, options: LineOptions, pricer: Pricer): LineResult {
-  const invalid = (message: string): InvalidLine => ({ kind: 'invalid', line: number, message });
+/** `decoded`: the line's text when the caller has already decoded (and so validated) it. */
+export function analyzeLine(number: number, offset: number, bytes: Uint8Array, options: LineOptions, pricer: Pricer, decoded?: string): LineResult {
+  // invalidLine(number, …) rather than a closure over `number`, which every line would allocate.
 
   let text: string;
   try {
-    text = decoder.decode(bytes);
+    text = decoded ?? decoder.decode(bytes);
   } catch {
-    return invalid(`not valid UTF-8 at byte ${firstInvalidUtf8(bytes) + 1} of the line`);
+    return invalidLine(number, `not valid UTF-8 at byte ${firstInvalidUtf8(bytes) + 1} of the line`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return invalid(`malformed JSON: ${(error as Error).message}`);
+    return invalidLine(number, `malformed JSON: ${(error as Error).message}`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return invalid(`each line must be a JSON object, this one is ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`);
+    return invalidLine(number, `each line must be a JSON object, this one is ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`);
   }
 
   const format = detectFormat(json as Record<string, unknown>);
   if (!format) {
-    return invalid(`unrecognized line format: expected ${Object.values(FORMAT_NAMES).join(', ')}`);
+    return invalidLine(number, `unrecognized line format: expected ${Object.values(FORMAT_NAMES).join(', ')}`);
   }
   const provider = options.provider ?? DEFAULT_PROVIDER_FOR_FORMAT[format];
   const limits = PROVIDER_LIMITS[provider];
   if (limits.format !== format) {
-    return invalid(`line is in ${FORMAT_NAMES[format]} format, but ${limits.displayName} expects ${FORMAT_NAMES[limits.format]}`);
+    return invalidLine(number, `line is in ${FORMAT_NAMES[format]} format, but ${limits.displayName} expects ${FORMAT_NAMES[limits.format]}`);
   }
   const parsed = parseLine(format, json);
-  if ('error' in parsed) return invalid(parsed.error);
+  if ('error' in parsed) return invalidLine(number, parsed.error);
 
   const idField = ID_FIELD[format];
   if (limits.idMaxLength !== undefined && parsed.id.length > limits.idMaxLength) {
-    return invalid(`field "${idField}": ${parsed.id.length} characters; ${limits.displayName} allows at most ${limits.idMaxLength}`);
+    return invalidLine(number, `field "${idField}": ${parsed.id.length} characters; ${limits.displayName} allows at most ${limits.idMaxLength}`);
   }
   if (limits.idPattern && !limits.idPattern.test(parsed.id)) {
-    return invalid(`field "${idField}": ${JSON.stringify(parsed.id)} has characters ${limits.displayName} rejects (allowed: letters, digits, "_" and "-")`);
+    return invalidLine(number, `field "${idField}": ${JSON.stringify(parsed.id)} has characters ${limits.displayName} rejects (allowed: letters, digits, "_" and "-")`);
   }
   if (parsed.method !== undefined && parsed.method !== 'POST') {
-    return invalid(`field "method": must be "POST", got ${JSON.stringify(parsed.method)}`);
+    return invalidLine(number, `field "method": must be "POST", got ${JSON.stringify(parsed.method)}`);
   }
   if (parsed.url !== undefined) {
     const endpoints = provider === 'azure' ? [...OPENAI_BATCH_ENDPOINTS, ...AZURE_ENDPOINTS] : OPENAI_BATCH_ENDPOINTS;
     if (!endpoints.includes(parsed.url)) {
-      return invalid(`field "url": ${JSON.stringify(parsed.url)} is not a batch endpoint (expected one of ${endpoints.join(', ')})`);
+      return invalidLine(number, `field "url": ${JSON.stringify(parsed.url)} is not a batch endpoint (expected one of ${endpoints.join(', ')})`);
     }
   }
   const model = options.model ?? parsed.model;
   if (!model) {
     const field = MODEL_FIELD[format];
-    return invalid(field ? `missing model: set field "${field}" or pass --model` : `missing model: ${FORMAT_NAMES[format]} lines do not name one; pass --model`);
+    return invalidLine(number, field ? `missing model: set field "${field}" or pass --model` : `missing model: ${FORMAT_NAMES[format]} lines do not name one; pass --model`);
   }
 
-  const tokenRequest = parsed.url === undefined ? parsed.request : { url: parsed.url, body: parsed.request };
-  const input = options.countTokens === false ? NOT_COUNTED : countInputTokens(format, model, tokenRequest);
+  const input =
+    options.countTokens === false
+      ? NOT_COUNTED
+      : countInputTokens(format, model, parsed.url === undefined ? parsed.request : { url: parsed.url, body: parsed.request });
   const bound = outputTokenBound(format, parsed.request);
   const expected = expectedOutputTokens(bound.max, options.outputBuffer);
   const atExpected = pricer.price(provider, model, input.tokens, expected);
@@ -130,13 +141,17 @@ export function analyzeLine(number: number, offset: number, bytes: Uint8Array, o
     id: parsed.id,
     model,
     url: parsed.url,
-    hash: requestHash(provider, model, parsed.url, parsed.request),
+    hash: requestHashBinary(provider, model, parsed.url, parsed.request),
     inputTokens: input.tokens,
     inputTokensExact: input.exact,
     outputTokensMax: bound.max,
     outputTokensExpected: expected,
     price: atExpected && atMax ? { sync: atExpected.sync, batch: atExpected.batch, batchMax: atMax.batch } : null,
   };
+}
+
+function invalidLine(line: number, message: string): InvalidLine {
+  return { kind: 'invalid', line, message };
 }
 
 /** Index of the first byte that breaks UTF-8, for a message that points at it. */

@@ -7,6 +7,7 @@
 // typed array of its own for the hash) cost more on the receiving thread than the analysis itself.
 import { isWellFormed } from './canonicalHash';
 import { fnv1a, grown } from './compactIndex';
+import { isAscii } from 'node:buffer';
 import { forEachLine, isBlank } from './jsonlReader';
 import type { LineBatch } from './jsonlReader';
 import { analyzeLine } from './lineAnalysis';
@@ -53,7 +54,7 @@ export const ROW = {
   MODEL: 4,
   MESSAGE: 4,
   /** -1 when the line has no url. */
-  URL: 5,
+  ENDPOINT: 5,
   ID_START: 6,
   ID_END: 7,
   ID_TAG: 8,
@@ -71,23 +72,65 @@ export const ROW_SIZE = 17;
 export const HASH_BYTES = 32;
 
 export function createInlineAnalyzer(options: AnalyzerOptions): LineAnalyzer {
-  const pricer = createPricer(options.pricing);
+  const analyzer = createBatchAnalyzer(options);
   return {
-    analyze: (batch) => Promise.resolve(analyzeBatch(batch, options, pricer)),
+    analyze: (batch) => Promise.resolve(analyzer.analyze(batch)),
     close: () => Promise.resolve(),
   };
 }
 
-export function analyzeBatch(batch: LineBatch, options: LineOptions, pricer: Pricer): AnalyzedBatch {
+/** Analyses batches on the calling thread (the inline analyzer's and each worker's engine). */
+export function createBatchAnalyzer(options: AnalyzerOptions): { analyze(batch: LineBatch): AnalyzedBatch } {
+  const pricer = createPricer(options.pricing);
+  // Rows to allocate for the next batch: batches of one file have much the same lines.
+  let expectedRows = 1024;
+  return {
+    analyze(batch) {
+      const result = analyzeBatch(batch, options, pricer, expectedRows);
+      expectedRows = Math.ceil(result.count * 1.1) + 16;
+      return result;
+    },
+  };
+}
+
+function analyzeBatch(batch: LineBatch, options: LineOptions, pricer: Pricer, expectedRows: number): AnalyzedBatch {
   const { bytes, offset } = batch;
-  const writer = new BatchWriter(bytes.length);
+  const writer = new BatchWriter(expectedRows, bytes.length);
   let blankLines = 0;
-  const lines = forEachLine(bytes, (index, start, end) => {
-    const line = bytes.subarray(start, end);
-    if (isBlank(line)) blankLines++;
-    else writer.add(analyzeLine(index + 1, offset + start, line, options, pricer));
-  });
+  let lines = 0;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (isAscii(view)) {
+    // Pure ASCII (most batch files): one decode for the whole batch, and character positions are
+    // byte positions, so lines are split and sliced as strings.
+    const text = view.toString('latin1');
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      const next = end === -1 ? text.length : end + 1;
+      if (end === -1) end = text.length;
+      if (end > start && text.charCodeAt(end - 1) === 0x0d) end--;
+      lines++;
+      if (isBlankText(text, start, end)) blankLines++;
+      else writer.add(analyzeLine(lines, offset + start, bytes.subarray(start, end), options, pricer, text.slice(start, end)));
+      start = next;
+    }
+  } else {
+    lines = forEachLine(bytes, (index, start, end) => {
+      const line = bytes.subarray(start, end);
+      if (isBlank(line)) blankLines++;
+      else writer.add(analyzeLine(index + 1, offset + start, line, options, pricer));
+    });
+  }
   return writer.finish(lines, blankLines);
+}
+
+/** isBlank for a stretch of text: only spaces and tabs, or nothing. */
+function isBlankText(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code !== 0x20 && code !== 0x09) return false;
+  }
+  return true;
 }
 
 /** The buffers of a batch's results, to transfer rather than copy. */
@@ -105,14 +148,14 @@ class BatchWriter {
   private idsUsed = 0;
   private readonly strings: string[] = [];
   private readonly stringIndex = new Map<string, number>();
+  /** The last model and url seen, with their indexes: most lines repeat them. */
+  private lastModel = { value: '', index: -1 };
+  private lastUrl = { value: '', index: -1 };
   private count = 0;
 
-  constructor(bytes: number) {
-    // A guess at one line per 256 bytes, doubled as needed: allocating for the shortest possible
-    // lines cost more than analysing long ones.
-    const lines = Math.max(16, bytes >>> 8);
-    this.rows = new Float64Array(lines * ROW_SIZE);
-    this.hashes = new Uint8Array(lines * HASH_BYTES);
+  constructor(rows: number, bytes: number) {
+    this.rows = new Float64Array(rows * ROW_SIZE);
+    this.hashes = new Uint8Array(rows * HASH_BYTES);
     // Its own buffer (not a slice of Node's pool), so it can be transferred; ids are a small part of a line.
     this.ids = Buffer.allocUnsafeSlow(Math.max(64, bytes >>> 3));
   }
@@ -135,8 +178,8 @@ class BatchWriter {
     rows[row + ROW.PROVIDER] = PROVIDER_NUMBER.get(result.provider) ?? 0;
     rows[row + ROW.LENGTH] = result.length;
     rows[row + ROW.OFFSET] = result.offset;
-    rows[row + ROW.MODEL] = this.string(result.model);
-    rows[row + ROW.URL] = result.url === undefined ? -1 : this.string(result.url);
+    rows[row + ROW.MODEL] = this.repeated(this.lastModel, result.model);
+    rows[row + ROW.ENDPOINT] = result.url === undefined ? -1 : this.repeated(this.lastUrl, result.url);
     const start = this.idsUsed;
     const end = this.writeId(result.id);
     rows[row + ROW.ID_START] = start;
@@ -149,7 +192,9 @@ class BatchWriter {
     rows[row + ROW.PRICE_SYNC] = result.price?.sync ?? Number.NaN;
     rows[row + ROW.PRICE_BATCH] = result.price?.batch ?? Number.NaN;
     rows[row + ROW.PRICE_BATCH_MAX] = result.price?.batchMax ?? Number.NaN;
-    this.hashes.set(result.hash, this.count * HASH_BYTES);
+    const hashes = this.hashes;
+    const at = this.count * HASH_BYTES;
+    for (let i = 0; i < HASH_BYTES; i++) hashes[at + i] = result.hash.charCodeAt(i);
     this.count++;
   }
 
@@ -165,6 +210,15 @@ class BatchWriter {
     };
   }
 
+  /** string(), skipping the table lookup when the value is the one seen last. */
+  private repeated(last: { value: string; index: number }, value: string): number {
+    if (last.index === -1 || value !== last.value) {
+      last.value = value;
+      last.index = this.string(value);
+    }
+    return last.index;
+  }
+
   private string(value: string): number {
     let index = this.stringIndex.get(value);
     if (index === undefined) {
@@ -175,19 +229,35 @@ class BatchWriter {
     return index;
   }
 
-  /** Appends the id (see encodeId); returns where it ends. */
+  /** Appends the id (see NOT_UTF8); returns where it ends. */
   private writeId(id: string): number {
-    const wellFormed = isWellFormed(id);
-    const text = wellFormed ? id : JSON.stringify(id);
     // At most 3 bytes per UTF-16 unit, and the marker.
-    const most = text.length * 3 + 1;
+    const most = id.length * 3 + 1;
     if (this.idsUsed + most > this.ids.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.ids.length * 2, this.idsUsed + most));
-      this.ids.copy(grown, 0, 0, this.idsUsed);
-      this.ids = grown;
+      const grownIds = Buffer.allocUnsafeSlow(Math.max(this.ids.length * 2, this.idsUsed + most));
+      this.ids.copy(grownIds, 0, 0, this.idsUsed);
+      this.ids = grownIds;
     }
-    if (!wellFormed) this.ids[this.idsUsed++] = NOT_UTF8;
-    this.idsUsed += this.ids.write(text, this.idsUsed, 'utf8');
+    const ids = this.ids;
+    const at = this.idsUsed;
+    // ASCII ids (nearly all) are copied here; a call into Buffer.write cost more than a short loop.
+    let ascii = true;
+    for (let i = 0; i < id.length; i++) {
+      const code = id.charCodeAt(i);
+      if (code >= 0x80) {
+        ascii = false;
+        break;
+      }
+      ids[at + i] = code;
+    }
+    if (ascii) {
+      this.idsUsed += id.length;
+    } else if (isWellFormed(id)) {
+      this.idsUsed += ids.write(id, at, 'utf8');
+    } else {
+      ids[at] = NOT_UTF8;
+      this.idsUsed += 1 + ids.write(JSON.stringify(id), at + 1, 'utf8');
+    }
     return this.idsUsed;
   }
 }

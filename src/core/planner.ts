@@ -76,6 +76,11 @@ export class PlanBuilder implements KeyStore<HashRef> {
     this.push(model, line, length, words, 0, sent);
   }
 
+  /** See TagTable.touch: `words[at]` is the hash's first word. */
+  touch(words: Uint32Array, at: number): number {
+    return this.byHash.touch(words[at] ?? 0);
+  }
+
   /** The line of the item added first with this hash (8 words of `words` from `at`), or 0. */
   firstLine(words: Uint32Array, at: number): number {
     const probe = this.probe;

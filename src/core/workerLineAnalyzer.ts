@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LineBatch } from './jsonlReader';
+import { createInlineAnalyzer } from './lineAnalyzer';
 import type { AnalyzedBatch, AnalyzerOptions, LineAnalyzer } from './lineAnalyzer';
 
 /** What travels to a worker: a batch of lines in one transferred buffer. */
@@ -28,13 +29,26 @@ export function shouldUseWorkers(fileSizes: readonly number[], requested: number
   return availableParallelism() > 1 && fileSizes.reduce((a, b) => a + b, 0) >= WORKER_THRESHOLD_BYTES;
 }
 
-export function createWorkerAnalyzer(options: AnalyzerOptions, count = availableParallelism()): LineAnalyzer {
+export interface WorkerPoolOptions {
+  /**
+   * Also analyse on the calling thread whenever every worker already has `QUEUE_DEPTH` batches
+   * waiting. With one worker fewer than there are cores, this keeps every core busy without the
+   * memory of one more isolate (its code, heap and, when tokenizing, its copy of the rank tables).
+   */
+  readonly shareCallingThread?: boolean | undefined;
+}
+
+/** Batches queued per worker before the calling thread takes one itself (when it may). */
+const QUEUE_DEPTH = 2;
+
+export function createWorkerAnalyzer(options: AnalyzerOptions, count = availableParallelism(), pool: WorkerPoolOptions = {}): LineAnalyzer {
   const script = workerScript();
   const workers = Array.from({ length: Math.max(1, count) }, () => ({
     thread: new Worker(script.source, { eval: script.eval, workerData: options, ...(process.env['YG'] ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env['YG']) } } : {}) }),
     /** Batches sent and not yet answered: the next batch goes to the least busy worker. */
     busy: 0,
   }));
+  const inline = pool.shareCallingThread === true ? createInlineAnalyzer(options) : undefined;
   const waiting = new Map<number, { resolve: (result: AnalyzedBatch) => void; reject: (error: Error) => void }>();
   for (const worker of workers) {
     worker.thread.on('message', (response: BatchResponse) => {
@@ -53,8 +67,9 @@ export function createWorkerAnalyzer(options: AnalyzerOptions, count = available
   let nextId = 0;
   return {
     analyze(batch: LineBatch) {
-      const id = nextId++;
       const worker = workers.reduce((least, candidate) => (candidate.busy < least.busy ? candidate : least));
+      if (inline && worker.busy >= QUEUE_DEPTH) return inline.analyze(batch);
+      const id = nextId++;
       worker.busy++;
       return new Promise<AnalyzedBatch>((resolve, reject) => {
         waiting.set(id, { resolve, reject });

@@ -145,17 +145,45 @@ export class Engine {
     await this.store.commit([{ type: 'job.cancelRequested', jobId }]);
   }
 
-  /** Resubmits, as one new batch, exactly the failed and dead-lettered items whose failure is retryable. */
-  async retryFailed(jobId: string): Promise<string[]> {
+  /**
+   * Resubmits, as one new batch, exactly the failed and dead-lettered items whose failure is
+   * retryable (or only those of `ids` among them).
+   */
+  async retryFailed(jobId: string, ids?: readonly string[]): Promise<string[]> {
     const job = this.requireJob(jobId);
-    const candidates = this.store.index.items(jobId, { states: ['failed', 'dead_letter'] });
-    const retryable = candidates.filter((item) => routeFailures([{ ...item, strike: 0 }], false).nextBatch.length === 1);
+    const retryable = this.retryableFailures(jobId, ids);
     if (retryable.length === 0) return [];
     const events: StoreEvent[] = [];
     if (FINAL_JOB_STATES.has(job.status)) events.push({ type: 'job.state', jobId, state: 'running' });
     events.push(await this.retryBatchIntent(job, retryable, 1, 'm'));
     await this.store.commit(events);
     return retryable.map((item) => item.id);
+  }
+
+  /** Sends the chosen failed items once each through the sync API, now (the inspector's "retry one by one"). */
+  async retryBySync(jobId: string, ids: readonly string[], signal?: AbortSignal): Promise<string[]> {
+    const job = this.requireJob(jobId);
+    const wanted = new Set(ids);
+    const items = this.store.index.items(jobId, { states: ['failed', 'dead_letter'] }).filter((item) => wanted.has(item.id));
+    if (items.length === 0) return [];
+    if (FINAL_JOB_STATES.has(job.status)) await this.store.commit([{ type: 'job.state', jobId, state: 'running' }]);
+    await this.syncStrike(job, items, this.deps.providerFor(job.provider as ProviderId), signal);
+    return items.map((item) => item.id);
+  }
+
+  /** The user gives up on failed items: they go to dead letter with that reason. */
+  async moveToDeadLetter(jobId: string, ids: readonly string[]): Promise<void> {
+    const wanted = new Set(ids);
+    const failed = this.store.index.items(jobId, { states: ['failed'] }).filter((item) => wanted.has(item.id));
+    if (failed.length === 0) return;
+    await this.store.commit([{ type: 'items.deadLettered', jobId, ids: failed.map((item) => item.id) }]);
+  }
+
+  private retryableFailures(jobId: string, ids: readonly string[] | undefined): ItemRow[] {
+    const wanted = ids && new Set(ids);
+    return this.store.index
+      .items(jobId, { states: ['failed', 'dead_letter'] })
+      .filter((item) => (!wanted || wanted.has(item.id)) && routeFailures([{ ...item, strike: 0 }], false).nextBatch.length === 1);
   }
 
   // ---- submit ------------------------------------------------------------------------------

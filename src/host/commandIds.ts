@@ -1,7 +1,19 @@
 // Every command id in one typed place; package.json's contributes.commands must list the same
 // set (a test checks both directions).
 export const CommandIds = {
+  submitFile: 'llmBatch.submitFile',
   estimateFile: 'llmBatch.estimateFile',
+  setApiKey: 'llmBatch.setApiKey',
+  openSample: 'llmBatch.openSample',
+  refresh: 'llmBatch.refresh',
+  cancelJob: 'llmBatch.cancelJob',
+  resubmitFailed: 'llmBatch.resubmitFailed',
+  openResults: 'llmBatch.openResults',
+  exportResults: 'llmBatch.exportResults',
+  inspectFailures: 'llmBatch.inspectFailures',
+  revealSourceLine: 'llmBatch.revealSourceLine',
+  deleteJob: 'llmBatch.deleteJob',
+  loadMore: 'llmBatch.loadMore',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

@@ -1,7 +1,7 @@
 // The estimate report: what `llm-batch estimate --json` prints and what the cost preview shows.
 // Scripts depend on this shape, so it is versioned and checked against this schema in tests;
 // add fields freely, but rename or remove one only with a new `version`.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const fileLocation = { file: z.string(), line: z.number().int().positive() };
 

@@ -151,10 +151,26 @@ export class StateIndex {
     return counts;
   }
 
-  /** Items of a job in source order, optionally of some states, a page at a time. */
-  items(jobId: string, options: { states?: readonly ItemState[]; limit?: number; afterLine?: number } = {}): ItemRow[] {
+  /** Item counts by state among one batch's items (`null`: items never sent, i.e. duplicates and cached). */
+  countsByStateInBatch(jobId: string, batchKey: string | null): Partial<Record<ItemState, number>> {
+    const counts: Partial<Record<ItemState, number>> = {};
+    const rows =
+      batchKey === null
+        ? this.all('SELECT state, COUNT(*) AS n FROM items WHERE job_id = ? AND batch_key IS NULL GROUP BY state', [jobId])
+        : this.all('SELECT state, COUNT(*) AS n FROM items WHERE job_id = ? AND batch_key = ? GROUP BY state', [jobId, batchKey]);
+    for (const row of rows) counts[row['state'] as ItemState] = Number(row['n']);
+    return counts;
+  }
+
+  /** Items of a job in source order, optionally of some states or one batch, a page at a time. */
+  items(jobId: string, options: { states?: readonly ItemState[]; limit?: number; afterLine?: number; batchKey?: string | null } = {}): ItemRow[] {
     const params: SqlValue[] = [jobId, options.afterLine ?? 0];
     let sql = 'SELECT * FROM items WHERE job_id = ? AND line > ?';
+    if (options.batchKey === null) sql += ' AND batch_key IS NULL';
+    else if (options.batchKey !== undefined) {
+      sql += ' AND batch_key = ?';
+      params.push(options.batchKey);
+    }
     if (options.states && options.states.length > 0) {
       sql += ` AND state IN (${options.states.map(() => '?').join(',')})`;
       params.push(...options.states);

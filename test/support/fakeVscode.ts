@@ -1,5 +1,7 @@
 // Just enough of the `vscode` module to run activate() in plain Node and see what it registers.
-// The real workbench is exercised by the e2e tier; this only backs the manifest checks.
+// Anything not modelled here is a harmless stand-in (a callable that returns a disposable
+// stand-in), so the manifest checks do not break each time a feature uses one more API.
+// The real workbench is exercised by the e2e tier.
 import Module from 'node:module';
 
 export const registeredCommands: string[] = [];
@@ -14,19 +16,55 @@ class Disposable {
   }
 }
 
-const fake = {
+class EventEmitter<T> {
+  private listeners: ((value: T) => void)[] = [];
+  readonly event = (listener: (value: T) => void) => {
+    this.listeners.push(listener);
+    return new Disposable(() => (this.listeners = this.listeners.filter((l) => l !== listener)));
+  };
+  fire(value: T): void {
+    for (const listener of this.listeners) listener(value);
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+/** A value that can be called, read or disposed in any way and is always another stand-in. */
+function standIn(): unknown {
+  const target = function () {
+    return standIn();
+  };
+  return new Proxy(target, {
+    get: (_target, property) => {
+      if (property === 'then') return undefined; // not a thenable
+      if (property === 'dispose') return () => undefined;
+      if (property === Symbol.toPrimitive) return () => '';
+      return standIn();
+    },
+    apply: () => standIn(),
+  });
+}
+
+function namespace(real: Record<string, unknown>): unknown {
+  return new Proxy(real, { get: (target, property: string) => (property in target ? target[property] : standIn()) });
+}
+
+const fake = namespace({
   Disposable,
-  commands: {
+  EventEmitter,
+  commands: namespace({
     registerCommand(id: string) {
       registeredCommands.push(id);
       return new Disposable(() => undefined);
     },
-  },
-  window: {
-    createOutputChannel: () => ({ dispose: () => undefined, append: () => undefined, clear: () => undefined, show: () => undefined }),
-  },
+    executeCommand: () => Promise.resolve(undefined),
+  }),
+  window: namespace({}),
+  workspace: namespace({ workspaceFolders: undefined, isTrusted: true, onDidGrantWorkspaceTrust: () => new Disposable(() => undefined) }),
+  StatusBarAlignment: { Left: 1, Right: 2 },
   ProgressLocation: { Notification: 15 },
-};
+});
 
 type Resolve = (request: string, ...rest: unknown[]) => string;
 const moduleWithResolve = Module as unknown as { _resolveFilename: Resolve };

@@ -33,7 +33,8 @@ describe('extension manifest', () => {
   it('registers every contributed command, and contributes every registered one', async () => {
     const { activate } = await import('../../src/extension');
     const subscriptions: { dispose(): unknown }[] = [];
-    activate({ subscriptions } as unknown as Parameters<typeof activate>[0]);
+    const secrets = { onDidChange: () => ({ dispose: () => undefined }), get: () => Promise.resolve(undefined) };
+    activate({ subscriptions, secrets, extensionUri: { fsPath: '/ext' } } as unknown as Parameters<typeof activate>[0]);
     const contributed = manifest.contributes.commands.map((c) => c.command).sort();
     assert.deepEqual([...registeredCommands].sort(), contributed);
     assert.ok(subscriptions.length > 0, 'registrations are handed to context.subscriptions');

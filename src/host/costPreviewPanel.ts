@@ -1,0 +1,335 @@
+// The cost preview: estimates the chosen JSONL files (each becomes its own job), shows what a
+// submission would send and cost against the budget, and submits only on "Confirm & submit".
+// Nothing is written and nothing is spent until then; Cancel closes it with no trace.
+import { stat } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { checkBudget } from '../core/budget';
+import type { BudgetDecision } from '../core/budget';
+import { mergeEstimateReports } from '../core/mergeEstimateReports';
+import { prepareJob } from '../engine/createJob';
+import type { PreparedJob } from '../engine/createJob';
+import type { EstimateReport } from '../shared/estimateReport';
+import { costPreviewToHostSchema, isInvalidLinesBlocker, SUBMIT_PROVIDERS } from '../shared/protocol';
+import type { BudgetView, CostPreviewToHost, CostPreviewToWebview, SubmitProvider } from '../shared/protocol';
+import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
+import type { PanelDeps } from './panelWebview';
+import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer } from './settings';
+
+const VIEW_TYPE = 'llmBatch.costPreview';
+const PROVIDER_LABELS: Record<SubmitProvider, string> = { openai: 'OpenAI', azure: 'Azure OpenAI' };
+/** Progress messages at most this often: a fast estimate reports thousands of times a second. */
+const PROGRESS_INTERVAL_MS = 100;
+/** Invalid lines, duplicates and chunks listed in the panel; the totals still count them all. */
+const LIST_LIMIT = 500;
+
+interface FileSnapshot {
+  readonly uri: vscode.Uri;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+interface PreparedFile {
+  readonly file: FileSnapshot;
+  readonly prepared: PreparedJob;
+  submitted: boolean;
+}
+
+interface Estimated {
+  readonly files: PreparedFile[];
+  readonly message: Extract<CostPreviewToWebview, { type: 'estimate' }>;
+}
+
+/** Opens a new cost preview for `files` (one panel per invocation). */
+export function showCostPreview(deps: PanelDeps, files: vscode.Uri[]): void {
+  if (files.length === 0) return;
+  new CostPreview(deps, files);
+}
+
+class CostPreview {
+  private readonly panel: vscode.WebviewPanel;
+  private readonly disposables: vscode.Disposable[] = [];
+  private provider: SubmitProvider;
+  private model: string | undefined;
+  /** Models the files name themselves (from the first estimate without an override). */
+  private fileModels: string[] | undefined;
+  private running: AbortController | undefined;
+  private generation = 0;
+  private estimated: Estimated | undefined;
+  private lastError: string | undefined;
+  private submitting = false;
+  private disposed = false;
+
+  constructor(
+    private readonly deps: PanelDeps,
+    private readonly files: readonly vscode.Uri[],
+  ) {
+    const provider = defaultProvider();
+    this.provider = isSubmitProvider(provider) ? provider : 'openai';
+    const names = files.map((uri) => vscode.workspace.asRelativePath(uri, false));
+    const title = `Cost preview: ${names.length === 1 ? names[0] : `${names[0]} + ${names.length - 1} more`}`;
+    this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, title, vscode.ViewColumn.Active, panelOptions(deps.extensionUri));
+    setPanelHtml(this.panel.webview, deps.extensionUri, 'costPreview', 'Cost preview');
+    this.disposables.push(
+      onValidMessage(this.panel.webview, costPreviewToHostSchema, deps.log, 'cost preview', (message) => this.handle(message)),
+      this.panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private async handle(message: CostPreviewToHost): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.onReady();
+      case 'estimate':
+        this.provider = message.provider;
+        this.model = message.model;
+        return this.estimate();
+      case 'cancelEstimate':
+        this.cancelEstimate();
+        return;
+      case 'confirm':
+        return this.confirm(message.skipInvalid);
+      case 'dismiss':
+        this.cancelEstimate();
+        this.panel.dispose();
+        return;
+      case 'openLine':
+        return this.openLine(message.file, message.line);
+    }
+  }
+
+  /** First load, or the webview came back after being hidden: send what is known, or start. */
+  private async onReady(): Promise<void> {
+    const readOnlyReason = this.deps.session.engine ? undefined : readOnlyText(this.deps.session.readOnlyReason);
+    this.post({
+      type: 'init',
+      files: this.files.map((uri) => uri.fsPath),
+      providers: SUBMIT_PROVIDERS.map((id) => ({ id, label: PROVIDER_LABELS[id] })),
+      provider: this.provider,
+      ...(this.model === undefined ? {} : { model: this.model }),
+      ...(readOnlyReason === undefined ? {} : { readOnlyReason }),
+    });
+    if (this.estimated) this.post(this.estimated.message);
+    else if (this.lastError !== undefined) this.post({ type: 'error', message: this.lastError });
+    else if (!this.running) await this.estimate();
+    if (this.submitting) this.post({ type: 'submitting' });
+  }
+
+  private cancelEstimate(): void {
+    if (!this.running) return;
+    this.running.abort();
+    this.running = undefined;
+    this.generation++;
+    this.lastError = 'Estimate cancelled. Nothing was submitted.';
+    this.post({ type: 'error', message: this.lastError });
+  }
+
+  private async estimate(): Promise<void> {
+    if (this.submitting) return;
+    this.running?.abort();
+    const abort = new AbortController();
+    this.running = abort;
+    const generation = ++this.generation;
+    this.estimated = undefined;
+    this.lastError = undefined;
+    const current = () => generation === this.generation && !this.disposed;
+    try {
+      const snapshots = await Promise.all(this.files.map(snapshot));
+      const total = snapshots.reduce((sum, file) => sum + file.size, 0);
+      let before = 0;
+      let lastPost = 0;
+      const progress = (done: number, force = false) => {
+        const now = Date.now();
+        if (!current() || (!force && now - lastPost < PROGRESS_INTERVAL_MS)) return;
+        lastPost = now;
+        this.post({ type: 'progress', done: Math.min(done, total), total });
+      };
+      progress(0, true);
+      const prepared: PreparedFile[] = [];
+      for (const file of snapshots) {
+        const job = await prepareJob(this.deps.session.store, {
+          file: file.uri.fsPath,
+          provider: this.provider,
+          model: this.model,
+          outputBuffer: outputBuffer(),
+          budget: budgetCaps(),
+          failureAlertRate: failureAlertRate(),
+          signal: abort.signal,
+          onProgress: (done) => progress(before + done),
+        });
+        prepared.push({ file, prepared: job, submitted: false });
+        before += file.size;
+      }
+      progress(total, true);
+      if (!current()) return;
+      const reports = prepared.map((p) => p.prepared.estimate.report);
+      if (this.model === undefined && this.fileModels === undefined) this.fileModels = modelsIn(reports);
+      this.estimated = { files: prepared, message: this.estimateMessage(prepared) };
+      this.post(this.estimated.message);
+    } catch (error) {
+      if (!current() || abort.signal.aborted) return;
+      this.lastError = `The estimate failed: ${errorText(error)}`;
+      this.deps.log.warn(`cost preview: ${this.lastError}`);
+      this.post({ type: 'error', message: this.lastError });
+    } finally {
+      if (this.running === abort) this.running = undefined;
+    }
+  }
+
+  private estimateMessage(prepared: readonly PreparedFile[]): Extract<CostPreviewToWebview, { type: 'estimate' }> {
+    const several = prepared.length > 1;
+    const report = limitLists(mergeEstimateReports(prepared.map((p) => p.prepared.estimate.report)), LIST_LIMIT);
+    const budget = this.combinedBudget(prepared);
+    const blockers: string[] = [];
+    for (const { file, prepared: job } of prepared) {
+      // Each file's own budget check is superseded by the combined one below.
+      const refusal = job.budget.accepted ? undefined : job.budget.message;
+      const own = job.blockers.filter((b) => b !== refusal);
+      const name = vscode.workspace.asRelativePath(file.uri, false);
+      blockers.push(...own.map((b) => (several ? `${name}: ${b}` : b)));
+    }
+    if (!budget.accepted) blockers.push(budget.message);
+    return {
+      type: 'estimate',
+      report,
+      budget: budgetView(budget),
+      blockers,
+      models: this.fileModels ?? modelsIn(prepared.map((p) => p.prepared.estimate.report)),
+    };
+  }
+
+  /** Every file's reservation together against the caps, with the spend as it stands now. */
+  private combinedBudget(prepared: readonly PreparedFile[]): BudgetDecision {
+    const index = this.deps.session.store.index;
+    const today = new Date().toISOString().slice(0, 10);
+    const reservation = prepared
+      .filter((p) => !p.submitted)
+      .reduce((sum, p) => sum + p.prepared.estimate.report.totals.cost.batchAfterDedupMax, 0);
+    return checkBudget(budgetCaps(), { today: index.spendSince(today), thisMonth: index.spendSince(today.slice(0, 7)) }, reservation);
+  }
+
+  private async confirm(skipInvalid: boolean): Promise<void> {
+    if (this.submitting) return;
+    const estimated = this.estimated;
+    const engine = this.deps.session.engine;
+    if (!engine) return this.postError(`Not submitted: ${readOnlyText(this.deps.session.readOnlyReason)}`);
+    if (!estimated || this.running) return this.postError('Not submitted: the estimate has not finished.');
+    const pending = estimated.files.filter((p) => !p.submitted);
+    const remaining = estimated.message.blockers.filter((b) => !(skipInvalid && isInvalidLinesBlocker(b)));
+    if (remaining.length > 0) return this.postError(`Not submitted: ${remaining.join('; ')}`);
+    // The plan is of the bytes that were estimated: a file changed since then is estimated again.
+    for (const { file } of pending) {
+      const now = await snapshot(file.uri).catch(() => undefined);
+      if (!now || now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
+        this.post({ type: 'error', message: `${vscode.workspace.asRelativePath(file.uri, false)} changed since it was estimated; estimating it again.` });
+        return this.estimate();
+      }
+    }
+    // Spend may have moved since the preview (another window, a CLI): check the caps again.
+    const budget = this.combinedBudget(estimated.files);
+    if (!budget.accepted) return this.postError(budget.message);
+
+    this.submitting = true;
+    this.post({ type: 'submitting' });
+    const jobIds: string[] = [];
+    const names = pending.map((p) => vscode.workspace.asRelativePath(p.file.uri, false));
+    try {
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Submitting ${names.join(', ')}`, cancellable: false },
+        async (progress) => {
+          for (const [index, entry] of pending.entries()) {
+            progress.report({ message: names[index] ?? '' });
+            jobIds.push(await entry.prepared.create({ skipInvalid }));
+            // Marked at once: a failure on a later file must not submit this one twice.
+            entry.submitted = true;
+            progress.report({ increment: 100 / pending.length });
+          }
+        },
+      );
+    } catch (error) {
+      this.submitting = false;
+      const done = jobIds.length > 0 ? ` Already submitted: ${jobIds.join(', ')}; confirming again submits only the rest.` : '';
+      this.deps.log.error(`cost preview: submission failed: ${errorText(error)}`);
+      return this.postError(`Submission failed: ${errorText(error)}.${done}`);
+    } finally {
+      if (jobIds.length > 0) {
+        this.deps.session.kick();
+        this.deps.session.notifyChanged();
+      }
+    }
+    this.deps.log.info(`submitted ${jobIds.join(', ')} from ${names.join(', ')}`);
+    this.post({ type: 'submitted', jobIds });
+    void vscode.window.showInformationMessage(`Submitted ${jobIds.length === 1 ? `job ${jobIds[0]}` : `${jobIds.length} jobs`}; the engine uploads and tracks ${jobIds.length === 1 ? 'it' : 'them'} now.`);
+    this.panel.dispose();
+  }
+
+  private async openLine(file: string, line: number): Promise<void> {
+    // Only the files this panel estimated: the webview does not get to name any path it likes.
+    const uri = this.files.find((candidate) => candidate.fsPath === file);
+    if (!uri) {
+      this.deps.log.warn(`cost preview: refused to open a file it did not estimate: ${file.slice(0, 200)}`);
+      return;
+    }
+    try {
+      await openFileAtLine(uri, line);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Cannot open ${vscode.workspace.asRelativePath(uri, false)} at line ${line}: ${errorText(error)}`);
+    }
+  }
+
+  private postError(message: string): void {
+    this.post({ type: 'error', message });
+  }
+
+  private post(message: CostPreviewToWebview): void {
+    if (this.disposed) return;
+    void this.panel.webview.postMessage(message);
+  }
+
+  private dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.running?.abort();
+    this.running = undefined;
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+  }
+}
+
+async function snapshot(uri: vscode.Uri): Promise<FileSnapshot> {
+  const info = await stat(uri.fsPath);
+  return { uri, size: info.size, mtimeMs: info.mtimeMs };
+}
+
+function isSubmitProvider(value: string): value is SubmitProvider {
+  return (SUBMIT_PROVIDERS as readonly string[]).includes(value);
+}
+
+function modelsIn(reports: readonly EstimateReport[]): string[] {
+  const models = new Set<string>();
+  for (const report of reports) for (const file of report.files) for (const { model } of file.models) if (model) models.add(model);
+  return [...models].sort();
+}
+
+function budgetView(decision: BudgetDecision): BudgetView {
+  if (!decision.accepted) return { accepted: false, message: decision.message };
+  return {
+    accepted: true,
+    ...(decision.remainingToday === undefined ? {} : { remainingToday: decision.remainingToday }),
+    ...(decision.remainingThisMonth === undefined ? {} : { remainingThisMonth: decision.remainingThisMonth }),
+  };
+}
+
+/** The report with its long lists cut to `limit` entries each; the totals keep the real counts. */
+export function limitLists(report: EstimateReport, limit: number): EstimateReport {
+  return {
+    ...report,
+    invalid: report.invalid.slice(0, limit),
+    duplicates: report.duplicates.slice(0, limit),
+    chunks: report.chunks.slice(0, limit),
+    problems: report.problems.slice(0, limit),
+    notes: report.notes.slice(0, limit),
+  };
+}
+
+function readOnlyText(reason: string | undefined): string {
+  return `this window only follows the workspace's jobs (${reason ?? 'another writer holds the lock'}); submit from the window or CLI that holds it.`;
+}

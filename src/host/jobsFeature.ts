@@ -1,0 +1,91 @@
+// Everything that needs the workspace's job state: it opens the session once the folder is
+// trusted (resuming any unfinished polling), and wires the Jobs view, the status bar,
+// notifications, the job commands and the panels to it.
+import { copyFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { ApiKeys } from './apiKeys';
+import { CommandIds } from './commandIds';
+import { showCostPreview } from './costPreviewPanel';
+import { showFailureInspector } from './failureInspectorPanel';
+import { registerJobCommands } from './jobCommands';
+import { notifyOnTransitions } from './jobNotifications';
+import { JobsTreeProvider } from './jobsTreeProvider';
+import { createStatusBar } from './statusBar';
+import { WorkspaceSession } from './workspaceSession';
+
+export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiKeys, log: vscode.LogOutputChannel): vscode.Disposable {
+  const tree = new JobsTreeProvider();
+  const sessionChanged = new vscode.EventEmitter<void>();
+  let session: WorkspaceSession | undefined;
+  let sessionSubscriptions: vscode.Disposable | undefined;
+  const current = () => session;
+  const panelDeps = () => (session ? { extensionUri: context.extensionUri, session, log } : undefined);
+
+  const open = async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file' || !vscode.workspace.isTrusted || session) return;
+    try {
+      session = await WorkspaceSession.open(folder.uri.fsPath, keys, log);
+      sessionSubscriptions = vscode.Disposable.from(session, notifyOnTransitions(session), session.onDidChange(() => sessionChanged.fire()));
+      tree.setSession(session);
+      void vscode.commands.executeCommand('setContext', 'llmBatch.hasJobs', session.store.index.jobs().length > 0);
+      session.onDidChange(() => void vscode.commands.executeCommand('setContext', 'llmBatch.hasJobs', (session?.store.index.jobs().length ?? 0) > 0));
+      sessionChanged.fire();
+      if (session.readOnly) log.info('this window follows the workspace read-only');
+    } catch (error) {
+      log.error(`could not open the workspace's job state: ${error instanceof Error ? error.message : String(error)}`);
+      void vscode.window.showErrorMessage(`LLM Batch Runner could not open this workspace's job state: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  void open();
+
+  const view = vscode.window.createTreeView('llmBatch.jobs', { treeDataProvider: tree, showCollapseAll: true });
+  const inspect = (jobId: string) => {
+    const deps = panelDeps();
+    if (deps) showFailureInspector(deps, jobId);
+  };
+
+  return vscode.Disposable.from(
+    view,
+    tree,
+    sessionChanged,
+    { dispose: () => sessionSubscriptions?.dispose() },
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void open()),
+    createStatusBar(current, sessionChanged.event),
+    registerJobCommands({ session: current, tree, inspectFailures: inspect, log }),
+    vscode.commands.registerCommand(CommandIds.submitFile, async (clicked?: vscode.Uri, selected?: vscode.Uri[]) => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage('Submitting batches is disabled until you trust this workspace.');
+        return;
+      }
+      await open();
+      const deps = panelDeps();
+      if (!deps) {
+        void vscode.window.showInformationMessage('Open a folder to submit LLM batch jobs.');
+        return;
+      }
+      const files = selected && selected.length > 0 ? selected : clicked ? [clicked] : await pickJsonl();
+      if (files.length > 0) showCostPreview(deps, files);
+    }),
+    vscode.commands.registerCommand(CommandIds.setApiKey, async () => {
+      if (await keys.prompt()) void vscode.window.showInformationMessage('API key saved in VS Code’s secret storage.');
+    }),
+    vscode.commands.registerCommand(CommandIds.openSample, async () => {
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      if (!folder) {
+        void vscode.window.showInformationMessage('Open a folder first: the sample is written into it.');
+        return;
+      }
+      const target = path.join(folder.uri.fsPath, 'llm-batch-sample.jsonl');
+      if (!(await stat(target).catch(() => undefined))) await copyFile(vscode.Uri.joinPath(context.extensionUri, 'media', 'sample-batch.jsonl').fsPath, target);
+      await vscode.window.showTextDocument(vscode.Uri.file(target));
+    }),
+  );
+}
+
+async function pickJsonl(): Promise<vscode.Uri[]> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active?.path.endsWith('.jsonl')) return [active];
+  return (await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'JSON Lines': ['jsonl'] }, openLabel: 'Submit as LLM Batch' })) ?? [];
+}

@@ -1,0 +1,153 @@
+// The Jobs tree's nodes: job → remote batches → state groups → items (paged). Each node knows
+// its parent (so `reveal` works) and builds its TreeItem from the model alone — no I/O here.
+import * as vscode from 'vscode';
+import { formatDollars } from '../core/budget';
+import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
+import type { ItemState } from '../store/storeEvents';
+import { CommandIds } from './commandIds';
+import { STATE_LABELS, itemDescription, itemTooltip, jobDescription } from './jobsViewFormat';
+
+/** Every contextValue the tree uses, in one place (menus in package.json match on these). */
+export const ContextValues = {
+  jobRunning: 'llmBatch.job.running',
+  jobFinished: 'llmBatch.job.finished',
+  batch: 'llmBatch.batch',
+  stateGroup: 'llmBatch.stateGroup',
+  item: 'llmBatch.item',
+  failedItem: 'llmBatch.item.failed',
+  loadMore: 'llmBatch.loadMore',
+} as const;
+
+export const PAGE_SIZE = 200;
+
+export type JobsTreeNode = JobNode | BatchNode | StateGroupNode | ItemNode | LoadMoreNode;
+
+const STATE_ICONS: Readonly<Record<ItemState, [string, string | undefined]>> = {
+  queued: ['clock', undefined],
+  submitted: ['loading~spin', undefined],
+  succeeded: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  deduped: ['copy', 'descriptionForeground'],
+  cached: ['database', 'descriptionForeground'],
+  dead_letter: ['circle-slash', 'list.errorForeground'],
+  cancelled: ['debug-stop', 'descriptionForeground'],
+};
+
+const JOB_ICONS: Readonly<Record<string, [string, string | undefined]>> = {
+  submitting: ['cloud-upload', 'charts.blue'],
+  running: ['sync~spin', 'charts.blue'],
+  completed: ['pass', 'testing.iconPassed'],
+  completed_with_failures: ['warning', 'list.warningForeground'],
+  failed: ['error', 'list.errorForeground'],
+  cancelled: ['circle-slash', 'descriptionForeground'],
+};
+
+export class JobNode {
+  readonly kind = 'job';
+  constructor(
+    readonly job: JobRow,
+    readonly counts: Partial<Record<ItemState, number>>,
+    readonly actualCost: number,
+    readonly now: number,
+  ) {}
+
+  get parent(): undefined {
+    return undefined;
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.job.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.job.id;
+    item.description = jobDescription(this.job, this.counts, this.actualCost, this.now);
+    const [icon, color] = JOB_ICONS[this.job.status] ?? ['circle-outline', undefined];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.contextValue = this.job.status === 'running' || this.job.status === 'submitting' ? ContextValues.jobRunning : ContextValues.jobFinished;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendText(`${this.job.name} (${this.job.id})\n`);
+    tooltip.appendText(`${this.job.provider} · ${this.job.model}\n`);
+    tooltip.appendText(`Estimated ${formatDollars(this.job.estimateExpected)} (at most ${formatDollars(this.job.estimateMax)}), actual ${formatDollars(this.actualCost)}\n`);
+    tooltip.appendText(Object.entries(this.counts).map(([state, n]) => `${STATE_LABELS[state as ItemState]}: ${n}`).join(' · '));
+    if (this.job.alert) tooltip.appendText(`\n⚠ ${this.job.alert}`);
+    item.tooltip = tooltip;
+    return item;
+  }
+}
+
+export class BatchNode {
+  readonly kind = 'batch';
+  constructor(
+    readonly parent: JobNode,
+    /** Undefined for the pseudo-batches: strike-3 sync calls and items never sent. */
+    readonly batch: BatchRow | undefined,
+    readonly batchKey: string | null,
+    readonly label: string,
+    readonly counts: Partial<Record<ItemState, number>>,
+  ) {}
+
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `${this.parent.job.id}/${this.batchKey ?? 'unsent'}`;
+    const total = Object.values(this.counts).reduce((a, b) => a + b, 0);
+    item.description = this.batch ? `${this.batch.state} · ${total} items · strike ${this.batch.strike}` : `${total} items`;
+    item.iconPath = new vscode.ThemeIcon(this.batch ? 'package' : this.batchKey === 'sync' ? 'zap' : 'copy');
+    item.tooltip = this.batch ? `${this.batch.remoteId ?? 'not created yet'} (${this.batch.rawStatus ?? this.batch.state})` : this.label;
+    item.contextValue = ContextValues.batch;
+    return item;
+  }
+}
+
+export class StateGroupNode {
+  readonly kind = 'stateGroup';
+  constructor(
+    readonly parent: BatchNode,
+    readonly state: ItemState,
+    readonly count: number,
+  ) {}
+
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(STATE_LABELS[this.state], vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `${this.parent.parent.job.id}/${this.parent.batchKey ?? 'unsent'}/${this.state}`;
+    item.description = this.count.toLocaleString('en-US');
+    const [icon, color] = STATE_ICONS[this.state];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.contextValue = ContextValues.stateGroup;
+    return item;
+  }
+}
+
+export class ItemNode {
+  readonly kind = 'item';
+  constructor(
+    readonly parent: StateGroupNode,
+    readonly item: ItemRow,
+  ) {}
+
+  toTreeItem(): vscode.TreeItem {
+    const row = this.item;
+    const item = new vscode.TreeItem(row.id, vscode.TreeItemCollapsibleState.None);
+    item.id = `${row.jobId}/${row.id}`;
+    item.description = itemDescription(row);
+    item.tooltip = itemTooltip(row);
+    item.contextValue = row.state === 'failed' || row.state === 'dead_letter' ? ContextValues.failedItem : ContextValues.item;
+    item.command = { command: CommandIds.revealSourceLine, title: 'Reveal Source Line', arguments: [this] };
+    return item;
+  }
+}
+
+export class LoadMoreNode {
+  readonly kind = 'loadMore';
+  constructor(
+    readonly parent: StateGroupNode,
+    readonly remaining: number,
+  ) {}
+
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(`Load ${Math.min(PAGE_SIZE, this.remaining)} more…`, vscode.TreeItemCollapsibleState.None);
+    item.id = `${this.parent.parent.parent.job.id}/${this.parent.parent.batchKey ?? 'unsent'}/${this.parent.state}/more`;
+    item.description = `${this.remaining.toLocaleString('en-US')} not shown`;
+    item.iconPath = new vscode.ThemeIcon('ellipsis');
+    item.contextValue = ContextValues.loadMore;
+    item.command = { command: CommandIds.loadMore, title: 'Load More', arguments: [this] };
+    return item;
+  }
+}

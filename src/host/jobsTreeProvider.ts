@@ -1,0 +1,80 @@
+// The Jobs view's data provider: reads the session's index (paged queries only) and rebuilds
+// nodes on demand. It never writes, never notifies; the session's change event refreshes it.
+import * as vscode from 'vscode';
+import { BatchNode, ItemNode, JobNode, LoadMoreNode, PAGE_SIZE, StateGroupNode } from './jobsTreeNodes';
+import type { JobsTreeNode } from './jobsTreeNodes';
+import { STATE_ORDER } from './jobsViewFormat';
+import type { WorkspaceSession } from './workspaceSession';
+
+
+export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<JobsTreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** How many items each state group shows (grows with "Load more"). */
+  private readonly shown = new Map<string, number>();
+  private session: WorkspaceSession | undefined;
+  private subscription: vscode.Disposable | undefined;
+
+  setSession(session: WorkspaceSession | undefined): void {
+    this.subscription?.dispose();
+    this.session = session;
+    this.subscription = session?.onDidChange(() => this.refresh());
+    this.refresh();
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  loadMore(node: LoadMoreNode): void {
+    const key = groupKey(node.parent);
+    this.shown.set(key, (this.shown.get(key) ?? PAGE_SIZE) + PAGE_SIZE);
+    this.changed.fire(node.parent);
+  }
+
+  getTreeItem(node: JobsTreeNode): vscode.TreeItem {
+    return node.toTreeItem();
+  }
+
+  getParent(node: JobsTreeNode): JobsTreeNode | undefined {
+    return node.parent;
+  }
+
+  getChildren(node?: JobsTreeNode): JobsTreeNode[] {
+    const index = this.session?.store.index;
+    if (!index) return [];
+    const now = Date.now();
+    if (!node) return index.jobs().map((job) => new JobNode(job, index.countsByState(job.id), index.actualCost(job.id), now));
+    switch (node.kind) {
+      case 'job': {
+        const jobId = node.job.id;
+        const batches = index.batches(jobId).map((batch) => new BatchNode(node, batch, batch.key, `Batch ${batch.key.split('.').slice(1).join('.')}`, index.countsByStateInBatch(jobId, batch.key)));
+        const sync = index.countsByStateInBatch(jobId, 'sync');
+        if (Object.keys(sync).length > 0) batches.push(new BatchNode(node, undefined, 'sync', 'Sync calls (strike 3)', sync));
+        const unsent = index.countsByStateInBatch(jobId, null);
+        if (Object.keys(unsent).length > 0) batches.push(new BatchNode(node, undefined, null, 'Not sent (duplicates and cache hits)', unsent));
+        return batches;
+      }
+      case 'batch':
+        return STATE_ORDER.filter((state) => (node.counts[state] ?? 0) > 0).map((state) => new StateGroupNode(node, state, node.counts[state] ?? 0));
+      case 'stateGroup': {
+        const limit = this.shown.get(groupKey(node)) ?? PAGE_SIZE;
+        const items = index.items(node.parent.parent.job.id, { states: [node.state], batchKey: node.parent.batchKey, limit });
+        const children: JobsTreeNode[] = items.map((item) => new ItemNode(node, item));
+        if (node.count > items.length) children.push(new LoadMoreNode(node, node.count - items.length));
+        return children;
+      }
+      default:
+        return [];
+    }
+  }
+
+  dispose(): void {
+    this.subscription?.dispose();
+    this.changed.dispose();
+  }
+}
+
+function groupKey(node: StateGroupNode): string {
+  return `${node.parent.parent.job.id}/${node.parent.batchKey ?? ''}/${node.state}`;
+}

@@ -1,0 +1,198 @@
+// The workspace's jobs as the extension host sees them: the store (writer, or a read-only
+// follower when another window or a CLI holds the lock), the engine, and a polling loop that
+// steps every unfinished job and tells the views when something moved. Resumes on reopen.
+import * as vscode from 'vscode';
+import { createPricer } from '../core/pricing';
+import type { ProviderId } from '../core/providerLimits';
+import { Engine, FINAL_JOB_STATES } from '../engine/engine';
+import { engineConfigFor } from '../engine/engineConfig';
+import type { BatchProvider } from '../providers/batchProvider';
+import { createOpenAiProvider } from '../providers/openaiProvider';
+import type { JobRow } from '../store/stateIndex';
+import { LockHeldError } from '../store/workspaceLock';
+import { WorkspaceStore } from '../store/workspaceStore';
+import type { ApiKeys } from './apiKeys';
+import { endpointFor, engineOverrides } from './settings';
+
+export interface JobTransition {
+  readonly job: JobRow;
+  readonly previous: JobRow | undefined;
+}
+
+const FOLLOW_INTERVAL_MS = 3_000;
+
+export class WorkspaceSession implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly transitioned = new vscode.EventEmitter<JobTransition>();
+  /** Fires after any state change the views should show. */
+  readonly onDidChange = this.changed.event;
+  /** Fires when a job's status or alert changes (for notifications). */
+  readonly onDidTransition = this.transitioned.event;
+
+  private readonly providers = new Map<ProviderId, BatchProvider>();
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly stopping = new AbortController();
+  private followTimer: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    readonly workspaceDir: string,
+    private current: WorkspaceStore,
+    readonly engine: Engine | undefined,
+    /** Why this window only follows, if it does. */
+    readonly readOnlyReason: string | undefined,
+    private readonly keys: ApiKeys,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  static async open(workspaceDir: string, keys: ApiKeys, log: vscode.LogOutputChannel): Promise<WorkspaceSession> {
+    const onNotice = (message: string) => {
+      log.warn(message);
+      void vscode.window.showWarningMessage(message);
+    };
+    let store: WorkspaceStore;
+    try {
+      store = await WorkspaceStore.open(workspaceDir, { purpose: 'VS Code window', onNotice });
+    } catch (error) {
+      if (!(error instanceof LockHeldError)) throw error;
+      log.info(`following read-only: ${error.message}`);
+      const reader = await WorkspaceStore.open(workspaceDir, { purpose: 'VS Code window (read-only)', readOnly: true, onNotice });
+      const session = new WorkspaceSession(workspaceDir, reader, undefined, error.message, keys, log);
+      session.follow();
+      return session;
+    }
+    const holder: { session?: WorkspaceSession } = {};
+    const engine = new Engine({
+      store,
+      providerFor: (provider) => holder.session?.providerFor(provider) ?? failNoProvider(provider),
+      pricer: createPricer(),
+      config: engineConfigFor(endpointFor('openai').baseUrl, engineOverrides()),
+      log: (message) => log.info(message),
+    });
+    const session = new WorkspaceSession(workspaceDir, store, engine, undefined, keys, log);
+    holder.session = session;
+    await session.loadProviders();
+    keys.onDidChange(() => void session.loadProviders());
+    session.kick();
+    return session;
+  }
+
+  get store(): WorkspaceStore {
+    return this.current;
+  }
+
+  get readOnly(): boolean {
+    return this.engine === undefined;
+  }
+
+  /** Starts (or wakes) the polling loop: after a submit, a retry, a cancel, or on open. */
+  kick(): void {
+    if (!this.engine) return;
+    if (this.wake) {
+      this.wake();
+      return;
+    }
+    this.loop ??= this.pollLoop().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  /** Tells the views to redraw (after an action that changed the store directly). */
+  notifyChanged(): void {
+    this.changed.fire();
+  }
+
+  /** An adapter for the provider, with the key from secret storage and the user's endpoint. */
+  providerFor(provider: ProviderId): BatchProvider {
+    const adapter = this.providers.get(provider);
+    if (!adapter) throw new Error(`No API key for ${provider}: run “LLM Batch: Set API Key”, or point llmBatch.${provider === 'azure' ? 'azure.endpoint' : 'openai.baseUrl'} at a local emulator.`);
+    return adapter;
+  }
+
+  private async loadProviders(): Promise<void> {
+    for (const provider of ['openai', 'azure'] as const) {
+      const { baseUrl, apiVersion } = endpointFor(provider);
+      const apiKey = await this.keys.get(provider, baseUrl);
+      if (!apiKey || (provider === 'azure' && !baseUrl)) {
+        this.providers.delete(provider);
+        continue;
+      }
+      this.providers.set(
+        provider,
+        provider === 'azure'
+          ? createOpenAiProvider({ provider: 'azure', apiKey, endpoint: baseUrl ?? '', apiVersion })
+          : createOpenAiProvider({ provider: 'openai', apiKey, baseUrl }),
+      );
+    }
+  }
+
+  private async pollLoop(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      const unfinished = engine.unfinishedJobs();
+      if (unfinished.length === 0) return;
+      let wakeAt = Infinity;
+      for (const before of unfinished) {
+        try {
+          const result = await engine.step(before.id, signal);
+          wakeAt = Math.min(wakeAt, result.wakeAt);
+        } catch (error) {
+          if (signal.aborted) return;
+          this.log.warn(`job ${before.id}: ${error instanceof Error ? error.message : String(error)}`);
+          wakeAt = Math.min(wakeAt, Date.now() + 10_000);
+        }
+        const after = this.store.index.job(before.id);
+        if (after && (after.status !== before.status || after.alert !== before.alert)) this.transitioned.fire({ job: after, previous: before });
+      }
+      this.changed.fire();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(50, Math.min(wakeAt, Date.now() + 60_000) - Date.now()));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** A read-only window reloads the index when the writer's files change. */
+  private follow(): void {
+    let reloading = false;
+    this.followTimer = setInterval(() => {
+      if (reloading) return;
+      reloading = true;
+      void WorkspaceStore.open(this.workspaceDir, { purpose: 'VS Code window (read-only)', readOnly: true })
+        .then(async (fresh) => {
+          const previous = this.current;
+          this.current = fresh;
+          await previous.close();
+          this.changed.fire();
+        })
+        .catch((error: unknown) => this.log.warn(`reloading the workspace state failed: ${String(error)}`))
+        .finally(() => {
+          reloading = false;
+        });
+    }, FOLLOW_INTERVAL_MS);
+  }
+
+  dispose(): void {
+    this.stopping.abort();
+    this.wake?.();
+    if (this.followTimer) clearInterval(this.followTimer);
+    const loop = this.loop ?? Promise.resolve();
+    void loop.finally(() => this.current.close());
+    this.changed.dispose();
+    this.transitioned.dispose();
+  }
+}
+
+export function isFinal(job: JobRow): boolean {
+  return FINAL_JOB_STATES.has(job.status);
+}
+
+function failNoProvider(provider: ProviderId): never {
+  throw new Error(`no provider for ${provider} yet`);
+}

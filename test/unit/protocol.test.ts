@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  costPreviewToHostSchema,
+  costPreviewToWebviewSchema,
+  failureInspectorToHostSchema,
+  failureInspectorToWebviewSchema,
+  isInvalidLinesBlocker,
+  parseMessage,
+} from '../../src/shared/protocol';
+import { sampleReport } from '../support/sampleReport';
+
+const XSS = '<img src=x onerror=alert(1)>';
+
+describe('cost preview messages', () => {
+  it('accepts every webview→host message', () => {
+    for (const message of [
+      { type: 'ready' },
+      { type: 'estimate', provider: 'openai' },
+      { type: 'estimate', provider: 'azure', model: 'gpt-4.1' },
+      { type: 'cancelEstimate' },
+      { type: 'confirm', skipInvalid: true },
+      { type: 'dismiss' },
+      { type: 'openLine', file: '/w/a.jsonl', line: 12 },
+    ]) {
+      assert.deepEqual(parseMessage(costPreviewToHostSchema, message), message, JSON.stringify(message));
+    }
+  });
+
+  it('refuses malformed, unknown and over-reaching webview→host messages', () => {
+    for (const message of [
+      null,
+      'ready',
+      {},
+      { type: 'submitEverything' },
+      { type: 'estimate', provider: 'anthropic' },
+      { type: 'estimate', provider: 'openai', model: '' },
+      { type: 'estimate', provider: 'openai', model: 'x'.repeat(201) },
+      { type: 'confirm' },
+      { type: 'confirm', skipInvalid: 'yes' },
+      { type: 'openLine', file: '/w/a.jsonl', line: 0 },
+      { type: 'openLine', file: '/w/a.jsonl', line: 1.5 },
+      { type: 'openLine', file: '', line: 1 },
+      { type: 'ready', extra: true },
+    ]) {
+      assert.equal(parseMessage(costPreviewToHostSchema, message), undefined, JSON.stringify(message));
+    }
+  });
+
+  it('accepts every host→webview message, hostile text included', () => {
+    for (const message of [
+      { type: 'init', files: [`/w/${XSS}.jsonl`], providers: [{ id: 'openai', label: 'OpenAI' }], provider: 'openai' },
+      { type: 'init', files: ['/w/a.jsonl'], providers: [], provider: 'azure', model: XSS, readOnlyReason: 'locked' },
+      { type: 'progress', done: 10, total: 100 },
+      { type: 'estimate', report: sampleReport(), budget: { accepted: true, remainingToday: 4.5 }, blockers: [], models: [XSS] },
+      { type: 'estimate', report: sampleReport(), budget: { accepted: false, message: 'Refused' }, blockers: ['Refused'], models: [] },
+      { type: 'error', message: XSS },
+      { type: 'submitting' },
+      { type: 'submitted', jobIds: ['job-1'] },
+    ]) {
+      assert.deepEqual(parseMessage(costPreviewToWebviewSchema, message), message, JSON.stringify(message).slice(0, 80));
+    }
+  });
+
+  it('refuses an estimate whose report does not match the report schema', () => {
+    const report = { ...sampleReport(), version: 2 };
+    assert.equal(parseMessage(costPreviewToWebviewSchema, { type: 'estimate', report, budget: { accepted: true }, blockers: [], models: [] }), undefined);
+    assert.equal(parseMessage(costPreviewToWebviewSchema, { type: 'progress', done: -1, total: 1 }), undefined);
+  });
+});
+
+describe('failure inspector messages', () => {
+  it('accepts every webview→host message', () => {
+    for (const message of [
+      { type: 'ready' },
+      { type: 'load', classes: [], page: 0 },
+      { type: 'load', classes: ['transient', 'unclassified'], page: 3 },
+      { type: 'retry', ids: ['a', 'b'], mode: 'batch', requestId: 'r1' },
+      { type: 'retry', ids: ['a'], mode: 'sync', requestId: 'r2' },
+      { type: 'deadLetter', ids: ['a'], requestId: 'r3' },
+      { type: 'openLine', line: 7 },
+      { type: 'copy', text: `a\t${XSS}` },
+    ]) {
+      assert.deepEqual(parseMessage(failureInspectorToHostSchema, message), message, JSON.stringify(message));
+    }
+  });
+
+  it('refuses malformed and unknown webview→host messages', () => {
+    for (const message of [
+      { type: 'retry', ids: [], mode: 'batch', requestId: 'r' },
+      { type: 'retry', ids: ['a'], mode: 'later', requestId: 'r' },
+      { type: 'retry', ids: ['a'], mode: 'batch' },
+      { type: 'retry', ids: Array.from({ length: 1001 }, (_, i) => String(i)), mode: 'batch', requestId: 'r' },
+      { type: 'deadLetter', ids: [''], requestId: 'r' },
+      { type: 'load', classes: [], page: -1 },
+      { type: 'load', classes: 'transient', page: 0 },
+      { type: 'openLine', line: '7' },
+      { type: 'openLine', line: 7, file: '/etc/passwd' },
+      { type: 'copy', text: 'x'.repeat(1_000_001) },
+      { type: 'delete', ids: ['a'] },
+    ]) {
+      assert.equal(parseMessage(failureInspectorToHostSchema, message), undefined, JSON.stringify(message).slice(0, 80));
+    }
+  });
+
+  it('accepts items and results, and refuses a page over 100 rows', () => {
+    const item = { id: XSS, line: 3, state: 'failed', failureClass: 'transient', code: null, message: XSS, strike: 2, preview: XSS };
+    const items = {
+      type: 'items',
+      job: { id: 'job-1', name: XSS },
+      items: [item],
+      page: 0,
+      pageCount: 1,
+      total: 1,
+      classes: [{ name: 'transient', count: 1 }],
+      filter: [],
+    };
+    assert.deepEqual(parseMessage(failureInspectorToWebviewSchema, items), items);
+    const result = { type: 'result', requestId: 'r1', message: 'Queued 1', ok: true };
+    assert.deepEqual(parseMessage(failureInspectorToWebviewSchema, result), result);
+    assert.equal(parseMessage(failureInspectorToWebviewSchema, { ...items, items: Array.from({ length: 101 }, () => item) }), undefined);
+    assert.equal(parseMessage(failureInspectorToWebviewSchema, { ...items, job: { id: 'j' } }), undefined);
+  });
+});
+
+describe('parseMessage', () => {
+  it('tells why it dropped a message, without echoing the payload', () => {
+    const problems: string[] = [];
+    const huge = 'x'.repeat(100_000);
+    assert.equal(parseMessage(costPreviewToHostSchema, { type: 'confirm', skipInvalid: huge }, (p) => problems.push(p)), undefined);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /confirm/);
+    assert.match(problems[0] ?? '', /skipInvalid/);
+    assert.ok((problems[0] ?? '').length < 500);
+  });
+
+  it('recognises the invalid-lines blocker that "skip invalid lines" lifts', () => {
+    assert.equal(isInvalidLinesBlocker('3 invalid line(s); fix them, or submit the valid lines only'), true);
+    assert.equal(isInvalidLinesBlocker('there is nothing to submit'), false);
+  });
+});
