@@ -38,6 +38,16 @@ await Promise.all([
     outdir: dist,
     banner: { js: '#!/usr/bin/env node' },
   }),
+  // The tokenizer's rank tables, loaded on first use by src/core/tokens.ts from beside the bundles.
+  build({
+    ...nodeTarget,
+    entryPoints: {
+      'bpeRanks-o200k_base': require.resolve('gpt-tokenizer/cjs/bpeRanks/o200k_base'),
+      'bpeRanks-cl100k_base': require.resolve('gpt-tokenizer/cjs/bpeRanks/cl100k_base'),
+    },
+    outdir: dist,
+    sourcemap: false,
+  }),
   webviewEntries().then((entries) =>
     entries.length === 0
       ? undefined

@@ -6,6 +6,8 @@
 // so the hot path avoids building token arrays, caches per word and per repeated long string, and
 // never throws on odd but valid JSON.
 
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import type o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
@@ -258,10 +260,13 @@ type Ranks = typeof o200kRanks;
  * and is still followed by the bundler.
  */
 function loadRanks(encoding: OpenAiEncodingName): Ranks {
-  /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading, see above */
-  const loaded = (encoding === 'o200k_base' ? require('gpt-tokenizer/bpeRanks/o200k_base') : require('gpt-tokenizer/bpeRanks/cl100k_base')) as { default: Ranks };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  return loaded.default;
+  // Bundled, the tables are files of their own beside the bundle (scripts/build.mjs), so the
+  // extension's bundle — parsed at every activation — does not carry 6 MB of them. The module id
+  // is computed, so the bundler leaves this require to run time; from source it finds the package.
+  const beside = path.join(__dirname, `bpeRanks-${encoding}.js`);
+  const id = existsSync(beside) ? beside : `gpt-tokenizer/bpeRanks/${encoding}`;
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy loading, see above */
+  return (require(id) as { default: Ranks }).default;
 }
 
 function buildTokenizer(encoding: OpenAiEncodingName): TextTokenizer {
