@@ -185,6 +185,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
   if (options.workspaceFolder) args.push(path.resolve(options.workspaceFolder));
   const child = spawn(NODE24, args, { env, stdio: ['ignore', logFd, logFd], detached: true });
   closeSync(logFd);
+  if (child.pid !== undefined) killOnExit(child.pid);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = (): Promise<void> => stopProcess(child, exited);
@@ -204,6 +205,37 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
     folderUrl: (folder) => `${url}/?folder=${encodeURIComponent(path.resolve(folder)).replace(/%2F/g, '/')}`,
     close,
   };
+}
+
+/** Process groups of servers still running, and folders to remove: handled if this process exits
+ *  without close() (an interrupted test run), since a detached server would outlive it. */
+const liveGroups = new Set<number>();
+const foldersToRemove = new Set<string>();
+let exitHooked = false;
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const group of liveGroups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const folder of foldersToRemove) rmSync(folder, { recursive: true, force: true });
+  });
+}
+function killOnExit(pid: number): void {
+  hookExit();
+  liveGroups.add(pid);
+}
+
+/** Removes `folder` when this process exits, unless `forget()` is called first. */
+export function removeOnExit(folder: string): { forget(): void } {
+  hookExit();
+  foldersToRemove.add(folder);
+  return { forget: () => foldersToRemove.delete(folder) };
 }
 
 async function waitForHealthz(url: string, child: ChildProcess, logFile: string, timeoutMs = 60_000): Promise<void> {
@@ -247,6 +279,7 @@ async function stopProcess(child: ChildProcess, exited: Promise<void>): Promise<
     }
   }
   await exited;
+  liveGroups.delete(pid);
 }
 
 function tail(file: string, lines = 30): string {

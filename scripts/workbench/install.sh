@@ -61,8 +61,9 @@ JSON
 fi
 
 # 3. code-server, installed with Node 24 first on PATH and npm_config_nodedir at its headers (the
-#    machine's npmrc may point nodedir at Node 20's). allowScripts lets npm 11 run code-server's
-#    postinstall, which builds VS Code's native modules; --foreground-scripts shows it in the log.
+#    machine's npmrc may point nodedir at Node 20's). npm 11 runs no dependency's install script
+#    unless package.json's allowScripts approves it: code-server's postinstall builds VS Code's
+#    native modules (argon2's only picks its prebuilt binary). --foreground-scripts logs the build.
 CS_DIR=$WB/code-server
 CS=$CS_DIR/node_modules/code-server
 step "code-server $CODE_SERVER_VERSION"
@@ -82,7 +83,7 @@ else
   "private": true,
   "description": "code-server for the end-to-end tests and the sandbox; installed by scripts/workbench/install.sh",
   "dependencies": { "code-server": "$CODE_SERVER_VERSION" },
-  "allowScripts": { "code-server": true }
+  "allowScripts": { "code-server": true, "argon2": true }
 }
 JSON
   (

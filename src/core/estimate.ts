@@ -38,12 +38,13 @@ export interface Estimate {
 }
 
 /**
- * Bytes per analysis batch, and batches in flight. A megabyte is thousands of short lines, so the
- * per-batch costs (a message each way) vanish, and four in flight keep two workers busy while the
- * main thread reads and tallies.
+ * Bytes per analysis batch, and batches in flight per analysing thread. A megabyte is thousands
+ * of short lines, so the per-batch costs (a message each way) vanish; three per thread keep a
+ * worker fed while the main thread is busy with a batch of its own, and bound memory to a few
+ * megabytes a thread.
  */
-const BATCH_BYTES = Number(process.env['BB'] ?? 1 << 20);
-const IN_FLIGHT = Number(process.env['IF'] ?? 4);
+const BATCH_BYTES = 1 << 20;
+const IN_FLIGHT_PER_THREAD = 3;
 
 export async function estimateFiles(paths: readonly string[], options: EstimateOptions): Promise<Estimate> {
   const analyzer = options.analyzer ?? createInlineAnalyzer(options);
@@ -82,6 +83,7 @@ async function estimateFile(
       signal?.throwIfAborted();
       return (await handle.read(target, at, target.length - at, null)).bytesRead;
     };
+    const inFlightLimit = Math.max(4, IN_FLIGHT_PER_THREAD * analyzer.parallelism);
     for await (const batch of readBatches(read, summary, BATCH_BYTES)) {
       const pending = analyzer.analyze(batch);
       // Results are applied strictly in batch order: each batch's tally step waits for the previous one.
@@ -94,7 +96,7 @@ async function estimateFile(
       // unhandled rejection when reading stops early.
       chain.catch(() => undefined);
       inFlight.push(chain);
-      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      if (inFlight.length >= inFlightLimit) await inFlight.shift();
       onProgress?.(summary.bytes);
     }
     await chain;

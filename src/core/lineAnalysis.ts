@@ -68,16 +68,19 @@ const AZURE_ENDPOINTS = ['/chat/completions', '/responses', '/embeddings', '/com
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const NOT_COUNTED = { tokens: 0, exact: false } as const;
 
-/** `decoded`: the line's text when the caller has already decoded (and so validated) it. */
-export function analyzeLine(number: number, offset: number, bytes: Uint8Array, options: LineOptions, pricer: Pricer, decoded?: string): LineResult {
-  // invalidLine(number, …) rather than a closure over `number`, which every line would allocate.
-
+export function analyzeLine(number: number, offset: number, bytes: Uint8Array, options: LineOptions, pricer: Pricer): LineResult {
   let text: string;
   try {
-    text = decoded ?? decoder.decode(bytes);
+    text = decoder.decode(bytes);
   } catch {
     return invalidLine(number, `not valid UTF-8 at byte ${firstInvalidUtf8(bytes) + 1} of the line`);
   }
+  return analyzeText(number, offset, bytes.length, text, options, pricer);
+}
+
+/** analyzeLine for a line already decoded (so valid UTF-8) that was `length` bytes long. */
+export function analyzeText(number: number, offset: number, length: number, text: string, options: LineOptions, pricer: Pricer): LineResult {
+  // invalidLine(number, …) rather than a closure over `number`, which every line would allocate.
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -135,7 +138,7 @@ export function analyzeLine(number: number, offset: number, bytes: Uint8Array, o
     kind: 'valid',
     line: number,
     offset,
-    length: bytes.length,
+    length,
     format,
     provider,
     id: parsed.id,

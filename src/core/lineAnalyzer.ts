@@ -5,18 +5,20 @@
 // array, ids as UTF-8 in another, and the few distinct strings (models, urls, messages) in a table.
 // Posting that from a worker costs a few copies of typed arrays, where an object per line (with a
 // typed array of its own for the hash) cost more on the receiving thread than the analysis itself.
+import { isAscii } from 'node:buffer';
 import { isWellFormed } from './canonicalHash';
 import { fnv1a, grown } from './compactIndex';
-import { isAscii } from 'node:buffer';
 import { forEachLine, isBlank } from './jsonlReader';
 import type { LineBatch } from './jsonlReader';
-import { analyzeLine } from './lineAnalysis';
+import { analyzeLine, analyzeText } from './lineAnalysis';
 import type { LineOptions, LineResult } from './lineAnalysis';
 import { createPricer } from './pricing';
 import type { Pricer, PricingOptions } from './pricing';
 import { FORMAT_IDS, PROVIDER_IDS } from './providerLimits';
 
 export interface LineAnalyzer {
+  /** Threads analysing: the caller keeps about two batches in flight for each. */
+  readonly parallelism: number;
   /** Analyses every line of the batch; results are in line order. */
   analyze(batch: LineBatch): Promise<AnalyzedBatch>;
   close(): Promise<void>;
@@ -74,6 +76,7 @@ export const HASH_BYTES = 32;
 export function createInlineAnalyzer(options: AnalyzerOptions): LineAnalyzer {
   const analyzer = createBatchAnalyzer(options);
   return {
+    parallelism: 1,
     analyze: (batch) => Promise.resolve(analyzer.analyze(batch)),
     close: () => Promise.resolve(),
   };
@@ -111,7 +114,7 @@ function analyzeBatch(batch: LineBatch, options: LineOptions, pricer: Pricer, ex
       if (end > start && text.charCodeAt(end - 1) === 0x0d) end--;
       lines++;
       if (isBlankText(text, start, end)) blankLines++;
-      else writer.add(analyzeLine(lines, offset + start, bytes.subarray(start, end), options, pricer, text.slice(start, end)));
+      else writer.add(analyzeText(lines, offset + start, end - start, text.slice(start, end), options, pricer));
       start = next;
     }
   } else {

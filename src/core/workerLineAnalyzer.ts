@@ -32,23 +32,32 @@ export function shouldUseWorkers(fileSizes: readonly number[], requested: number
 export interface WorkerPoolOptions {
   /**
    * Also analyse on the calling thread whenever every worker already has `QUEUE_DEPTH` batches
-   * waiting. With one worker fewer than there are cores, this keeps every core busy without the
-   * memory of one more isolate (its code, heap and, when tokenizing, its copy of the rank tables).
+   * waiting (default true). With one worker fewer than there are cores, this keeps every core
+   * busy without the memory of one more isolate: its code, its heap and, when tokenizing, its
+   * own copy of the rank tables, about 60 MB each on a 200 MB file.
    */
   readonly shareCallingThread?: boolean | undefined;
 }
 
-/** Batches queued per worker before the calling thread takes one itself (when it may). */
-const QUEUE_DEPTH = 2;
+/** One worker per core but one: the calling thread reads, tallies and analyses too. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
-export function createWorkerAnalyzer(options: AnalyzerOptions, count = availableParallelism(), pool: WorkerPoolOptions = {}): LineAnalyzer {
+/**
+ * Batches queued per worker before the calling thread takes one itself (when it may): enough that
+ * a worker does not run dry while the calling thread is busy analysing one (measured: 3 beat 2).
+ */
+const QUEUE_DEPTH = 3;
+
+export function createWorkerAnalyzer(options: AnalyzerOptions, count = defaultWorkerCount(), pool: WorkerPoolOptions = {}): LineAnalyzer {
   const script = workerScript();
   const workers = Array.from({ length: Math.max(1, count) }, () => ({
-    thread: new Worker(script.source, { eval: script.eval, workerData: options, ...(process.env['YG'] ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env['YG']) } } : {}) }),
+    thread: new Worker(script.source, { eval: script.eval, workerData: options }),
     /** Batches sent and not yet answered: the next batch goes to the least busy worker. */
     busy: 0,
   }));
-  const inline = pool.shareCallingThread === true ? createInlineAnalyzer(options) : undefined;
+  const inline = pool.shareCallingThread === false ? undefined : createInlineAnalyzer(options);
   const waiting = new Map<number, { resolve: (result: AnalyzedBatch) => void; reject: (error: Error) => void }>();
   for (const worker of workers) {
     worker.thread.on('message', (response: BatchResponse) => {
@@ -66,6 +75,7 @@ export function createWorkerAnalyzer(options: AnalyzerOptions, count = available
 
   let nextId = 0;
   return {
+    parallelism: workers.length + (inline ? 1 : 0),
     analyze(batch: LineBatch) {
       const worker = workers.reduce((least, candidate) => (candidate.busy < least.busy ? candidate : least));
       if (inline && worker.busy >= QUEUE_DEPTH) return inline.analyze(batch);

@@ -62,7 +62,14 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
         void vscode.window.showInformationMessage(ids.length === 0 ? 'Nothing to resubmit: no failed items with a retryable failure.' : `Resubmitted ${ids.length} failed item(s) of ${job.job.name} as a new batch.`);
       },
     ],
-    [CommandIds.inspectFailures, (node?: JobsTreeNode) => (jobOf(node) ? deps.inspectFailures(jobOf(node)?.job.id ?? '') : undefined)],
+    [
+      CommandIds.inspectFailures,
+      (node?: JobsTreeNode) => {
+        const job = jobOf(node);
+        deps.log.info(`inspect failures: ${job?.job.id ?? '(no job selected)'}`);
+        if (job) deps.inspectFailures(job.job.id);
+      },
+    ],
     [
       CommandIds.openResults,
       async (node?: JobsTreeNode) => {

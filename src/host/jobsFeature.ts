@@ -22,7 +22,11 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
   const current = () => session;
   const panelDeps = () => (session ? { extensionUri: context.extensionUri, session, log } : undefined);
 
-  const open = async () => {
+  // One opening at a time: activation and the command that caused it both ask for the session,
+  // and a second open would find this very window holding the lock.
+  let opening: Promise<void> | undefined;
+  const open = (): Promise<void> => (opening ??= openOnce().finally(() => (opening = undefined)));
+  const openOnce = async () => {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || folder.uri.scheme !== 'file' || !vscode.workspace.isTrusted || session) return;
     try {

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
-import { CHROMIUM, REPO_ROOT, startCodeServer, workbenchMissing } from '../../scripts/workbench/codeServer';
+import { CHROMIUM, REPO_ROOT, removeOnExit, startCodeServer, workbenchMissing } from '../../scripts/workbench/codeServer';
 import type { RunningCodeServer } from '../../scripts/workbench/codeServer';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { EmulatorOptions, RunningEmulator } from '../emulators/openai/server';
@@ -90,6 +90,7 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
   mkdirSync(resultsDir, { recursive: true });
   // Short path: code-server puts Unix sockets under runDir/tmp (108-byte limit).
   const runDir = mkdtempSync(path.join(tmpdir(), 'llmb-e2e-'));
+  const runDirCleanup = removeOnExit(runDir);
   const workspaceFolder = path.resolve(options.workspaceFolder);
 
   let server: RunningCodeServer | undefined;
@@ -102,11 +103,12 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     if (consoleLog.length > 0) writeFileSync(path.join(resultsDir, 'browser-console.log'), `${consoleLog.join('\n')}\n`);
     await context?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
-    if (failed && server) {
-      // Keep VS Code's own logs (extension host, renderer) beside the screenshots.
+    if (failed && server && existsSync(path.join(server.userDataDir, 'logs'))) {
+      // Keep VS Code's own logs (extension host, output channels) beside the screenshots.
       cpSync(path.join(server.userDataDir, 'logs'), path.join(resultsDir, 'vscode-logs'), { recursive: true, force: true });
     }
     rmSync(runDir, { recursive: true, force: true });
+    runDirCleanup.forget();
   };
 
   try {
@@ -269,8 +271,15 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmu
 /** Copies `files` (paths relative to the repository) into a fresh temporary workspace folder. */
 export function makeWorkspace(files: readonly string[]): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'llmb-ws-'));
+  const cleanup = removeOnExit(dir);
   for (const file of files) cpSync(path.join(REPO_ROOT, file), path.join(dir, path.basename(file)));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      cleanup.forget();
+    },
+  };
 }
 
 /** Opens the palette with `>title` and reports whether an entry with exactly that label shows. */

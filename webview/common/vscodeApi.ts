@@ -2,13 +2,8 @@
 // once per page), messages from the host checked with the shared zod schema before anything
 // reads them, and the ready handshake, sent only once the listener is in place so the host's
 // first message cannot arrive before anyone listens.
-import { config } from 'zod';
 import type { z } from 'zod';
 import { parseMessage } from '../../src/shared/protocol';
-
-// zod compiles fast parsers with `new Function` when it may; our CSP has no 'unsafe-eval', so the
-// probe would only log a violation. Interpreted parsing is plenty for a page of messages.
-config({ jitless: true });
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

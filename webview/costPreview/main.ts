@@ -1,6 +1,7 @@
 // The cost preview page: what a submission of the chosen files would send and cost, with the
 // provider and model pickers, and "Confirm & submit" / "Cancel". It only shows and asks; the host
 // estimates and submits. Every file name, model name and message is rendered as text (el()).
+import '../common/zodJitless';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -99,8 +100,7 @@ function buildPage(init: Init): void {
     ),
   );
 
-  replaceChildren(ui.provider, ...init.providers.map((p) => el('vscode-option', { attrs: { value: p.id } }, p.label)));
-  ui.provider.value = init.provider;
+  replaceChildren(ui.provider, ...init.providers.map((p) => el('vscode-option', { attrs: { value: p.id, selected: p.id === init.provider } }, p.label)));
   ui.provider.onchange = () => requestEstimate();
   setModelOptions(state.models, init.model);
   ui.model.onchange = () => requestEstimate();
@@ -140,12 +140,15 @@ function setModelOptions(models: readonly string[], selected?: string): void {
   const same = models.length === state.models.length && models.every((m, i) => m === state.models[i]);
   if (same && ui.model.childElementCount > 0 && selected === undefined) return;
   state.models = [...models];
-  const options = [el('vscode-option', { attrs: { value: FILE_MODEL, description: 'Each line keeps the model it names' } }, 'As in the file')];
-  for (const model of models) options.push(el('vscode-option', { attrs: { value: model } }, model));
+  // `selected` on the option, not `.value` on the select: the select learns its options on
+  // slotchange, after this returns, and would drop a value set now.
+  const option = (value: string, label: string, description?: string) =>
+    el('vscode-option', { attrs: { value, description, selected: value === current } }, label);
+  const options = [option(FILE_MODEL, 'As in the file', 'Each line keeps the model it names')];
+  for (const model of models) options.push(option(model, model));
   // A typed-in model stays in the list once it has been estimated.
-  if (current && !known.has(current)) options.push(el('vscode-option', { attrs: { value: current } }, current));
+  if (current && !known.has(current)) options.push(option(current, current));
   replaceChildren(ui.model, ...options);
-  (ui.model as VscodeSingleSelect).value = current;
 }
 
 function requestEstimate(): void {

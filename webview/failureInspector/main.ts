@@ -2,6 +2,7 @@
 // filter chips per failure class and the actions on the selected rows. Rows form a grid with one
 // tab stop: arrows move between rows, Space selects, Enter opens the source line. Every id,
 // message and input preview is rendered as text (el()).
+import '../common/zodJitless';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/index.js';
