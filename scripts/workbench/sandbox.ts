@@ -4,7 +4,7 @@
 // Runs in the foreground until Ctrl-C, then stops both.
 //   node --import tsx scripts/workbench/sandbox.ts [--port 8080] [--emulator-port N]
 //        [--time-scale fast|default|realistic] [--keep-workspace]
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startOpenAiEmulator } from '../../test/emulators/openai/server';
@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     process.stdout.write(`port ${taken} is in use; using ${port}\n`);
   }
   const runDir = mkdtempSync(path.join(tmpdir(), 'llmb-sandbox-'));
+  const logFile = path.join(REPO_ROOT, '.sandbox', 'code-server.log');
+  writeFileSync(logFile, '');
   let server: Awaited<ReturnType<typeof startCodeServer>> | undefined;
   let stopping = false;
   const stop = async (code: number): Promise<never> => {
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
       port,
       workspaceFolder: workspace,
       extensionDevPath: REPO_ROOT,
-      logFile: path.join(REPO_ROOT, '.sandbox', 'code-server.log'),
+      logFile,
       userSettings: { 'llmBatch.openai.baseUrl': emulator.openaiBaseUrl },
       // The CLI in the workbench's terminal talks to the emulator too, never to the real API.
       env: { OPENAI_BASE_URL: emulator.openaiBaseUrl, OPENAI_API_KEY: 'sandbox' },
