@@ -47,6 +47,14 @@ export function parseProvider(value: string | undefined): ProviderId | undefined
   return value;
 }
 
+/** A flag's number, refusing anything negative or not a number; undefined when the flag is absent. */
+export function nonNegativeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`${flag} must be a number of 0 or more, got "${value}"`);
+  return parsed;
+}
+
 export async function readPrices(file: string | undefined) {
   if (file === undefined) return undefined;
   let json: unknown;

@@ -1,13 +1,11 @@
 // `llm-batch estimate <file...>`: validate and price files without spending anything.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { estimateFiles } from '../core/estimate';
 import { DEFAULT_OUTPUT_BUFFER } from '../core/tokens';
 import { createWorkerAnalyzer, shouldUseWorkers } from '../core/workerLineAnalyzer';
-import { isProviderId } from '../core/providerLimits';
-import type { ProviderId } from '../core/providerLimits';
-import { pricesFileSchema } from '../core/pricesFile';
 import { formatEstimateReport } from '../core/formatEstimateReport';
+import { nonNegativeNumber, parseProvider, readPrices } from './cliOptions';
 import { progressReporter } from './progress';
 import { UsageError } from './usageError';
 
@@ -17,12 +15,12 @@ export async function runEstimate(args: string[]): Promise<number> {
   await Promise.all(positionals.map(assertReadableFile));
 
   const provider = parseProvider(values.provider);
-  const outputBuffer = parseNumber('--output-buffer', values['output-buffer'], DEFAULT_OUTPUT_BUFFER);
-  const pricing = values.prices === undefined ? undefined : { overrides: await readPricesFile(values.prices) };
+  const outputBuffer = nonNegativeNumber('--output-buffer', values['output-buffer']) ?? DEFAULT_OUTPUT_BUFFER;
+  const pricing = await readPrices(values.prices);
   const analyzerOptions = { provider, model: values.model, outputBuffer, pricing };
 
   const sizes = await Promise.all(positionals.map(async (file) => (await stat(file)).size));
-  const workers = values.workers === undefined ? undefined : parseNumber('--workers', values.workers, 0);
+  const workers = nonNegativeNumber('--workers', values.workers);
   const analyzer = shouldUseWorkers(sizes, workers) ? createWorkerAnalyzer(analyzerOptions, workers) : undefined;
   const progress = progressReporter(process.stderr);
   try {
@@ -56,18 +54,7 @@ function parseOrThrow(args: string[]) {
   }
 }
 
-function parseProvider(value: string | undefined): ProviderId | undefined {
-  if (value === undefined) return undefined;
-  if (!isProviderId(value)) throw new UsageError(`unknown provider "${value}" (expected openai, azure, anthropic, gemini or bedrock)`);
-  return value;
-}
 
-function parseNumber(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`${flag} must be a number of 0 or more, got "${value}"`);
-  return parsed;
-}
 
 async function assertReadableFile(file: string): Promise<void> {
   const info = await stat(file).catch(() => undefined);
@@ -75,17 +62,3 @@ async function assertReadableFile(file: string): Promise<void> {
   if (!info.isFile()) throw new UsageError(`${file} is not a file`);
 }
 
-async function readPricesFile(file: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`cannot read prices file ${file}: ${(error as Error).message}`);
-  }
-  const parsed = pricesFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`prices file ${file}: field "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data.models;
-}

@@ -7,7 +7,7 @@ import { formatEstimateReport } from '../core/formatEstimateReport';
 import { DEFAULT_OUTPUT_BUFFER } from '../core/tokens';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/engineConfig';
 import { prepareJob } from '../engine/createJob';
-import { openEngine, parseCommand, parseProvider, readPrices, writeJson } from './cliOptions';
+import { nonNegativeNumber, openEngine, parseCommand, parseProvider, readPrices, writeJson } from './cliOptions';
 import { UsageError } from './usageError';
 
 export async function runSubmit(args: string[]): Promise<number> {
@@ -28,7 +28,7 @@ export async function runSubmit(args: string[]): Promise<number> {
   const provider = parseProvider(values.provider);
   if (provider !== undefined && provider !== 'openai' && provider !== 'azure') throw new UsageError('submit supports --provider openai or azure for now');
   const outputSchema = values['output-schema'] === undefined ? undefined : await readSchema(values['output-schema']);
-  const budget = { daily: nonNegative('--daily-budget', values['daily-budget'] ?? process.env['LLM_BATCH_DAILY_BUDGET']), monthly: nonNegative('--monthly-budget', values['monthly-budget'] ?? process.env['LLM_BATCH_MONTHLY_BUDGET']) };
+  const budget = { daily: nonNegativeNumber('--daily-budget', values['daily-budget'] ?? process.env['LLM_BATCH_DAILY_BUDGET']), monthly: nonNegativeNumber('--monthly-budget', values['monthly-budget'] ?? process.env['LLM_BATCH_MONTHLY_BUDGET']) };
 
   const session = await openEngine(values, 'llm-batch submit');
   try {
@@ -42,7 +42,7 @@ export async function runSubmit(args: string[]): Promise<number> {
       outputBuffer: DEFAULT_OUTPUT_BUFFER,
       pricing: await readPrices(values.prices),
       budget,
-      failureAlertRate: nonNegative('--failure-alert', values['failure-alert']) ?? DEFAULT_ENGINE_CONFIG.failureAlertRate,
+      failureAlertRate: nonNegativeNumber('--failure-alert', values['failure-alert']) ?? DEFAULT_ENGINE_CONFIG.failureAlertRate,
     });
     const { report } = prepared.estimate;
     if (!values.json) process.stdout.write(formatEstimateReport(report));
@@ -77,12 +77,6 @@ async function readSchema(file: string): Promise<unknown> {
   }
 }
 
-function nonNegative(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const amount = Number(value);
-  if (!Number.isFinite(amount) || amount < 0) throw new UsageError(`${flag} must be a number of 0 or more, got "${value}"`);
-  return amount;
-}
 
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
