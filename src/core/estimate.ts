@@ -10,7 +10,9 @@ import type { ReadInto, ReadSummary } from './jsonlReader';
 import { createInlineAnalyzer } from './lineAnalyzer';
 import type { AnalyzerOptions, LineAnalyzer } from './lineAnalyzer';
 import type { PlannedChunk } from './planner';
+import { mergeEstimateReports } from './mergeEstimateReports';
 import { createPricer } from './pricing';
+import type { Pricer } from './pricing';
 import { PROVIDER_LIMITS } from './providerLimits';
 
 export interface EstimateOptions extends AnalyzerOptions {
@@ -108,8 +110,14 @@ async function estimateFile(
   return { file, summary, tally, chunks: tally.chunks(), blankLines };
 }
 
+/** One report per file, merged: the cost preview merges the reports of separately prepared files the same way. */
 function buildReport(files: readonly FileEstimate[], options: EstimateOptions): EstimateReport {
   const pricer = createPricer(options.pricing);
+  if (files.length === 0) return fileReport(undefined, pricer);
+  return mergeEstimateReports(files.map((file) => fileReport(file, pricer)));
+}
+
+function fileReport(estimate: FileEstimate | undefined, pricer: Pricer): EstimateReport {
   const report: EstimateReport = {
     version: 1,
     totals: {
@@ -133,51 +141,51 @@ function buildReport(files: readonly FileEstimate[], options: EstimateOptions): 
     notes: [],
     price: { source: pricer.source.name, version: pricer.source.version, date: pricer.source.date, unpricedModels: [] },
   };
-  const unpriced = new Map<string, EstimateReport['price']['unpricedModels'][number]>();
-  const { totals } = report;
-
-  for (const { file, summary, tally, chunks, blankLines } of files) {
-    const t = tally.totals;
-    totals.items += t.items;
-    totals.valid += t.valid;
-    totals.invalid += t.invalid;
-    totals.duplicates += t.duplicates;
-    totals.cached += t.cached;
-    totals.chunks += chunks.length;
-    totals.inputTokens += t.inputTokens;
-    totals.inputTokensExact &&= t.inputTokensExact;
-    totals.outputTokensExpected += t.outputTokensExpected;
-    totals.outputTokensMax += t.outputTokensMax;
-    totals.cost.sync += t.costSync;
-    totals.cost.batch += t.costBatch;
-    totals.cost.batchAfterDedup += t.costBatchAfterDedup;
-    totals.cost.batchAfterDedupMax += t.costBatchAfterDedupMax;
-
-    report.files.push({
-      file,
-      format: tally.format ?? null,
-      provider: tally.provider ?? null,
-      bytes: summary.bytes,
-      bom: summary.bom,
-      items: t.items,
-      valid: t.valid,
-      invalid: t.invalid,
-      duplicates: t.duplicates,
-      blankLines,
-      models: [...tally.modelItems].map(([model, items]) => ({ model, items })),
-    });
-    // Loops, not push(...list): a spread of a few hundred thousand items overflows the call stack.
-    for (const { line, message } of tally.invalid) report.invalid.push({ file, line, message });
-    for (const { line, of } of tally.duplicates) report.duplicates.push({ file, line, of });
-    report.chunks.push(...chunks.map(({ id, provider, model, lines, bytes }) => ({ id, file, provider, model, requests: lines.length, bytes })));
-    for (const { provider, model } of tally.unpriced.values()) {
-      unpriced.set(`${provider}\n${model}`, { provider, model, message: pricer.unknownModelMessage(provider, model) });
-    }
-    report.problems.push(...fileProblems(summary, tally, chunks).map((message) => ({ file, message })));
-    report.notes.push(...fileNotes(summary, tally, chunks).map((message) => ({ file, message })));
+  if (!estimate) return report;
+  const { file, summary, tally, chunks, blankLines } = estimate;
+  const t = tally.totals;
+  report.totals = {
+    items: t.items,
+    valid: t.valid,
+    invalid: t.invalid,
+    duplicates: t.duplicates,
+    cached: t.cached,
+    chunks: chunks.length,
+    inputTokens: t.inputTokens,
+    inputTokensExact: t.inputTokensExact,
+    outputTokensExpected: t.outputTokensExpected,
+    outputTokensMax: t.outputTokensMax,
+    cost: {
+      sync: t.costSync,
+      batch: t.costBatch,
+      batchAfterDedup: t.costBatchAfterDedup,
+      batchAfterDedupMax: t.costBatchAfterDedupMax,
+      currency: 'USD',
+      complete: tally.unpriced.size === 0,
+    },
+  };
+  report.files.push({
+    file,
+    format: tally.format ?? null,
+    provider: tally.provider ?? null,
+    bytes: summary.bytes,
+    bom: summary.bom,
+    items: t.items,
+    valid: t.valid,
+    invalid: t.invalid,
+    duplicates: t.duplicates,
+    blankLines,
+    models: [...tally.modelItems].map(([model, items]) => ({ model, items })),
+  });
+  // Loops, not push(...list): a spread of a few hundred thousand items overflows the call stack.
+  for (const { line, message } of tally.invalid) report.invalid.push({ file, line, message });
+  for (const { line, of } of tally.duplicates) report.duplicates.push({ file, line, of });
+  for (const { id, provider, model, lines, bytes } of chunks) report.chunks.push({ id, file, provider, model, requests: lines.length, bytes });
+  for (const { provider, model } of tally.unpriced.values()) {
+    report.price.unpricedModels.push({ provider, model, message: pricer.unknownModelMessage(provider, model) });
   }
-  report.price.unpricedModels = [...unpriced.values()];
-  totals.cost.complete = unpriced.size === 0;
+  for (const message of fileProblems(summary, tally, chunks)) report.problems.push({ file, message });
+  for (const message of fileNotes(summary, tally, chunks)) report.notes.push({ file, message });
   return report;
 }
 
