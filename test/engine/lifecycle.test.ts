@@ -2,7 +2,10 @@
 // to dead letter, and the guarantees around it (one batch per intent, only failures retried).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import OpenAI, { toFile } from 'openai';
 import { prepareJob } from '../../src/engine/createJob';
+import { importBatch, untrackedBatches } from '../../src/engine/importBatch';
+import { createOpenAiProvider } from '../../src/providers/openaiProvider';
 import { exportResults } from '../../src/engine/exportResults';
 import { parseOpenAiResultLine } from '../../src/providers/openaiMapping';
 import { createdBatchKeys, startHarness } from './harness';
@@ -202,5 +205,31 @@ describe('job lifecycle', () => {
     const job = await h.engine.run(jobId);
     assert.equal(job.status, 'completed_with_failures');
     assert.equal(h.store.index.batches(jobId).at(-1)?.itemCount, 1);
+  });
+
+  it('imports a batch started elsewhere and follows it to the end, ladder included', async () => {
+    h.emulator.reset();
+    // A batch created by someone else's script, straight through the SDK (no llmb_ tags).
+    const client = new OpenAI({ apiKey: 'test', baseURL: h.emulator.openaiBaseUrl, maxRetries: 0 });
+    const lines = ['outside 1', 'outside 2 [[fail-once:server_error]]'].map((text, i) =>
+      JSON.stringify({ custom_id: `ext-${i + 1}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] } }),
+    );
+    const file = await client.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'outside.jsonl'), purpose: 'batch' });
+    const remote = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+
+    const provider = createOpenAiProvider({ provider: 'openai', apiKey: 'test', baseUrl: h.emulator.openaiBaseUrl });
+    const found = await untrackedBatches(h.store, provider);
+    assert.deepEqual(
+      found.map((b) => b.remoteId),
+      [remote.id],
+    );
+    const [untracked] = found;
+    assert.ok(untracked);
+    const jobId = await importBatch(h.store, 'openai', provider, untracked);
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'completed');
+    assert.deepEqual(h.store.index.countsByState(jobId), { succeeded: 2 });
+    assert.equal(h.store.index.batches(jobId).length, 2, 'the imported batch, then a strike-2 batch for the fail-once item');
+    assert.deepEqual(await untrackedBatches(h.store, provider), [], 'an imported batch is not offered again');
   });
 });
