@@ -193,7 +193,21 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
         await page.locator('.context-view .monaco-menu').first().waitFor({ timeout: 15_000 });
       },
       async clickMenuItem(title) {
-        await page.getByRole('menuitem', { name: title, exact: true }).click({ timeout: 15_000 });
+        const item = page.getByRole('menuitem', { name: title, exact: true });
+        const menu = page.locator('.context-view .monaco-menu').first();
+        await item.click({ timeout: 15_000 });
+        // Seen in CI: a click that lands while the menu is still settling leaves it open with the
+        // entry highlighted. The menu closes when an entry runs; if it did not, run it by keyboard.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            await menu.waitFor({ state: 'hidden', timeout: 2_000 });
+            return;
+          } catch {
+            await item.hover();
+            await page.keyboard.press('Enter');
+          }
+        }
+        await menu.waitFor({ state: 'hidden', timeout: 2_000 });
       },
       webviewFrame() {
         return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
