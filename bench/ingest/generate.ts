@@ -4,6 +4,7 @@
 // and tokenizing strings dominate, and very short embedding requests where per-line overhead does.
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../../test/support/seededRandom';
 
 export type DataShape = 'realistic' | 'short';
 
@@ -49,17 +50,6 @@ export function ensureData(dir: string, shape: DataShape, sizeMb: number): { fil
   }
   renameSync(partial, file);
   return { file, generated: true };
-}
-
-/** mulberry32: small, fast and good enough to make text look varied. */
-function prng(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const words = (text: string): readonly string[] => text.trim().split(/\s+/);
@@ -218,7 +208,7 @@ function repeater<T>(random: () => number): { remember(item: T): void; repeat():
  * question and a document of varied English prose (~400 tokens), about 2.3 kB per line.
  */
 function realisticLines(seed: number): () => string {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const text = new TextMaker(random);
   const bodies = repeater<string>(random);
   let n = 0;
@@ -244,7 +234,7 @@ function realisticLines(seed: number): () => string {
 
 /** Tiny embedding requests, 120 to 150 bytes each: a file of many lines and little text. */
 function shortLines(seed: number): () => string {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const inputs = repeater<string>(random);
   let n = 0;
   return () => {

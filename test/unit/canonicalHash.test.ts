@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalJson, canonicalKey, requestHash, requestHashBinary, toHex } from '../../src/core/canonicalHash';
-
-/** Deterministic PRNG (mulberry32) so the fuzz cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/seededRandom';
 
 // Strings chosen to collide if the encoding were not self-delimiting or lost characters.
 const STRINGS = ['', 's', 's1:', '}', ']', '{', '[', 'n', 'd1;', '"', '\\', '\n', 'é', '😀', '\ud800', '\udc00', 'a\u0000b', '10', '9', 'model'];
@@ -43,7 +33,7 @@ function reordered(value: unknown, random: () => number): unknown {
 
 describe('canonicalKey', () => {
   it('ignores key order at every depth', () => {
-    const random = prng(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 2000; i++) {
       const value = randomValue(random, 0);
       assert.equal(canonicalKey(reordered(value, random)), canonicalKey(value));
@@ -51,7 +41,7 @@ describe('canonicalKey', () => {
   });
 
   it('tells values apart exactly when canonical JSON does (the same duplicates as before)', () => {
-    const random = prng(11);
+    const random = seededRandom(11);
     const values = Array.from({ length: 3000 }, () => randomValue(random, 0));
     const byJson = new Map<string, string>();
     const byKey = new Map<string, string>();

@@ -2,16 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { forEachLine, newSummary, readBatches, streamSource } from '../../src/core/jsonlReader';
 import type { LineBatch } from '../../src/core/jsonlReader';
-
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/seededRandom';
 
 async function* chunked(bytes: Uint8Array, random: () => number): AsyncGenerator<Uint8Array> {
   let at = 0;
@@ -25,7 +16,7 @@ async function* chunked(bytes: Uint8Array, random: () => number): AsyncGenerator
 
 describe('readBatches', () => {
   it('cuts any input into batches of whole lines that add up to the file, whatever the chunking', async () => {
-    const random = prng(3);
+    const random = seededRandom(3);
     for (let round = 0; round < 200; round++) {
       const lines = Array.from({ length: Math.floor(random() * 12) }, () => 'x'.repeat(Math.floor(random() * 30)) + (random() < 0.2 ? '\r' : ''));
       const bom = random() < 0.2;

@@ -16,6 +16,7 @@ import {
   outputTokenBound,
 } from '../../src/core/tokens';
 import type { OpenAiEncodingName } from '../../src/core/tokens';
+import { seededRandom } from '../support/seededRandom';
 
 const CHAT = '/v1/chat/completions';
 
@@ -52,17 +53,6 @@ const COOKBOOK_TOOL_MESSAGES = [
   { role: 'system', content: 'You are a helpful assistant that can answer to questions about the weather.' },
   { role: 'user', content: "What's the weather like in San Francisco?" },
 ];
-
-/** Deterministic PRNG (mulberry32) so the fuzz cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Pieces chosen to exercise every branch of the split regexes and the safe-cut logic: contractions,
 // case changes, digit runs, punctuation runs with newlines and slashes, whitespace runs, accented
@@ -114,7 +104,7 @@ describe('countTextTokens', () => {
 
   for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
     it(`agrees with gpt-tokenizer's countTokens on random mixed text (${encoding})`, () => {
-      const random = prng(encoding === 'o200k_base' ? 1 : 2);
+      const random = seededRandom(encoding === 'o200k_base' ? 1 : 2);
       for (let i = 0; i < 400; i++) {
         const text = fuzzText(random, 5 + Math.floor(random() * 600));
         assert.equal(countTextTokens(encoding, text), libraryCount[encoding](text), `text: ${JSON.stringify(text)}`);
@@ -122,7 +112,7 @@ describe('countTextTokens', () => {
     });
 
     it(`gives the same count for a long string seen twice (${encoding}, string cache)`, () => {
-      const text = fuzzText(prng(3), 2_000);
+      const text = fuzzText(seededRandom(3), 2_000);
       const first = countTextTokens(encoding, text);
       assert.equal(first, libraryCount[encoding](text));
       assert.equal(countTextTokens(encoding, `${text}`), first);

@@ -6,6 +6,7 @@ import type { BatchFaults, ItemFault } from './faults';
 import { errorForCode, isJsonObject, modelEndpointOf, openAiError, randomId, runFakeModel } from './fakeModel';
 import type { Json, JsonObject, ModelError } from './fakeModel';
 import type { Store } from './store';
+import { seededRandom } from '../../support/seededRandom';
 
 export interface TimeScale {
   validatingMs: number;
@@ -179,16 +180,6 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Processing order, which is also output-file order. Shuffled by default (spec §1.4: output order
  * does not match input order), seeded by the batch id so a re-download is byte-identical. A
@@ -198,7 +189,7 @@ export function processingOrder(n: number, seed: string, ordered: boolean): Uint
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (ordered || n < 2) return order;
-  const rng = mulberry32(fnv1a(seed));
+  const rng = seededRandom(fnv1a(seed));
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const tmp = order[i] ?? 0;
