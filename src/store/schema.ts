@@ -94,6 +94,17 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX items_batch_state_line ON items (job_id, batch_key, state, line);
   `,
+  // 3: why a job is not being driven (never reached the provider, or the provider refused our
+  // access), and settlements stored as what each one added: old rows held the job's running
+  // total, so summing them counted a job's spend again on every retry.
+  `
+  ALTER TABLE jobs ADD COLUMN blocked_reason TEXT;
+  CREATE TEMP TABLE settled_delta AS
+    SELECT seq, amount - COALESCE(LAG(amount) OVER (PARTITION BY job_id ORDER BY seq), 0) AS delta
+    FROM spend WHERE kind = 'settled';
+  UPDATE spend SET amount = (SELECT delta FROM settled_delta WHERE settled_delta.seq = spend.seq) WHERE kind = 'settled';
+  DROP TABLE settled_delta;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

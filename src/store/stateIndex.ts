@@ -25,6 +25,8 @@ export interface JobRow {
   readonly options: string;
   readonly cancelRequested: boolean;
   readonly alert: string | null;
+  /** Why the engine does not drive this job until the user acts (see `job.blocked`). */
+  readonly blockedReason: string | null;
 }
 
 export interface BatchRow {
@@ -198,13 +200,24 @@ export class StateIndex {
     return { jobId: String(row['job_id']), id: String(row['id']), file: String(row['result_file']), offset: Number(row['result_offset']), length: Number(row['result_length']) };
   }
 
-  /** Open reservations plus settled spend, by day prefix ('2026-11-27' or '2026-11'). */
+  /** Settled spend plus open reservations, by day prefix ('2026-11-27' or '2026-11'). */
   spendSince(dayPrefix: string): number {
-    // A settled job counts its settlement, an unsettled one its reservation.
+    // A reservation is open until a settlement of its job follows it: each settlement closes
+    // every reservation before it (a first submission, then each resubmission).
     const row = this.one(
       `SELECT COALESCE(SUM(amount), 0) AS total FROM spend s
-       WHERE day LIKE ? AND (kind = 'settled' OR NOT EXISTS (SELECT 1 FROM spend t WHERE t.job_id = s.job_id AND t.kind = 'settled'))`,
+       WHERE day LIKE ? AND (kind = 'settled' OR NOT EXISTS (SELECT 1 FROM spend t WHERE t.job_id = s.job_id AND t.kind = 'settled' AND t.seq > s.seq))`,
       [`${dayPrefix}%`],
+    );
+    return Number(row?.['total'] ?? 0);
+  }
+
+  /** Reservations of a job that no settlement has closed yet (0 when none is open). */
+  openReservation(jobId: string): number {
+    const row = this.one(
+      `SELECT COALESCE(SUM(amount), 0) AS total FROM spend s
+       WHERE job_id = ? AND kind = 'reserved' AND NOT EXISTS (SELECT 1 FROM spend t WHERE t.job_id = s.job_id AND t.kind = 'settled' AND t.seq > s.seq)`,
+      [jobId],
     );
     return Number(row?.['total'] ?? 0);
   }
@@ -260,14 +273,15 @@ export class StateIndex {
         return;
       }
       case 'spend.reserved':
+        this.db.run(`INSERT OR REPLACE INTO spend (seq, job_id, kind, amount, day) VALUES (?, ?, 'reserved', ?, ?)`, [record.seq, event.jobId, event.amount, event.day]);
+        return;
       case 'spend.settled':
-        this.db.run('INSERT OR REPLACE INTO spend (seq, job_id, kind, amount, day) VALUES (?, ?, ?, ?, ?)', [
-          record.seq,
-          event.jobId,
-          event.type === 'spend.reserved' ? 'reserved' : 'settled',
-          event.amount,
-          event.day,
-        ]);
+        // Booked as what it adds: the job's earlier settlements already count the rest.
+        this.db.run(
+          `INSERT OR REPLACE INTO spend (seq, job_id, kind, amount, day)
+           SELECT ?, ?, 'settled', ? - COALESCE(SUM(amount), 0), ? FROM spend WHERE job_id = ? AND kind = 'settled' AND seq < ?`,
+          [record.seq, event.jobId, event.amount, event.day, event.jobId, record.seq],
+        );
         return;
       case 'batch.intent':
         this.db.run(
@@ -325,6 +339,12 @@ export class StateIndex {
         return;
       case 'job.state':
         this.db.run('UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?', [event.state, at, event.jobId]);
+        return;
+      case 'job.blocked':
+        this.db.run('UPDATE jobs SET blocked_reason = ?, updated_at = ? WHERE id = ?', [event.reason, at, event.jobId]);
+        return;
+      case 'job.resumed':
+        this.db.run('UPDATE jobs SET blocked_reason = NULL, cancel_requested = 0, updated_at = ? WHERE id = ?', [at, event.jobId]);
         return;
       case 'job.deleted':
         this.db.run('DELETE FROM items WHERE job_id = ?', [event.jobId]);
@@ -441,6 +461,7 @@ function toJob(row: Record<string, SqlValue>): JobRow {
     options: String(row['options']),
     cancelRequested: Number(row['cancel_requested']) === 1,
     alert: str(row['alert']),
+    blockedReason: str(row['blocked_reason']),
   };
 }
 

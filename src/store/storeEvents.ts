@@ -60,6 +60,7 @@ export type StoreEvent =
       readonly itemCount: number;
     }
   | { readonly type: 'spend.reserved'; readonly jobId: string; readonly amount: number; readonly day: string }
+  /** `amount`: the job's whole actual cost so far; the index books only what it adds to earlier settlements. */
   | { readonly type: 'spend.settled'; readonly jobId: string; readonly amount: number; readonly day: string }
   | {
       readonly type: 'batch.intent';
@@ -99,6 +100,13 @@ export type StoreEvent =
   | { readonly type: 'job.cancelRequested'; readonly jobId: string }
   | { readonly type: 'job.alert'; readonly jobId: string; readonly failureRate: number; readonly message: string }
   | { readonly type: 'job.state'; readonly jobId: string; readonly state: JobState }
+  /**
+   * The engine stops driving the job until the user acts: its work never reached the provider
+   * (a refused key, no network), or the provider refused our access mid-run.
+   */
+  | { readonly type: 'job.blocked'; readonly jobId: string; readonly reason: string }
+  /** The user asked to go on: a blocked job is driven again; a cancelled one resumes its cancelled items. */
+  | { readonly type: 'job.resumed'; readonly jobId: string }
   | { readonly type: 'job.deleted'; readonly jobId: string };
 
 /** One line of a job's items file: what the planner decided for each source item. */
