@@ -74,10 +74,23 @@ function metadataOf(v: unknown): Readonly<Record<string, string>> {
   return out;
 }
 
+/**
+ * The error entries of a batch's `errors`, whichever shape carries them: `{ object: 'list', data:
+ * [...] }` per the SDK; `data` as one object, not a list (Azure's 2024-10-21 API); a bare array
+ * (older api-versions); or one error object on its own. A failed batch's reason is all the user
+ * has to go on, so no shape that carries one may drop it.
+ */
+function batchErrorEntries(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (!isRecord(v)) return [];
+  const data = v['data'];
+  if (Array.isArray(data)) return data;
+  if (isRecord(data)) return [data];
+  return 'code' in v || 'message' in v ? [v] : [];
+}
+
 function batchErrorsOf(v: unknown): RemoteBatch['errors'] {
-  // `{ object: 'list', data: [...] }` per the SDK; a bare array is tolerated for older api-versions.
-  const list = Array.isArray(v) ? v : isRecord(v) && Array.isArray(v['data']) ? v['data'] : [];
-  return list.filter(isRecord).map((e) => {
+  return batchErrorEntries(v).filter(isRecord).map((e) => {
     const line = numberOf(e['line']);
     return {
       code: codeOf(e['code']) ?? 'unknown',
@@ -122,20 +135,32 @@ export function toRemoteBatch(wire: unknown): RemoteBatch {
 // ---------------------------------------------------------------------------------------------
 // Failure classification
 
-/** Codes and types with which OpenAI (`content_policy_violation`) and Azure (`content_filter`) refuse a request. */
-const CONTENT_POLICY_CODES: ReadonlySet<string> = new Set(['content_policy_violation', 'content_filter']);
+/**
+ * Codes and types with which a provider refuses a request on content grounds, compared without
+ * case or separators: OpenAI's `content_policy_violation`; Azure's `content_filter`, its camel-case
+ * `contentFilter` (image and v1 endpoints), and the `ResponsibleAIPolicyViolation` it puts in
+ * `innererror.code` (and sometimes as the code itself). Such a refusal is deterministic: retrying
+ * the same request only pays for the same refusal.
+ */
+const CONTENT_POLICY_CODES: ReadonlySet<string> = new Set(['contentpolicyviolation', 'contentfilter', 'responsibleaipolicyviolation']);
+
+const isContentPolicyCode = (code: string | undefined): boolean => code !== undefined && CONTENT_POLICY_CODES.has(code.toLowerCase().replace(/[^a-z0-9]/g, ''));
 
 /**
  * The failure class of an HTTP-level failure (a batch line's `response.status_code`, or a sync
  * call's APIError), or of a failure with no HTTP status (a batch line's top-level `error`, a
- * connection error), which is then classified by its code alone.
+ * connection error), which is then classified by its code alone. `innerCode` is Azure's
+ * `error.innererror.code`, which names a content-filter refusal when the code does not.
  */
-export function classifyHttpFailure(status: number | undefined, code: string | undefined, type?: string | undefined): FailureClass {
+export function classifyHttpFailure(status: number | undefined, code: string | undefined, type?: string | undefined, innerCode?: string | undefined): FailureClass {
+  const contentPolicy = isContentPolicyCode(code) || isContentPolicyCode(type) || isContentPolicyCode(innerCode);
   if (status === undefined) {
-    // §1.4: the only top-level codes are batch_expired, batch_cancelled and request_timeout; any
-    // other is unknown, and an unknown failure is worth another batch rather than a dead letter.
+    // §1.4: OpenAI's only top-level codes are batch_expired, batch_cancelled and request_timeout;
+    // Azure also puts its content filter's refusal there. Any other code is unknown, and an
+    // unknown failure is worth another batch rather than a dead letter.
     if (code === 'batch_expired') return 'expired';
     if (code === 'batch_cancelled') return 'cancelled';
+    if (contentPolicy) return 'content_policy';
     return 'transient';
   }
   if (status === 429) return 'rate_limited';
@@ -143,7 +168,7 @@ export function classifyHttpFailure(status: number | undefined, code: string | u
   // about the request caused it, so dead-lettering it would throw away a good item.
   if (status === 408 || status === 409 || status >= 500) return 'transient';
   if (status >= 400) {
-    if ((code !== undefined && CONTENT_POLICY_CODES.has(code)) || type === 'content_filter') return 'content_policy';
+    if (contentPolicy) return 'content_policy';
     return 'invalid_request';
   }
   // A non-error status cannot describe a failure; treat it as the unknown kind.
@@ -177,12 +202,15 @@ function usageOf(body: JsonRecord): Usage | undefined {
   return { inputTokens: input ?? 0, outputTokens: output ?? 0 };
 }
 
-/** An HTTP error body `{ error: { message, type, param, code } }` (§1.5) as a failure. */
+/** Azure's `error.innererror.code` (`ResponsibleAIPolicyViolation` for a content-filter refusal). */
+const innerCodeOf = (err: JsonRecord): string | undefined => (isRecord(err['innererror']) ? codeOf(err['innererror']['code']) : undefined);
+
+/** An HTTP error body `{ error: { message, type, param, code, innererror? } }` (§1.5, §2) as a failure. */
 function httpFailure(customId: string, status: number, body: unknown): Failure {
   const err = isRecord(body) && isRecord(body['error']) ? body['error'] : {};
   const code = codeOf(err['code']);
   const message = stringOf(err['message']) ?? `HTTP ${status}`;
-  return failure(customId, classifyHttpFailure(status, code, stringOf(err['type'])), code, message, status, undefined);
+  return failure(customId, classifyHttpFailure(status, code, stringOf(err['type']), innerCodeOf(err)), code, message, status, undefined);
 }
 
 function chatOutcome(customId: string, body: JsonRecord, choices: readonly unknown[], httpStatus: number): ItemOutcome {
@@ -216,7 +244,7 @@ function responsesOutcome(customId: string, body: JsonRecord, output: readonly u
     const code = codeOf(err['code']);
     // A failed response object arrives with HTTP 200, so only its code can classify it.
     const failureClass: FailureClass =
-      code === 'rate_limit_exceeded' ? 'rate_limited' : code !== undefined && CONTENT_POLICY_CODES.has(code) ? 'content_policy' : 'transient';
+      code === 'rate_limit_exceeded' ? 'rate_limited' : isContentPolicyCode(code) || isContentPolicyCode(innerCodeOf(err)) ? 'content_policy' : 'transient';
     return failure(customId, failureClass, code, stringOf(err['message']) ?? 'The response failed.', httpStatus, usage);
   }
   const incomplete = isRecord(body['incomplete_details']) ? body['incomplete_details'] : {};
@@ -285,7 +313,7 @@ export function parseOpenAiResultLine(line: string): ItemOutcome | undefined {
   if (topError !== null && topError !== undefined) {
     const err = isRecord(topError) ? topError : {};
     const code = codeOf(err['code']);
-    return failure(customId, classifyHttpFailure(undefined, code), code, stringOf(err['message']) ?? 'The request failed.', status, undefined);
+    return failure(customId, classifyHttpFailure(undefined, code, undefined, innerCodeOf(err)), code, stringOf(err['message']) ?? 'The request failed.', status, undefined);
   }
   if (response === undefined || status === undefined) {
     // Neither a response nor an error: the item did not run as far as we can tell (§6.1 treats a

@@ -155,6 +155,15 @@ describe('toRemoteBatch', () => {
     ]);
   });
 
+  it("keeps a failed batch's reason when errors.data is a single object (Azure 2024-10-21), or errors is one error", () => {
+    const quota = { code: 'token_limit_exceeded', message: 'Enqueued token limit reached for gpt-4o-batch.', param: null, line: null };
+    const single = toRemoteBatch({ id: 'batch_az', status: 'failed', created_at: 1_711_471_533, errors: { object: 'list', data: quota } });
+    assert.deepEqual(single.errors, [{ code: 'token_limit_exceeded', message: 'Enqueued token limit reached for gpt-4o-batch.', line: undefined }]);
+    const bare = toRemoteBatch({ id: 'batch_az', status: 'failed', created_at: 1_711_471_533, errors: { code: 'invalid_json_line', message: 'Line 3 is not JSON.', line: 3 } });
+    assert.deepEqual(bare.errors, [{ code: 'invalid_json_line', message: 'Line 3 is not JSON.', line: 3 }]);
+    assert.deepEqual(toRemoteBatch({ id: 'b', status: 'completed', created_at: 1, errors: { object: 'list', data: null } }).errors, []);
+  });
+
   it('drops non-string metadata values', () => {
     assert.deepEqual(toRemoteBatch({ id: 'b', status: 'completed', created_at: 1, metadata: { run: 'r1', n: 3, x: null } }).metadata, { run: 'r1' });
   });
@@ -183,6 +192,10 @@ describe('classifyHttpFailure', () => {
       [400, 'content_policy_violation', 'invalid_request_error', 'content_policy'],
       [400, 'content_filter', undefined, 'content_policy'],
       [400, undefined, 'content_filter', 'content_policy'],
+      [400, 'contentFilter', undefined, 'content_policy'],
+      [400, 'ResponsibleAIPolicyViolation', undefined, 'content_policy'],
+      [undefined, 'content_filter', undefined, 'content_policy'],
+      [undefined, 'contentFilter', undefined, 'content_policy'],
       [undefined, 'batch_expired', undefined, 'expired'],
       [undefined, 'batch_cancelled', undefined, 'cancelled'],
       [undefined, 'request_timeout', undefined, 'transient'],
@@ -192,6 +205,14 @@ describe('classifyHttpFailure', () => {
     for (const [status, code, type, expected] of cases) {
       assert.equal(classifyHttpFailure(status, code, type), expected, `${String(status)} ${String(code)} ${String(type)}`);
     }
+  });
+});
+
+describe("classifyHttpFailure with Azure's innererror", () => {
+  it('classifies a refusal named only by innererror.code ResponsibleAIPolicyViolation as content_policy', () => {
+    assert.equal(classifyHttpFailure(400, 'invalid_request', undefined, 'ResponsibleAIPolicyViolation'), 'content_policy');
+    assert.equal(classifyHttpFailure(undefined, 'invalid_request', undefined, 'ResponsibleAIPolicyViolation'), 'content_policy');
+    assert.equal(classifyHttpFailure(400, 'invalid_request', undefined, 'SomethingElse'), 'invalid_request');
   });
 });
 
@@ -327,6 +348,18 @@ describe('parseOpenAiResultLine', () => {
       const err = body['error'] as { message: string };
       assert.deepEqual(outcome, { ok: false, customId: 'x', failureClass, code, message: err.message, httpStatus: status, usage: undefined }, `${status} ${String(code)}`);
     }
+  });
+
+  it("classifies Azure's content-filter codes in an error-file line as content_policy (contentFilter, innererror, top-level error)", () => {
+    const camel = failed(parseOpenAiResultLine(successLine('a', errorBody('Your request was rejected by the content filter.', null, 'contentFilter'), 400)));
+    assert.deepEqual([camel.failureClass, camel.code, camel.httpStatus], ['content_policy', 'contentFilter', 400]);
+    const inner = { error: { message: 'The prompt was filtered.', type: null, param: 'prompt', code: 'invalid_request', innererror: { code: 'ResponsibleAIPolicyViolation' } } };
+    const byInner = failed(parseOpenAiResultLine(successLine('b', inner, 400)));
+    assert.deepEqual([byInner.failureClass, byInner.code], ['content_policy', 'invalid_request']);
+    const top = failed(parseOpenAiResultLine(line({ id: 'batch_req_3', custom_id: 'c', response: null, error: { code: 'content_filter', message: 'Filtered.' } })));
+    assert.deepEqual([top.failureClass, top.code, top.message], ['content_policy', 'content_filter', 'Filtered.']);
+    const failedResponse = { object: 'response', status: 'failed', error: { code: 'contentFilter', message: 'Filtered.' }, output: [] };
+    assert.equal(failed(parseOpenAiResultLine(successLine('d', failedResponse))).failureClass, 'content_policy');
   });
 
   it('falls back to "HTTP <status>" when a failed response has no error body', () => {
