@@ -416,6 +416,92 @@ describe('validation failures', () => {
   });
 });
 
+describe('capacity refusals (enqueued-token quota)', () => {
+  // The exact wording the emulator promises (README, spec §1.2 / §2.3), written out here so a
+  // change to it shows up as a failing contract rather than a silently different fixture.
+  const openAiRefusal =
+    'Enqueued token limit reached for gpt-4o-mini in organization org-emulator. Limit: 90,000 enqueued tokens. Please try again once some in_progress batches have been completed.';
+  const azureRefusal = (deployment: string, limit: string): string =>
+    `The number of enqueued tokens has surpassed the configured limit of ${limit} for the deployment '${deployment}'. Please either increase the limit or try again once the current jobs have finished.`;
+
+  /** What every whole-batch capacity refusal looks like through the SDK, whatever the flavour. */
+  function assertRefused(batch: Batch, message: string): void {
+    assert.equal(batch.status, 'failed');
+    assert.equal(typeof batch.failed_at, 'number');
+    assert.equal(batch.in_progress_at, null, 'nothing ran');
+    assert.equal(batch.output_file_id, null);
+    assert.equal(batch.error_file_id, null);
+    assert.deepEqual(batch.request_counts, { total: 0, completed: 0, failed: 0 });
+    assert.deepEqual(batch.errors, { object: 'list', data: [{ code: 'token_limit_exceeded', line: null, param: null, message }] });
+  }
+
+  it('capacityRefusals: N refuses the next N batches as a whole (token_limit_exceeded, line null, no files), then lets them through', async () => {
+    emu.setFaults({ capacityRefusals: 2 });
+    const lines = [chatLine('a', 'one'), chatLine('b', 'two')];
+    const first = await runBatch(client, lines);
+    assertRefused(first.batch, openAiRefusal);
+    assert.equal(first.created.status, 'validating', 'the refusal comes after validation, as on the real API');
+    assertRefused((await runBatch(client, lines)).batch, openAiRefusal);
+    const third = await runBatch(client, lines);
+    assert.equal(third.batch.status, 'completed');
+    assert.equal(third.output.length, 2);
+    assert.equal(emu.createCalls(), 3);
+  });
+
+  it('a file with bad lines still fails for those lines while a refusal is pending', async () => {
+    emu.setFaults({ capacityRefusals: 1 });
+    const inputFileId = await upload(client, `${JSON.stringify(chatLine('a', 'x'))}\n{"custom_id": \n`);
+    const { id } = await client.batches.create({ input_file_id: inputFileId, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const batch = await waitFor(client, id);
+    assert.deepEqual(
+      batch.errors?.data?.map((e) => [e.line, e.code]),
+      [[2, 'invalid_json_line']],
+    );
+  });
+
+  it('Azure (dated and v1 styles): the same shape, Azure wording with the deployment name and the configured limit', async () => {
+    emu.setFaults({ capacityRefusals: 2, capacityLimitTokens: 30_000 });
+    const deploymentLine = (customId: string, url: string): Line => ({ ...chatLine(customId, 'x', {}, url), body: { model: 'gpt-4.1-batch', messages: [{ role: 'user', content: 'x' }] } });
+    const dated = new AzureOpenAI({ apiKey: 'k', endpoint: emu.azureEndpoint, apiVersion: '2024-10-21', maxRetries: 0 });
+    const viaDated = await runBatch(dated, [deploymentLine('a', '/chat/completions')], '/chat/completions' as BatchCreateParams['endpoint']);
+    assertRefused(viaDated.batch, azureRefusal('gpt-4.1-batch', '30K'));
+    const v1 = new OpenAI({ apiKey: 'k', baseURL: `${emu.url}/openai/v1`, maxRetries: 0 });
+    assertRefused((await runBatch(v1, [deploymentLine('a', '/v1/chat/completions')])).batch, azureRefusal('gpt-4.1-batch', '30K'));
+  });
+
+  it('capacityRefusalFailFast: the create itself is a 400 BadRequestError with code token_limit_exceeded, and no batch exists', async () => {
+    emu.setFaults({ capacityRefusals: 1, capacityRefusalFailFast: true });
+    const az = new AzureOpenAI({ apiKey: 'k', endpoint: emu.azureEndpoint, apiVersion: '2024-10-21', maxRetries: 2 });
+    const inputFileId = await upload(az, jsonl([{ ...chatLine('a', 'x', {}, '/chat/completions'), body: { model: 'my-batch-deployment', messages: [] } }]));
+    const params = { input_file_id: inputFileId, endpoint: '/chat/completions' as BatchCreateParams['endpoint'], completion_window: '24h' as const };
+    const error = await az.batches.create(params).then(
+      () => assert.fail('the create should have been refused'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof BadRequestError);
+    assert.equal(error.status, 400);
+    assert.equal(error.code, 'token_limit_exceeded');
+    assert.equal((error.error as ErrorBody['error']).message, azureRefusal('my-batch-deployment', '90K'));
+    assert.equal(emu.createCalls(), 1, 'the SDK does not retry a 400');
+    assert.deepEqual(emu.batches(), []);
+    assert.equal((await az.batches.create(params)).status, 'validating', 'the next create goes through');
+  });
+
+  it('is switched over HTTP too, validated, and counts down where GET /__emulator/faults shows it', async () => {
+    const post = (body: unknown): Promise<Response> =>
+      fetch(`${emu.url}/__emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await post({ capacityRefusals: -1 })).status, 400);
+    assert.equal((await post({ capacityRefusals: 1.5 })).status, 400);
+    assert.equal((await post({ capacityLimitTokens: 0 })).status, 400);
+    assert.equal((await post({ capacityRefusalFailFast: 'yes' })).status, 400);
+    assert.equal((await post({ capacityRefusals: 1 })).status, 200);
+    assertRefused((await runBatch(client, [chatLine('a', 'x')])).batch, openAiRefusal);
+    const faults = (await (await fetch(`${emu.url}/__emulator/faults`)).json()) as { faults: { capacityRefusals?: number } };
+    assert.equal(faults.faults.capacityRefusals, 0);
+    assert.equal((await runBatch(client, [chatLine('a', 'x')])).batch.status, 'completed');
+  });
+});
+
 describe('item-level outcomes', () => {
   it('writes HTTP-level item failures to the error file with error: null', async () => {
     emu.setFaults({ itemErrors: { 'forced-422': { status: 422, code: 'unprocessable_thing' } } });

@@ -170,6 +170,47 @@ export function validateInput(data: Buffer, endpoint: string, flavor: Flavor): V
   return errors.length > 0 ? { ok: false, errors } : { ok: true, items, model };
 }
 
+/** The organization the emulated OpenAI account belongs to, as quota messages name it. */
+export const EMULATED_ORGANIZATION = 'org-emulator';
+
+/**
+ * The whole-batch refusal for the enqueued-token quota (spec §1.2, §2.3): `line: null`, since no
+ * line is at fault. OpenAI's wording names the model and organization; Azure's names the
+ * deployment (`body.model`) and writes the limit in thousands (seen on learn.microsoft.com Q&A 2285577).
+ */
+export function enqueuedTokenLimitError(flavor: Flavor, model: string | null, limitTokens: number): BatchLineError {
+  if (flavor === 'azure') {
+    const limit = limitTokens % 1000 === 0 ? `${limitTokens / 1000}K` : String(limitTokens);
+    return {
+      code: 'token_limit_exceeded',
+      message: `The number of enqueued tokens has surpassed the configured limit of ${limit} for the deployment '${model ?? 'unknown'}'. Please either increase the limit or try again once the current jobs have finished.`,
+      param: null,
+      line: null,
+    };
+  }
+  return {
+    code: 'token_limit_exceeded',
+    message: `Enqueued token limit reached for ${model ?? 'unknown'} in organization ${EMULATED_ORGANIZATION}. Limit: ${limitTokens.toLocaleString('en-US')} enqueued tokens. Please try again once some in_progress batches have been completed.`,
+    param: null,
+    line: null,
+  };
+}
+
+/** The model a batch input names (first line that has one), for messages about a file that is not validated. */
+export function firstModelOf(data: Buffer): string | null {
+  for (const [start, end] of lineRanges(data)) {
+    try {
+      const parsed: unknown = JSON.parse(data.toString('utf8', start, end));
+      const body = isJsonObject(parsed) ? parsed['body'] : undefined;
+      const model = isJsonObject(body) ? body['model'] : undefined;
+      if (typeof model === 'string') return model;
+    } catch {
+      // Not JSON: look at the next line.
+    }
+  }
+  return null;
+}
+
 /** FNV-1a: a tiny stable hash to seed the output shuffle from the batch id. */
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -340,6 +381,14 @@ export class BatchRun {
     const result = validateInput(this.init.inputData, this.endpoint, this.flavor);
     if (!result.ok) {
       this.errors = result.errors;
+      return;
+    }
+    const refusal = this.init.faults.capacityRefusal;
+    if (refusal !== null) {
+      // Real batches are counted against the quota after validation (Azure's "old behavior", §2.3):
+      // a file with bad lines fails for those; a valid one over quota fails as a whole, no items run.
+      this.model = result.model;
+      this.errors = [enqueuedTokenLimitError(this.flavor, result.model, refusal.limitTokens)];
       return;
     }
     this.items = result.items;

@@ -78,7 +78,25 @@ export interface FaultConfig {
   nonJsonContent?: boolean;
   /** Render batch objects the way Azure doc samples do (ISO times, "Completed", "" ids, null counts). */
   azureVariants?: boolean;
+  /**
+   * Counted: the next N batches created are refused for capacity, the enqueued-token quota of
+   * spec §1.2 / §2.3. Each goes `failed` as a whole after validating, with
+   * `errors.data = [{code: "token_limit_exceeded", line: null, …}]` and no output or error file.
+   */
+  capacityRefusals?: number;
+  /** Azure's "fail fast" regions (§2.3): a capacity refusal is a 400 on `POST /batches` instead, and no batch exists. */
+  capacityRefusalFailFast?: boolean;
+  /** The quota the refusal message names, in tokens (default 90,000). Only quoted, never enforced. */
+  capacityLimitTokens?: number;
 }
+
+/** One capacity refusal, taken from the counter when a batch is created. */
+export interface CapacityRefusal {
+  failFast: boolean;
+  limitTokens: number;
+}
+
+export const DEFAULT_CAPACITY_LIMIT_TOKENS = 90_000;
 
 /** The parts of the fault config a batch captures when it is created, so later switches don't rewrite it. */
 export interface BatchFaults {
@@ -90,6 +108,8 @@ export interface BatchFaults {
   duplicateOutputLines: boolean;
   emptyContent: boolean;
   nonJsonContent: boolean;
+  /** Set when this batch was created while over the (emulated) enqueued-token quota. */
+  capacityRefusal: CapacityRefusal | null;
 }
 
 export class FaultConfigError extends Error {}
@@ -104,12 +124,13 @@ const BOOLEAN_KEYS = [
   'emptyContent',
   'nonJsonContent',
   'azureVariants',
+  'capacityRefusalFailFast',
 ] as const;
 
 /** Validates a fault config that arrived as JSON (HTTP control endpoint), so a typo fails loudly. */
 export function parseFaultConfig(input: unknown): FaultConfig {
   if (!isRecord(input)) throw new FaultConfigError('fault config must be a JSON object');
-  const known = new Set<string>([...BOOLEAN_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload']);
+  const known = new Set<string>([...BOOLEAN_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload', 'capacityRefusals', 'capacityLimitTokens']);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw new FaultConfigError(`unknown fault switch "${key}"`);
   }
@@ -133,6 +154,18 @@ export function parseFaultConfig(input: unknown): FaultConfig {
       throw new FaultConfigError('expireAfterFraction must be a number in (0, 1]');
     }
     out.expireAfterFraction = fraction;
+  }
+  const refusals = input['capacityRefusals'];
+  if (refusals !== undefined) {
+    if (typeof refusals !== 'number' || !Number.isInteger(refusals) || refusals < 0) throw new FaultConfigError('capacityRefusals must be a non-negative integer');
+    out.capacityRefusals = refusals;
+  }
+  const limitTokens = input['capacityLimitTokens'];
+  if (limitTokens !== undefined) {
+    if (typeof limitTokens !== 'number' || !Number.isSafeInteger(limitTokens) || limitTokens < 1) {
+      throw new FaultConfigError('capacityLimitTokens must be a positive integer');
+    }
+    out.capacityLimitTokens = limitTokens;
   }
   const endpointFaults = input['endpointFaults'];
   if (endpointFaults !== undefined) {
@@ -208,8 +241,19 @@ export class FaultState {
     return entry.fault;
   }
 
+  /**
+   * Counts down `capacityRefusals` for one create; null while the counter is 0. Called once per
+   * create that passed parameter checks, before `snapshotForBatch` (a fail-fast refusal makes no batch).
+   */
+  takeCapacityRefusal(): CapacityRefusal | null {
+    const left = this.config.capacityRefusals ?? 0;
+    if (left <= 0) return null;
+    this.config = { ...this.config, capacityRefusals: left - 1 };
+    return { failFast: this.config.capacityRefusalFailFast === true, limitTokens: this.config.capacityLimitTokens ?? DEFAULT_CAPACITY_LIMIT_TOKENS };
+  }
+
   /** Captures what a new batch needs and consumes the one-shot `failValidation`. */
-  snapshotForBatch(): BatchFaults {
+  snapshotForBatch(capacityRefusal: CapacityRefusal | null = null): BatchFaults {
     const c = this.config;
     const snapshot: BatchFaults = {
       failValidation: c.failValidation === true,
@@ -220,6 +264,7 @@ export class FaultState {
       duplicateOutputLines: c.duplicateOutputLines === true,
       emptyContent: c.emptyContent === true,
       nonJsonContent: c.nonJsonContent === true,
+      capacityRefusal,
     };
     if (c.failValidation) this.config = { ...c, failValidation: false };
     return snapshot;

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BatchRun, isAllowedEndpoint } from './batchRunner';
+import { BatchRun, enqueuedTokenLimitError, firstModelOf, isAllowedEndpoint } from './batchRunner';
 import type { BatchStatus, Flavor, TimeScale } from './batchRunner';
 import { FaultConfigError, FaultState, parseFaultConfig } from './faults';
 import type { EmulatorRoute, EndpointFault, FaultConfig } from './faults';
@@ -468,6 +468,13 @@ class Emulator {
     if (file.purpose !== 'batch') {
       return sendError(res, 400, `File '${inputFileId}' has purpose '${file.purpose}'; batch input files must have purpose 'batch'.`, invalidRequest, 'input_file_id', 'invalid_value');
     }
+    const refusal = this.faults.takeCapacityRefusal();
+    if (refusal?.failFast) {
+      // Azure's fail-fast regions check an approximate token count at create: a 400 the SDK does
+      // not retry (BadRequestError, code token_limit_exceeded), and no batch is made (§2.3).
+      const refused = enqueuedTokenLimitError(flavor, firstModelOf(file.data), refusal.limitTokens);
+      return sendError(res, 400, refused.message, invalidRequest, null, refused.code);
+    }
     const batch = new BatchRun(
       {
         id: randomId('batch_', 12),
@@ -478,7 +485,7 @@ class Emulator {
         metadata: meta,
         createdAtMs: Date.now(),
         createSeq: this.store.batches.length + 1,
-        faults: this.faults.snapshotForBatch(),
+        faults: this.faults.snapshotForBatch(refusal),
         timeScale: this.timeScale,
         outputExpiresAfterSec,
       },
