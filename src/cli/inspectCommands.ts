@@ -2,7 +2,7 @@
 // without the writer lock, so they work while another process watches.
 import { formatDollars } from '../core/budget';
 import type { WorkspaceStore } from '../store/workspaceStore';
-import type { JobRow } from '../store/stateIndex';
+import type { ItemRow, JobRow } from '../store/stateIndex';
 import { openStore, parseCommand, writeJson } from './cliOptions';
 import { UsageError } from './usageError';
 
@@ -59,27 +59,71 @@ export async function runDeadLetter(args: string[]): Promise<number> {
   const store = await openStore(values, 'llm-batch dead-letter', true);
   try {
     const job = requireJob(store, positionals[0]);
-    const items = store.index.items(job.id, { states: ['dead_letter'] }).map((item) => ({
+    const items = deadLetteredItems(store, job.id).map(({ item, source }) => ({
       custom_id: item.id,
       line: item.line,
-      strike: item.strike,
-      class: item.failureClass,
-      code: item.failureCode,
-      reason: item.failureMessage,
+      strike: source.strike,
+      class: source.failureClass,
+      code: source.failureCode,
+      reason: source.failureMessage,
+      ...(item === source ? {} : { duplicate_of: source.id }),
     }));
     if (values.json) writeJson({ jobId: job.id, items });
     else if (items.length === 0) process.stdout.write('No dead-lettered items.\n');
-    else for (const i of items) process.stdout.write(`${job.sourceFile}:${i.line}  ${i.custom_id}  ${i.class ?? ''}${i.code ? ` (${i.code})` : ''}: ${i.reason ?? ''}\n`);
+    else {
+      for (const i of items) {
+        const twin = i.duplicate_of === undefined ? '' : ` (duplicate of ${i.duplicate_of})`;
+        process.stdout.write(`${job.sourceFile}:${i.line}  ${i.custom_id}  ${i.class ?? ''}${i.code ? ` (${i.code})` : ''}: ${i.reason ?? ''}${twin}\n`);
+      }
+    }
     return 0;
   } finally {
     await store.close();
   }
 }
 
+/**
+ * Every line of the job that ended in dead letter, in line order: the dead-lettered items and the
+ * duplicates that share their fate (a `deduped` item whose twin is dead-lettered), each with the
+ * item whose failure it reports. `results` reports a duplicate with its twin's state, so leaving
+ * duplicates out here would make the two commands disagree about which lines failed.
+ */
+export function deadLetteredItems(store: WorkspaceStore, jobId: string): { item: ItemRow; source: ItemRow }[] {
+  const dead = store.index.items(jobId, { states: ['dead_letter'] });
+  const byId = new Map(dead.map((item) => [item.id, item]));
+  const rows = dead.map((item) => ({ item, source: item }));
+  for (let afterLine = 0; ; ) {
+    const page = store.index.items(jobId, { states: ['deduped'], afterLine, limit: PAGE });
+    if (page.length === 0) break;
+    for (const item of page) {
+      const source = item.twin === null ? undefined : byId.get(item.twin);
+      if (source) rows.push({ item, source });
+    }
+    afterLine = page[page.length - 1]?.line ?? Infinity;
+  }
+  return rows.sort((a, b) => a.item.line - b.item.line);
+}
+
+const PAGE = 5_000;
+
+/**
+ * A job id that names no job: a fact about the workspace, not a mistake in how the command was
+ * called, so it is reported on its own (exit 1) rather than with the whole usage text (exit 2).
+ */
+export class UnknownJobError extends Error {
+  override readonly name = 'UnknownJobError';
+  constructor(
+    readonly jobId: string,
+    workspace: string,
+  ) {
+    super(`no job ${jobId} in this workspace (${workspace}); list its jobs with: llm-batch jobs`);
+  }
+}
+
 export function requireJob(store: WorkspaceStore, jobId: string | undefined): JobRow {
   if (jobId === undefined) throw new UsageError('name a job (see llm-batch jobs)');
   const job = store.index.job(jobId);
-  if (!job) throw new UsageError(`no job ${jobId} in this workspace`);
+  if (!job) throw new UnknownJobError(jobId, store.root);
   return job;
 }
 
