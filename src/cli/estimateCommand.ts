@@ -41,6 +41,9 @@ function parseOrThrow(args: string[]) {
       allowPositionals: true,
       strict: true,
       options: {
+        // Accepted like on every command (the help promises it), so scripts can pass the same
+        // flags to each; an estimate reads no workspace state, and files are named as given.
+        workspace: { type: 'string' },
         provider: { type: 'string' },
         model: { type: 'string' },
         prices: { type: 'string' },
@@ -53,8 +56,6 @@ function parseOrThrow(args: string[]) {
     throw new UsageError((error as Error).message);
   }
 }
-
-
 
 async function assertReadableFile(file: string): Promise<void> {
   const info = await stat(file).catch(() => undefined);

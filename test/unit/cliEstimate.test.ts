@@ -62,6 +62,13 @@ describe('llm-batch estimate', () => {
     }
   });
 
+  it('accepts --workspace like every other command (the help says every command takes it)', () => {
+    const plain = cli('estimate', 'examples/classify-reviews.jsonl', '--json');
+    const result = cli('estimate', 'examples/classify-reviews.jsonl', '--workspace', root, '--json');
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(estimateReportSchema.parse(JSON.parse(result.stdout)).totals, estimateReportSchema.parse(JSON.parse(plain.stdout)).totals);
+  });
+
   it('prints nothing on stderr when stderr is not a terminal', () => {
     const result = cli('estimate', 'examples/classify-reviews.jsonl', '--workers', '2');
     assert.equal(result.code, 0);
