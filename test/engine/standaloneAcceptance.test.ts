@@ -86,7 +86,10 @@ describe('CLI against the standalone emulator', () => {
     const retried = cli('retry-failed', jobId, '--json');
     assert.equal(retried.code, 0, retried.stderr);
     const { ids } = JSON.parse(retried.stdout) as { ids: string[] };
-    const transient = dead.items.filter((i) => i.class === 'transient').map((i) => i.custom_id);
+    // From the fixture: the always-500 rows are the retryable ones; context-length rows are not.
+    const transient = Array.from({ length: ITEMS }, (_, i) => i)
+      .filter((i) => i % 500 === 1)
+      .map((i) => `row-${i}`);
     assert.deepEqual([...ids].sort(), [...transient].sort(), 'exactly the retryable failures were resubmitted');
     assert.equal(cli('watch', jobId, '--json').code, 1);
     const after = JSON.parse(cli('dead-letter', jobId, '--json').stdout) as { items: unknown[] };
