@@ -1,5 +1,8 @@
-// `llm-batch import [--provider openai|azure]`: adopt remote batches started elsewhere.
+// `llm-batch import [--provider openai|azure]`: adopt remote batches started elsewhere. Azure is
+// reached the way it is configured: AZURE_OPENAI_ENDPOINT (or --base-url) and, for the dated API,
+// OPENAI_API_VERSION (or --api-version), so no extra flag is needed for a dated-only setup.
 import { importBatch, untrackedBatches } from '../engine/importBatch';
+import { azureApiVersion } from './azureApiVersion';
 import { openEngine, parseCommand, parseProvider, writeJson } from './cliOptions';
 import { UsageError } from './usageError';
 
@@ -7,7 +10,7 @@ export async function runImport(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(args, { provider: { type: 'string' } });
   const providerId = parseProvider(values.provider) ?? 'openai';
   if (providerId !== 'openai' && providerId !== 'azure') throw new UsageError('import supports --provider openai or azure for now');
-  const session = await openEngine(values, 'llm-batch import');
+  const session = await openEngine({ ...values, 'api-version': azureApiVersion(values['api-version']) }, 'llm-batch import');
   try {
     const provider = session.providerFor(providerId);
     const wanted = new Set(positionals);
