@@ -1,18 +1,33 @@
-// Kill -9 at random moments — across submit, poll, download, the retry ladder and snapshots —
+// Kill -9 at seeded moments — across submit, poll, download, the retry ladder and snapshots —
 // at least 50 times, restarting after each kill. Afterwards every item is accounted for exactly
 // once, the provider saw no batch created twice, and nothing was paid for twice.
+//
+// Seeded and replayable: the seed is printed at the start (and in any failure message); run
+// `LLM_BATCH_SEED=<seed> node scripts/runTests.mjs engine/crash` to replay it. Every choice comes
+// from that seed: for each run, whether the kill comes after the child's Nth new journal record
+// (plus a short delay) or after a delay from spawn, and N and the delays themselves.
+// What the seed cannot pin down: the child keeps running between its Nth fsync and the moment
+// the SIGKILL lands (the journal is polled every ~2 ms, then scheduling); delays are wall-clock,
+// so start-up speed and machine load shift them; the emulator's batches advance with wall-clock
+// time; job and batch ids are random (and the emulator's output order is seeded by the batch id).
+// So a replay repeats the same schedule of kill points, not a byte-identical run: a failure that
+// hangs on a narrow race may need a few replays, or a loop over the same seed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
-import { WorkspaceStore } from '../../src/store/workspaceStore';
+import { STORE_DIR, WorkspaceStore } from '../../src/store/workspaceStore';
+import { seedFromEnv, seededRandom } from '../support/seededRandom';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { RunningEmulator } from '../emulators/openai/server';
 
 const KILLS = 50;
+const SEED = seedFromEnv('LLM_BATCH_SEED');
+const REPLAY = `replay with: LLM_BATCH_SEED=${SEED} node scripts/runTests.mjs engine/crash`;
 const FINAL_STATES = new Set(['succeeded', 'dead_letter', 'deduped', 'cached', 'cancelled']);
 const root = path.resolve(__dirname, '../..');
 
@@ -33,7 +48,27 @@ describe('crash loop', () => {
     await emulator.close();
   });
 
-  function run(args: string[], killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stdout: string; stderr: string }> {
+  /** When to kill a run: after N more journal records than `afterSeq` (then `thenMs`), or `ms` after spawn. */
+  type KillPoint = { kind: 'records'; afterSeq: number; records: number; thenMs: number } | { kind: 'delay'; ms: number };
+
+  /** Every run draws the same four numbers, whatever it uses, so the stream stays aligned on replay. */
+  function chooseKillPoint(random: () => number, lastSeq: number): KillPoint {
+    const byRecords = random() < 0.5;
+    const records = 1 + Math.floor(random() * 14);
+    const thenMs = Math.floor(random() * 30);
+    const ms = Math.floor(random() * 1200);
+    return byRecords ? { kind: 'records', afterSeq: lastSeq, records, thenMs } : { kind: 'delay', ms };
+  }
+
+  /** The highest seq among the journal's whole lines now (0 when it has none; a torn last line is not counted). */
+  async function journalSeq(): Promise<number> {
+    const text = await readFile(path.join(workspace, STORE_DIR, 'journal.jsonl'), 'utf8').catch(() => '');
+    let highest = 0;
+    for (const match of text.matchAll(/^\{"seq":(\d+),.*\n/gm)) highest = Math.max(highest, Number(match[1]));
+    return highest;
+  }
+
+  function run(args: string[], kill?: KillPoint): Promise<{ code: number | null; killed: boolean; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [cli, ...args, '--workspace', workspace, '--base-url', emulator.openaiBaseUrl], {
         env: { ...process.env, OPENAI_API_KEY: 'test', LLM_BATCH_SNAPSHOT_EVERY: '3' },
@@ -44,8 +79,23 @@ describe('crash loop', () => {
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       let killed = false;
-      const timer = killAfterMs === undefined ? undefined : setTimeout(() => (killed = child.kill('SIGKILL')), killAfterMs);
+      let exited = false;
+      const killNow = () => {
+        if (!exited) killed = child.kill('SIGKILL');
+      };
+      let timer: NodeJS.Timeout | undefined;
+      if (kill?.kind === 'delay') timer = setTimeout(killNow, kill.ms);
+      if (kill?.kind === 'records') {
+        // Snapshots empty the journal every few records, but seqs keep rising: watch the highest one.
+        const target = kill.afterSeq + kill.records;
+        const watch = async (): Promise<void> => {
+          while (!exited && (await journalSeq()) < target) await new Promise((r) => setTimeout(r, 2));
+          if (!exited) timer = setTimeout(killNow, kill.thenMs);
+        };
+        void watch();
+      }
       child.on('exit', (code) => {
+        exited = true;
         clearTimeout(timer);
         resolve({ code, killed, stdout, stderr });
       });
@@ -58,13 +108,19 @@ describe('crash loop', () => {
     else assert.match(result.stdout, / (completed|completed_with_failures)\n$/, `watch: ${result.stderr}`);
   }
 
-  async function unfinishedJob(): Promise<string | undefined> {
+  /** The job a kill left unfinished (if any), and the last seq the workspace holds. */
+  async function workspaceState(): Promise<{ pending: string | undefined; lastSeq: number }> {
     const store = await WorkspaceStore.open(workspace, { purpose: 'crash test reader', readOnly: true });
     try {
-      return store.index.jobs().find((job) => !['completed', 'completed_with_failures', 'cancelled', 'failed'].includes(job.status))?.id;
+      const pending = store.index.jobs().find((job) => !['completed', 'completed_with_failures', 'cancelled', 'failed'].includes(job.status))?.id;
+      return { pending, lastSeq: store.index.lastSeq };
     } finally {
       await store.close();
     }
+  }
+
+  async function unfinishedJob(): Promise<string | undefined> {
+    return (await workspaceState()).pending;
   }
 
   function writeJobFile(n: number): string {
@@ -82,22 +138,42 @@ describe('crash loop', () => {
     return file;
   }
 
-  it(`accounts for every item exactly once after ${KILLS} kill -9s`, { timeout: 600_000 }, async () => {
+  it(`accounts for every item exactly once after ${KILLS} kill -9s (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
+    t.diagnostic(`seed ${SEED}; ${REPLAY}`);
+    console.log(`crash loop seed ${SEED} (${REPLAY})`);
+    try {
+      const tally = await killLoop();
+      t.diagnostic(`${tally.byRecords} kills after journal records, ${tally.byDelay} after a delay; ${tally.clean} runs ended before their kill point`);
+    } catch (error) {
+      if (error instanceof Error) error.message = `${error.message}\n(seed ${SEED}; ${REPLAY})`;
+      throw error;
+    }
+  });
+
+  async function killLoop(): Promise<{ byRecords: number; byDelay: number; clean: number }> {
+    const random = seededRandom(SEED);
+    const tally = { byRecords: 0, byDelay: 0, clean: 0 };
     let kills = 0;
     let jobs = 0;
     const files: string[] = [];
     while (kills < KILLS) {
-      const pending = await unfinishedJob();
-      const delay = Math.floor(Math.random() * 1200);
+      const { pending, lastSeq } = await workspaceState();
+      const killPoint = chooseKillPoint(random, lastSeq);
       let args: string[];
       if (pending) args = ['watch', pending];
       else {
         files.push(writeJobFile(++jobs));
         args = ['submit', files.at(-1) ?? '', '--yes'];
       }
-      const result = await run(args, delay);
-      if (result.killed) kills++;
-      else assertClean(args, result);
+      const result = await run(args, killPoint);
+      if (result.killed) {
+        kills++;
+        if (killPoint.kind === 'records') tally.byRecords++;
+        else tally.byDelay++;
+      } else {
+        tally.clean++;
+        assertClean(args, result);
+      }
     }
     // Finish everything without kills.
     for (let pending = await unfinishedJob(); pending; pending = await unfinishedJob()) assertClean(['watch', pending], await run(['watch', pending]));
@@ -106,14 +182,12 @@ describe('crash loop', () => {
     try {
       const allJobs = store.index.jobs();
       assert.ok(allJobs.length >= 1);
-      let strike3 = 0;
       for (const job of allJobs) {
         const items = store.index.items(job.id);
         const lines = readFileSync(job.sourceFile, 'utf8').trim().split('\n').length;
         assert.equal(items.length, lines, `${job.id}: every line of the file is one item`);
         assert.equal(new Set(items.map((item) => item.id)).size, items.length);
         for (const item of items) assert.ok(FINAL_STATES.has(item.state), `${job.id}/${item.id} ended ${item.state}`);
-        strike3 += items.filter((item) => item.strike === 3).length;
         const byId = new Map(items.map((item) => [item.id, item]));
         // The outcomes the markers dictate, whatever the kills did.
         for (const [id, item] of byId) {
@@ -140,14 +214,17 @@ describe('crash loop', () => {
       }
       for (const [id, count] of successes) assert.equal(count, 1, `${id} was answered ${count} times`);
       assert.ok(successes.size > 0);
-      // Strike 3 reaches only the always-failing items here: a 200 from a sync call would be a bug,
-      // and each of them is tried (the SDK retries a 500 twice) but never more than once per item.
+      // Strike 3 reaches only the always-failing items here (from the fixture: items 3, 13 and 23
+      // of every job answer server_error every time): a 200 from a sync call would be a bug, and
+      // each of them is tried (the SDK retries a 500 twice) but never more than once per item.
+      const alwaysFailing = allJobs.length * 3;
       const syncRequests = emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/chat/completions'));
       assert.equal(syncRequests.filter((r) => r.status === 200).length, 0);
-      assert.ok(syncRequests.length <= strike3 * 3, `${syncRequests.length} sync requests for ${strike3} items at strike 3: an item was called twice`);
-      assert.ok(strike3 > 0, 'the crash loop exercised the sync strike');
+      assert.ok(syncRequests.length <= alwaysFailing * 3, `${syncRequests.length} sync requests for ${alwaysFailing} always-failing items: an item was called twice`);
+      assert.ok(syncRequests.length > 0, 'the crash loop exercised the sync strike');
     } finally {
       await store.close();
     }
-  });
+    return tally;
+  }
 });

@@ -11,3 +11,15 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The seed of a randomized test: `process.env[name]` when set (to replay a printed seed), else a
+ * fresh one. Callers print it, so any run can be replayed with `name=<seed>`.
+ */
+export function seedFromEnv(name = 'LLM_BATCH_SEED'): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return Math.floor(Math.random() * 0x1_0000_0000);
+  const seed = Number(raw);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new Error(`${name} must be an integer from 0 to ${0xffff_ffff}, got "${raw}"`);
+  return seed;
+}
