@@ -220,9 +220,29 @@ function fileNotes(summary: ReadSummary, tally: FileTally, chunks: readonly Plan
     notes.push(`${tally.modelCount} models in one file; ${limits.displayName} takes one model per batch, so it is planned as separate batches per model`);
   }
   if (chunks.length > tally.modelCount || (!limits.oneModelPerBatch && chunks.length > 1)) {
-    notes.push(
-      `${sent.toLocaleString('en-US')} requests (${formatBytes(sentBytes)}) exceed ${limits.displayName}'s limit of ${limits.maxRequests.toLocaleString('en-US')} requests or ${formatBytes(limits.maxBytes)} per batch; planned as ${chunks.length} batches within it`,
-    );
+    // Which limit split the plan: a model's requests or bytes past the batch size, or its embedding inputs.
+    const perModel = new Map<string, { requests: number; bytes: number; inputs: number }>();
+    for (const chunk of chunks) {
+      const group = perModel.get(chunk.model) ?? { requests: 0, bytes: 0, inputs: 0 };
+      group.requests += chunk.lines.length;
+      group.bytes += chunk.bytes;
+      group.inputs += chunk.embeddingInputs;
+      perModel.set(chunk.model, group);
+    }
+    const groups = [...perModel.values()];
+    const maxInputs = limits.maxEmbeddingInputs;
+    const overInputs = maxInputs !== undefined && groups.some((group) => group.inputs > maxInputs);
+    if (!overInputs || groups.some((group) => group.requests > limits.maxRequests || group.bytes > limits.maxBytes)) {
+      notes.push(
+        `${sent.toLocaleString('en-US')} requests (${formatBytes(sentBytes)}) exceed ${limits.displayName}'s limit of ${limits.maxRequests.toLocaleString('en-US')} requests or ${formatBytes(limits.maxBytes)} per batch; planned as ${chunks.length} batches within it`,
+      );
+    }
+    if (overInputs) {
+      const inputs = groups.reduce((sum, group) => sum + group.inputs, 0);
+      notes.push(
+        `${inputs.toLocaleString('en-US')} embedding inputs exceed ${limits.displayName}'s limit of ${maxInputs.toLocaleString('en-US')} inputs per embeddings batch; planned as ${chunks.length} batches within it`,
+      );
+    }
   }
   if (!tally.totals.inputTokensExact) {
     notes.push(`input tokens for ${limits.displayName} are a calibrated approximation (its tokenizer is not public)`);

@@ -13,7 +13,7 @@ import { FORMAT_IDS, PROVIDER_IDS, PROVIDER_LIMITS } from './providerLimits';
 import type { FormatId, ProviderId } from './providerLimits';
 
 // Row fields as plain constants: read once, not through the module's export object on every row.
-const { FORMAT, ID_END, ID_START, ID_TAG, INPUT_TOKENS, INPUT_TOKENS_EXACT, LENGTH, LINE, MESSAGE, MODEL, OFFSET, OUTPUT_TOKENS_EXPECTED, OUTPUT_TOKENS_MAX, PRICE_BATCH, PRICE_BATCH_MAX, PRICE_SYNC, PROVIDER, ENDPOINT } = ROW;
+const { EMBEDDING_INPUTS, FORMAT, ID_END, ID_START, ID_TAG, INPUT_TOKENS, INPUT_TOKENS_EXACT, LENGTH, LINE, MESSAGE, MODEL, OFFSET, OUTPUT_TOKENS_EXPECTED, OUTPUT_TOKENS_MAX, PRICE_BATCH, PRICE_BATCH_MAX, PRICE_SYNC, PROVIDER, ENDPOINT } = ROW;
 
 /** Rows whose table slots are touched together before they are looked up. */
 const PREFETCH = 32;
@@ -186,14 +186,15 @@ export class FileTally {
       const hooks = this.hooks;
       let original: number;
       let cached = false;
+      const embeddingInputs = rows[r + EMBEDDING_INPUTS] ?? 0;
       if (hooks.isCached === undefined) {
-        original = plan.addIfNew(model, line, length, words, hashAt);
+        original = plan.addIfNew(model, line, length, words, hashAt, embeddingInputs);
       } else {
         // A cached request is remembered for dedup (its repeats are duplicates of it) but not sent.
         original = plan.firstLine(words, hashAt);
         if (original === 0) {
           cached = hooks.isCached(batch.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
-          plan.add(model, line, length, words, hashAt, !cached);
+          plan.add(model, line, length, words, hashAt, !cached, embeddingInputs);
         }
       }
       hooks.onItem?.({ line: validLine(batch, i, linesBefore), duplicateOf: original === 0 ? undefined : original, cached });
@@ -274,6 +275,7 @@ function validLine(batch: AnalyzedBatch, i: number, linesBefore: number): ValidL
     inputTokensExact: field(INPUT_TOKENS_EXACT) === 1,
     outputTokensMax: field(OUTPUT_TOKENS_MAX),
     outputTokensExpected: field(OUTPUT_TOKENS_EXPECTED),
+    embeddingInputs: field(EMBEDDING_INPUTS),
     price: priced ? { sync: field(PRICE_SYNC), batch: field(PRICE_BATCH), batchMax: field(PRICE_BATCH_MAX) } : null,
   };
 }

@@ -3,10 +3,12 @@
 // worker threads; what needs the whole file (duplicate ids, one url per file, mixed formats,
 // dedup, limits) is decided afterwards by the file analysis, in line order.
 import { requestHashBinary } from './canonicalHash';
+import { structureProblem } from './jsonStructure';
 import { FORMAT_NAMES, ID_FIELD, MODEL_FIELD, detectFormat, parseLine } from './lineFormats';
 import type { Pricer } from './pricing';
 import { DEFAULT_PROVIDER_FOR_FORMAT, PROVIDER_LIMITS } from './providerLimits';
 import type { FormatId, ProviderId } from './providerLimits';
+import { embeddingInputCount, requestProblem } from './requestRules';
 import { countInputTokens, expectedOutputTokens, outputTokenBound } from './tokens';
 
 export interface LineOptions {
@@ -47,6 +49,8 @@ export interface ValidLine {
   readonly inputTokensExact: boolean;
   readonly outputTokensMax: number;
   readonly outputTokensExpected: number;
+  /** Embedding inputs the request holds (see embeddingInputCount); 0 for other endpoints. */
+  readonly embeddingInputs: number;
   /** Dollars at the expected output; null when the model has no known price. */
   readonly price: { readonly sync: number; readonly batch: number; readonly batchMax: number } | null;
 }
@@ -80,6 +84,17 @@ export function analyzeLine(number: number, offset: number, bytes: Uint8Array, o
 
 /** analyzeLine for a line already decoded (so valid UTF-8) that was `length` bytes long. */
 export function analyzeText(number: number, offset: number, length: number, text: string, options: LineOptions, pricer: Pricer): LineResult {
+  try {
+    return analyzeParsed(number, offset, length, text, options, pricer);
+  } catch (error) {
+    // The structure check bounds every walk, so this is a safety net: whatever one line does to
+    // the stack or to string lengths, it is that line that is refused, never the whole estimate.
+    if (error instanceof RangeError) return invalidLine(number, `could not be analysed: ${error.message}`);
+    throw error;
+  }
+}
+
+function analyzeParsed(number: number, offset: number, length: number, text: string, options: LineOptions, pricer: Pricer): LineResult {
   // invalidLine(number, …) rather than a closure over `number`, which every line would allocate.
   let json: unknown;
   try {
@@ -90,6 +105,9 @@ export function analyzeText(number: number, offset: number, length: number, text
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return invalidLine(number, `each line must be a JSON object, this one is ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`);
   }
+  // Before anything walks the value: its depth bounds every recursion below.
+  const structure = structureProblem(text, json);
+  if (structure !== undefined) return invalidLine(number, structure);
 
   const format = detectFormat(json as Record<string, unknown>);
   if (!format) {
@@ -119,6 +137,8 @@ export function analyzeText(number: number, offset: number, length: number, text
       return invalidLine(number, `field "url": ${JSON.stringify(parsed.url)} is not a batch endpoint (expected one of ${endpoints.join(', ')})`);
     }
   }
+  const requestRule = requestProblem(format, limits, parsed.url, parsed.request);
+  if (requestRule !== undefined) return invalidLine(number, requestRule);
   const model = options.model ?? parsed.model;
   if (!model) {
     const field = MODEL_FIELD[format];
@@ -149,6 +169,7 @@ export function analyzeText(number: number, offset: number, length: number, text
     inputTokensExact: input.exact,
     outputTokensMax: bound.max,
     outputTokensExpected: expected,
+    embeddingInputs: embeddingInputCount(parsed.url, parsed.request),
     price: atExpected && atMax ? { sync: atExpected.sync, batch: atExpected.batch, batchMax: atMax.batch } : null,
   };
 }

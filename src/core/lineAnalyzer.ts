@@ -69,8 +69,10 @@ export const ROW = {
   PRICE_BATCH: 14,
   PRICE_BATCH_MAX: 15,
   OFFSET: 16,
+  /** Embedding inputs of the request (0 for other endpoints): what the planner's input limit counts. */
+  EMBEDDING_INPUTS: 17,
 } as const;
-export const ROW_SIZE = 17;
+export const ROW_SIZE = 18;
 export const HASH_BYTES = 32;
 
 export function createInlineAnalyzer(options: AnalyzerOptions): LineAnalyzer {
@@ -195,6 +197,7 @@ class BatchWriter {
     rows[row + ROW.PRICE_SYNC] = result.price?.sync ?? Number.NaN;
     rows[row + ROW.PRICE_BATCH] = result.price?.batch ?? Number.NaN;
     rows[row + ROW.PRICE_BATCH_MAX] = result.price?.batchMax ?? Number.NaN;
+    rows[row + ROW.EMBEDDING_INPUTS] = result.embeddingInputs;
     const hashes = this.hashes;
     const at = this.count * HASH_BYTES;
     for (let i = 0; i < HASH_BYTES; i++) hashes[at + i] = result.hash.charCodeAt(i);

@@ -57,6 +57,14 @@ export const ID_FIELD: Readonly<Record<FormatId, string>> = {
   bedrock: 'recordId',
 };
 
+/** The field of each format's line that holds the request sent (ParsedLine.request). */
+export const REQUEST_FIELD: Readonly<Record<FormatId, string>> = {
+  openai: 'body',
+  anthropic: 'params',
+  gemini: 'request',
+  bedrock: 'modelInput',
+};
+
 /** Where the model sits in each format's line; Bedrock names it on the job, not the line. */
 export const MODEL_FIELD: Readonly<Record<FormatId, string | undefined>> = {
   openai: 'body.model',

@@ -1,6 +1,7 @@
 // Splits the items that will actually be sent (valid, not duplicates) into remote batches that
 // each fit the provider's limits: one model per batch where the provider needs it, at most
-// maxRequests requests and maxBytes bytes each. Chunk ids come from the content, so the same file
+// maxRequests requests and maxBytes bytes each (and, for embeddings, at most maxEmbeddingInputs
+// inputs across its requests). Chunk ids come from the content, so the same file
 // plans the same way twice and a re-plan after a crash finds the same chunks.
 import { createHash } from 'node:crypto';
 import { PROVIDER_LIMITS } from './providerLimits';
@@ -17,6 +18,8 @@ export interface PlannedChunk {
   readonly lines: readonly number[];
   /** Bytes of the chunk's batch file: each line plus its newline. */
   readonly bytes: number;
+  /** Embedding inputs across the chunk's requests (0 unless they are embeddings). */
+  readonly embeddingInputs: number;
 }
 
 const HASH_BYTES = 32;
@@ -47,6 +50,8 @@ export class PlanBuilder implements KeyStore<HashRef> {
   private readonly linePages: Uint32Array[] = [];
   private readonly sizePages: Uint32Array[] = [];
   private readonly groupPages: Uint32Array[] = [];
+  /** Embedding inputs per item; a page is only made once an item of it has any (else all 0). */
+  private readonly inputPages: (Uint32Array | undefined)[] = [];
   /** The last page of each, where the next item goes. */
   private hashes = new Uint32Array(0);
   private lines = new Uint32Array(0);
@@ -65,15 +70,16 @@ export class PlanBuilder implements KeyStore<HashRef> {
    * Adds one item; `length` is its line's size without the newline. The hash is 8 words of
    * `hash` from `at` (how the analysed batches carry them), or a 32-byte array. An item that is
    * not `sent` (its result is cached) is known to `firstLine` but left out of the chunks.
+   * `embeddingInputs` is what the item counts against the provider's embedding input limit.
    */
-  add(model: string, line: number, length: number, hash: Uint8Array | Uint32Array, at = 0, sent = true): void {
+  add(model: string, line: number, length: number, hash: Uint8Array | Uint32Array, at = 0, sent = true, embeddingInputs = 0): void {
     if (hash instanceof Uint32Array) {
-      this.push(model, line, length, hash, at, sent);
+      this.push(model, line, length, hash, at, sent, embeddingInputs);
       return;
     }
     const words = new Uint32Array(HASH_WORDS);
     new Uint8Array(words.buffer).set(hash.subarray(at, at + HASH_BYTES));
-    this.push(model, line, length, words, 0, sent);
+    this.push(model, line, length, words, 0, sent, embeddingInputs);
   }
 
   /** See TagTable.touch: `words[at]` is the hash's first word. */
@@ -94,9 +100,9 @@ export class PlanBuilder implements KeyStore<HashRef> {
    * Adds the item unless one with the same request hash is already there, and then returns that
    * item's line (else 0): the plan holds each distinct request once, so this is the dedup.
    */
-  addIfNew(model: string, line: number, length: number, words: Uint32Array, at: number): number {
+  addIfNew(model: string, line: number, length: number, words: Uint32Array, at: number, embeddingInputs = 0): number {
     const original = this.firstLine(words, at);
-    if (original === 0) this.push(model, line, length, words, at, true);
+    if (original === 0) this.push(model, line, length, words, at, true, embeddingInputs);
     return original;
   }
 
@@ -141,7 +147,7 @@ export class PlanBuilder implements KeyStore<HashRef> {
     return chunks;
   }
 
-  private push(model: string, line: number, length: number, words: Uint32Array, at: number, sent: boolean): void {
+  private push(model: string, line: number, length: number, words: Uint32Array, at: number, sent: boolean, embeddingInputs: number): void {
     const group = sent ? this.groupFor(model) : NOT_SENT;
 
     const index = this.count;
@@ -155,6 +161,7 @@ export class PlanBuilder implements KeyStore<HashRef> {
       this.linePages.push(this.lines);
       this.sizePages.push(this.sizes);
       this.groupPages.push(this.groups);
+      this.inputPages.push(undefined);
     }
     const hashes = this.hashes;
     for (let i = 0; i < HASH_WORDS; i++) hashes[slot * HASH_WORDS + i] = words[at + i] ?? 0;
@@ -162,6 +169,11 @@ export class PlanBuilder implements KeyStore<HashRef> {
     // Lines of 4 GB or more cannot be valid: V8's strings stop well short of that.
     this.sizes[slot] = length + 1;
     this.groups[slot] = group;
+    if (embeddingInputs > 0) {
+      const page = index >>> PAGE_BITS;
+      const inputs = this.inputPages[page] ?? (this.inputPages[page] = new Uint32Array(PAGE));
+      inputs[slot] = embeddingInputs;
+    }
     this.count++;
     this.byHash.insert(words[at] ?? 0, index);
   }
@@ -190,28 +202,35 @@ export class PlanBuilder implements KeyStore<HashRef> {
 
   /**
    * Balanced by count (50,001 requests → 25,001 + 25,000, never 50,000 + 1, which would also
-   * trip Bedrock's minimum), then cut early wherever the byte limit would be passed.
+   * trip Bedrock's minimum), then cut early wherever the byte limit or the embedding input
+   * limit would be passed.
    */
   private split(model: string, items: Uint32Array): PlannedChunk[] {
     const total = items.length;
     const target = Math.ceil(total / Math.ceil(total / this.limits.maxRequests));
+    const maxInputs = this.limits.maxEmbeddingInputs ?? Number.POSITIVE_INFINITY;
     const chunks: PlannedChunk[] = [];
     let start = 0;
     let bytes = 0;
+    let inputs = 0;
     for (let i = 0; i < total; i++) {
-      const size = this.field(this.sizePages, items[i] ?? 0);
-      if (i > start && (i - start >= target || bytes + size > this.limits.maxBytes)) {
-        chunks.push(this.chunk(model, items.subarray(start, i), bytes));
+      const item = items[i] ?? 0;
+      const size = this.field(this.sizePages, item);
+      const itemInputs = this.inputPages[item >>> PAGE_BITS]?.[item & (PAGE - 1)] ?? 0;
+      if (i > start && (i - start >= target || bytes + size > this.limits.maxBytes || inputs + itemInputs > maxInputs)) {
+        chunks.push(this.chunk(model, items.subarray(start, i), bytes, inputs));
         start = i;
         bytes = 0;
+        inputs = 0;
       }
       bytes += size;
+      inputs += itemInputs;
     }
-    if (total > start) chunks.push(this.chunk(model, items.subarray(start, total), bytes));
+    if (total > start) chunks.push(this.chunk(model, items.subarray(start, total), bytes, inputs));
     return chunks;
   }
 
-  private chunk(model: string, items: Uint32Array, bytes: number): PlannedChunk {
+  private chunk(model: string, items: Uint32Array, bytes: number, embeddingInputs: number): PlannedChunk {
     // The chunk's hashes back to back, hashed in one call rather than one update per item.
     const hashes = new Uint32Array(items.length * HASH_WORDS);
     const lines: number[] = new Array<number>(items.length);
@@ -226,6 +245,6 @@ export class PlanBuilder implements KeyStore<HashRef> {
       .update(`${this.provider}\n${model}\n`)
       .update(new Uint8Array(hashes.buffer))
       .digest('hex');
-    return { id: `chunk_${digest.slice(0, 24)}`, provider: this.provider, model, lines, bytes };
+    return { id: `chunk_${digest.slice(0, 24)}`, provider: this.provider, model, lines, bytes, embeddingInputs };
   }
 }

@@ -22,6 +22,12 @@ export interface ProviderLimits {
   readonly minRequests: number;
   /** True where every line of one batch must name the same model (or deployment). */
   readonly oneModelPerBatch: boolean;
+  /**
+   * Embeddings only: most inputs one batch may hold across its requests, and one request may
+   * hold (an `input` array counts each of its entries, a string or one token array counts 1).
+   */
+  readonly maxEmbeddingInputs?: number;
+  readonly maxEmbeddingInputsPerRequest?: number;
   /** The id rule the provider checks, where it has one. */
   readonly idPattern?: RegExp;
   readonly idMaxLength?: number;
@@ -39,7 +45,10 @@ export const PROVIDER_LIMITS: Readonly<Record<ProviderId, ProviderLimits>> = {
     maxBytes: 200 * MB,
     minRequests: 1,
     oneModelPerBatch: true,
-    source: 'openai SDK BatchCreateParams.input_file_id: 50,000 requests, 200 MB',
+    maxEmbeddingInputs: 50_000,
+    maxEmbeddingInputsPerRequest: 2_048,
+    source:
+      'openai SDK BatchCreateParams.input_file_id: 50,000 requests, 200 MB; /v1/embeddings batches at most 50,000 inputs in all; embeddings input arrays of at most 2,048',
   },
   azure: {
     displayName: 'Azure OpenAI',
@@ -48,7 +57,10 @@ export const PROVIDER_LIMITS: Readonly<Record<ProviderId, ProviderLimits>> = {
     maxBytes: 200 * MB,
     minRequests: 1,
     oneModelPerBatch: true,
-    source: 'Azure global batch limits: 100,000 requests, 200 MB; one deployment per file',
+    maxEmbeddingInputs: 50_000,
+    maxEmbeddingInputsPerRequest: 2_048,
+    source:
+      "Azure global batch limits: 100,000 requests, 200 MB; one deployment per file; embeddings input limits assumed to be OpenAI's (unverified; a smaller batch costs only one more batch)",
   },
   anthropic: {
     displayName: 'Anthropic',

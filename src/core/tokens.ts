@@ -996,6 +996,17 @@ const OPENAI_OUTPUT_FIELDS: readonly BoundField[] = [
   { path: ['max_output_tokens'] }, // Responses API
 ];
 
+/**
+ * Every max-output field a request of this format may carry, as paths inside the request: what
+ * line validation checks (each must be a positive whole number) and readBound reads.
+ */
+export const OUTPUT_TOKEN_FIELDS: Readonly<Record<FormatId, readonly (readonly string[])[]>> = {
+  openai: OPENAI_OUTPUT_FIELDS.map((field) => field.path),
+  anthropic: OUTPUT_FIELDS.anthropic.map((field) => field.path),
+  gemini: OUTPUT_FIELDS.gemini.map((field) => field.path),
+  bedrock: OUTPUT_FIELDS.bedrock.map((field) => field.path),
+};
+
 /** A usable bound is a positive whole number; anything else is treated as absent. */
 function readBound(body: JsonRecord | undefined, fields: readonly BoundField[]): OutputTokenBound | undefined {
   for (const { path } of fields) {

@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { estimateFiles } from '../../src/core/estimate';
+import type { LineAnalyzer } from '../../src/core/lineAnalyzer';
+import { createWorkerAnalyzer } from '../../src/core/workerLineAnalyzer';
 import type { ProviderId } from '../../src/core/providerLimits';
 
 const dir = path.resolve(__dirname, '../fixtures/bad');
@@ -20,6 +22,11 @@ interface Expectation {
 
 const OPENAI_FORMAT = 'OpenAI batch (custom_id, method, url, body)';
 const ANTHROPIC_CHARS = 'has characters Anthropic rejects (allowed: letters, digits, "_" and "-")';
+const TOO_DEEP = 'nested more than 1,000 levels deep (objects and arrays inside each other)';
+const WHOLE = 'must be a whole number of 1 or more, got';
+const INFINITE = 'Infinity (the number in the file is too large to represent)';
+const TWICE = 'appears twice in one object; JSON readers differ on which value they keep, so remove one';
+const NO_STREAM = 'a batch request cannot stream; remove it or set it to false';
 
 const corpus: Readonly<Record<string, Expectation>> = {
   'malformed-json.jsonl': { invalid: [[2, 'malformed JSON: Expected double-quoted property name in JSON at position 36']] },
@@ -85,6 +92,65 @@ const corpus: Readonly<Record<string, Expectation>> = {
   'bom-openai.jsonl': {
     notes: ['the file starts with a UTF-8 byte-order mark; it is stripped before upload (Azure rejects a BOM with a misleading error about deployment names)'],
   },
+  // 10,000 objects inside the body, 10,000 arrays inside a message, and the issue's bare
+  // `{"a":` ×10,000: each one invalid line, while the lines around them stay valid.
+  'nested-too-deep.jsonl': {
+    invalid: [
+      [2, TOO_DEEP],
+      [3, TOO_DEEP],
+      [5, TOO_DEEP],
+    ],
+  },
+  'openai-bad-max-tokens.jsonl': {
+    invalid: [
+      [1, `field "body.max_tokens": ${WHOLE} -5`],
+      [2, `field "body.max_completion_tokens": ${WHOLE} 0`],
+      [3, `field "body.max_completion_tokens": ${WHOLE} 0.5`],
+      [4, `field "body.max_tokens": ${WHOLE} ${INFINITE}`],
+      [5, `field "body.max_completion_tokens": ${WHOLE} "100" (a string)`],
+    ],
+  },
+  'responses-bad-max-output-tokens.jsonl': {
+    invalid: [
+      [1, `field "body.max_output_tokens": ${WHOLE} 0.5`],
+      [2, `field "body.max_output_tokens": ${WHOLE} ${INFINITE}`],
+    ],
+  },
+  'anthropic-bad-max-tokens.jsonl': {
+    invalid: [
+      [1, 'field "params.max_tokens": must be 1 or more'],
+      [2, 'field "params.max_tokens": must be a whole number'],
+      [3, 'field "params.max_tokens": expected number, received Infinity'],
+    ],
+  },
+  'gemini-bad-max-output-tokens.jsonl': {
+    invalid: [
+      [1, `field "request.generationConfig.maxOutputTokens": ${WHOLE} -5`],
+      [2, `field "request.generationConfig.maxOutputTokens": ${WHOLE} 0`],
+      [3, `field "request.generation_config.max_output_tokens": ${WHOLE} ${INFINITE}`],
+    ],
+    // Line 4 writes the number as a string, which Gemini's protobuf JSON reads as a number.
+    notes: ['input tokens for Google Gemini are a calibrated approximation (its tokenizer is not public)'],
+  },
+  'bedrock-bad-max-tokens.jsonl': {
+    invalid: [
+      [1, `field "modelInput.max_tokens": ${WHOLE} 0.5`],
+      [2, `field "modelInput.inferenceConfig.maxTokens": ${WHOLE} -5`],
+      [3, `field "modelInput.textGenerationConfig.maxTokenCount": ${WHOLE} 0`],
+      [4, `field "modelInput.max_gen_len": ${WHOLE} ${INFINITE}`],
+    ],
+  },
+  // Line 4 holds a repeated key and an escaped quote before a colon inside a string: not keys.
+  'duplicate-key-in-line.jsonl': {
+    invalid: [
+      [1, `field "custom_id" ${TWICE}`],
+      [2, `field "body.messages.1.content" ${TWICE}`],
+      [3, `field "body.model" ${TWICE}`],
+    ],
+  },
+  'stream-true.jsonl': { invalid: [[1, `field "body.stream": ${NO_STREAM}`]] },
+  'anthropic-stream-true.jsonl': { invalid: [[1, `field "params.stream": ${NO_STREAM}`]] },
+  'embeddings-too-many-inputs.jsonl': { invalid: [[1, 'field "body.input": 2,049 inputs; OpenAI takes at most 2,048 per embeddings request']] },
   'provider-mismatch.jsonl': {
     provider: 'anthropic',
     invalid: [[1, `line is in ${OPENAI_FORMAT} format, but Anthropic expects Anthropic (custom_id, params)`]],
@@ -100,22 +166,41 @@ describe('bad-input corpus', () => {
 
   for (const [name, expected] of Object.entries(corpus)) {
     it(name, async () => {
-      const file = path.join(dir, name);
-      const { report } = await estimateFiles([file], { provider: expected.provider, model: expected.model, outputBuffer: 0.25 });
-      assert.deepEqual(
-        report.invalid.map((e) => [e.line, e.message]),
-        expected.invalid ?? [],
-      );
-      assert.ok(report.invalid.every((e) => e.file === file), 'every message names its file');
-      assert.deepEqual(
-        report.problems.map((p) => p.message),
-        expected.problems ?? [],
-      );
-      assert.deepEqual(
-        report.notes.map((n) => n.message),
-        expected.notes ?? [],
-      );
-      assert.equal(report.totals.items, report.totals.valid + report.totals.invalid);
+      await assertReport(name, expected);
     });
   }
 });
+
+// The same files on a worker thread, which has a stack of its own: a line that overflows it
+// (nesting, above all) must be refused there exactly as on the main thread. One worker serves
+// every file estimated with the default options (a worker's options are fixed when it starts).
+describe('bad-input corpus on a worker thread', () => {
+  const worker = createWorkerAnalyzer({ outputBuffer: 0.25 }, 1, { shareCallingThread: false });
+  after(() => worker.close());
+
+  for (const [name, expected] of Object.entries(corpus)) {
+    if (expected.provider !== undefined || expected.model !== undefined) continue;
+    it(name, async () => {
+      await assertReport(name, expected, worker);
+    });
+  }
+});
+
+async function assertReport(name: string, expected: Expectation, analyzer?: LineAnalyzer): Promise<void> {
+  const file = path.join(dir, name);
+  const { report } = await estimateFiles([file], { provider: expected.provider, model: expected.model, outputBuffer: 0.25, analyzer });
+  assert.deepEqual(
+    report.invalid.map((e) => [e.line, e.message]),
+    expected.invalid ?? [],
+  );
+  assert.ok(report.invalid.every((e) => e.file === file), 'every message names its file');
+  assert.deepEqual(
+    report.problems.map((p) => p.message),
+    expected.problems ?? [],
+  );
+  assert.deepEqual(
+    report.notes.map((n) => n.message),
+    expected.notes ?? [],
+  );
+  assert.equal(report.totals.items, report.totals.valid + report.totals.invalid);
+}

@@ -85,6 +85,35 @@ describe('estimateFiles', () => {
     assert.equal(azure.report.totals.chunks, 1);
   });
 
+  it('plans an embeddings file past 50,000 inputs into batches within the input limit and says so', async () => {
+    const embeddingsLine = (id: string, input: unknown) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/embeddings', body: { model: 'text-embedding-3-small', input } });
+    // 25 requests of 2,048 inputs, then one input as token ids and one as a string: 51,202 inputs
+    // in 27 requests, far under the 50,000-request limit.
+    const lines = Array.from({ length: 25 }, (_, i) => embeddingsLine(`r${i}`, Array.from({ length: 2_048 }, (_, j) => `text ${i}.${j}`)));
+    lines.push(embeddingsLine('tokens', [101, 2023, 102]), embeddingsLine('one', 'a single text'));
+    const file = writeLines('embeddings-inputs.jsonl', lines);
+    const inline = await estimateFiles([file], { outputBuffer: 0.25 });
+    // 24 × 2,048 = 49,152 fit; the 25th request would pass 50,000, so it starts the second batch.
+    assert.deepEqual(
+      inline.files[0]?.chunks.map((c) => [c.lines.length, c.embeddingInputs]),
+      [
+        [24, 49_152],
+        [3, 2_050],
+      ],
+    );
+    assert.deepEqual(
+      inline.report.notes.map((n) => n.message),
+      ["51,202 embedding inputs exceed OpenAI's limit of 50,000 inputs per embeddings batch; planned as 2 batches within it"],
+    );
+    const analyzer = createWorkerAnalyzer({ outputBuffer: 0.25 }, 1, { shareCallingThread: false });
+    try {
+      const threaded = await estimateFiles([file], { outputBuffer: 0.25, analyzer });
+      assert.deepEqual(threaded.report, inline.report, 'input counts travel from a worker too');
+    } finally {
+      await analyzer.close();
+    }
+  });
+
   it('refuses a line larger than the provider allows in one batch', async () => {
     const huge = openaiLine('big', 'x'.repeat(21_000_000));
     const file = writeLines('huge-line.jsonl', [openaiLine('a', 'small'), huge]);

@@ -6,11 +6,14 @@ import { PROVIDER_LIMITS } from '../../src/core/providerLimits';
 
 const hashOf = (n: number) => new Uint8Array(createHash('sha256').update(String(n)).digest());
 
-function planOf(provider: 'openai' | 'anthropic' | 'bedrock', items: { model: string; length: number }[]) {
+function planOf(provider: 'openai' | 'azure' | 'anthropic' | 'bedrock', items: { model: string; length: number; inputs?: number }[]) {
   const builder = new PlanBuilder(provider);
-  items.forEach((item, index) => builder.add(item.model, index + 1, item.length, hashOf(index)));
+  items.forEach((item, index) => builder.add(item.model, index + 1, item.length, hashOf(index), 0, true, item.inputs ?? 0));
   return builder.build();
 }
+
+/** Embeddings requests of `inputs` inputs each. */
+const embeddings = (count: number, inputs: number) => Array.from({ length: count }, () => ({ model: 'text-embedding-3-small', length: 99, inputs }));
 
 const many = (count: number, model = 'gpt-4o-mini', length = 99) => Array.from({ length: count }, () => ({ model, length }));
 
@@ -74,6 +77,46 @@ describe('PlanBuilder', () => {
     assert.equal(a[0]?.id, b[0]?.id);
     assert.notEqual(a[0]?.id, c[0]?.id);
     assert.match(a[0]?.id ?? '', /^chunk_[0-9a-f]{24}$/);
+  });
+
+  it('keeps each embeddings batch within 50,000 inputs across its requests', () => {
+    // 30 requests of 2,048 inputs (61,440 in all): far under the request limit, over the input limit.
+    const chunks = planOf('openai', embeddings(30, 2_048));
+    assert.deepEqual(
+      chunks.map((c) => [c.lines.length, c.embeddingInputs]),
+      [
+        [24, 49_152],
+        [6, 12_288],
+      ],
+    );
+    assert.deepEqual(
+      chunks.flatMap((c) => c.lines),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+      'every request once, in file order',
+    );
+    assert.ok(chunks.every((c) => c.embeddingInputs <= (PROVIDER_LIMITS.openai.maxEmbeddingInputs ?? 0)));
+    assert.equal(planOf('azure', embeddings(30, 2_048)).length, 2, 'Azure keeps the same input limit');
+  });
+
+  it('fills an embeddings batch to exactly 50,000 inputs and cuts at one more', () => {
+    const full = planOf('openai', [...embeddings(24, 2_000), ...embeddings(1, 2_000)]);
+    assert.deepEqual(
+      full.map((c) => c.embeddingInputs),
+      [50_000],
+    );
+    const over = planOf('openai', [...embeddings(25, 2_000), ...embeddings(1, 1)]);
+    assert.deepEqual(
+      over.map((c) => [c.lines.length, c.embeddingInputs]),
+      [
+        [25, 50_000],
+        [1, 1],
+      ],
+    );
+  });
+
+  it('counts no inputs where the provider has no embedding input limit', () => {
+    const chunks = planOf('anthropic', Array.from({ length: 30 }, () => ({ model: 'claude-haiku-4-5', length: 99, inputs: 2_048 })));
+    assert.equal(chunks.length, 1);
   });
 
   it('returns no chunks when nothing was added', () => {
