@@ -5,16 +5,19 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { createPricer } from '../core/pricing';
+import { assembleJobs } from '../app/assembleJobs';
+import type { JobService } from '../app/jobService';
+import type { BudgetCaps } from '../core/budget';
 import type { Pricer } from '../core/pricing';
 import { pricesFileSchema } from '../core/pricesFile';
 import { isProviderId } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
-import { Engine } from '../engine/engine';
+import type { Engine } from '../engine/engine';
 import { engineConfigFor } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
 import { createOpenAiProvider } from '../providers/openaiProvider';
 import { WorkspaceStore } from '../store/workspaceStore';
+import { azureApiVersion } from './azureApiVersion';
 import { UsageError } from './usageError';
 
 export const COMMON_OPTIONS = {
@@ -89,7 +92,7 @@ export function providerFactory(values: CommonValues): (provider: ProviderId) =>
       adapter = createOpenAiProvider({ provider: 'openai', apiKey: requireKey('OPENAI_API_KEY'), ...(baseUrl ? { baseUrl } : {}) });
     } else if (provider === 'azure') {
       if (!baseUrl) throw new UsageError('Azure OpenAI needs its endpoint: set AZURE_OPENAI_ENDPOINT or pass --base-url');
-      const apiVersion = values['api-version'];
+      const apiVersion = azureApiVersion(values['api-version']);
       adapter = createOpenAiProvider({ provider: 'azure', apiKey: requireKey('AZURE_OPENAI_API_KEY'), endpoint: baseUrl, ...(apiVersion ? { apiVersion } : {}) });
     } else {
       throw new UsageError(`submitting to ${provider} is not supported yet (estimate works for every provider)`);
@@ -118,26 +121,49 @@ export function openStore(values: CommonValues, purpose: string, readOnly = fals
 export interface EngineSession {
   readonly store: WorkspaceStore;
   readonly engine: Engine;
+  readonly service: JobService;
   readonly pricer: Pricer;
   readonly providerFor: (provider: ProviderId) => BatchProvider;
 }
 
-/** A writable store and an engine on it; the engine's timings shrink against a loopback endpoint. */
-export async function openEngine(values: CommonValues, purpose: string): Promise<EngineSession> {
-  const pricer = createPricer(await readPrices(values.prices));
+export const BUDGET_OPTIONS = {
+  'daily-budget': { type: 'string' },
+  'monthly-budget': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Caps from --daily-budget / --monthly-budget, else LLM_BATCH_DAILY_BUDGET / LLM_BATCH_MONTHLY_BUDGET. */
+export function budgetCaps(values: { readonly 'daily-budget'?: string | undefined; readonly 'monthly-budget'?: string | undefined }): BudgetCaps {
+  return {
+    daily: nonNegativeNumber('--daily-budget', values['daily-budget'] ?? process.env['LLM_BATCH_DAILY_BUDGET']),
+    monthly: nonNegativeNumber('--monthly-budget', values['monthly-budget'] ?? process.env['LLM_BATCH_MONTHLY_BUDGET']),
+  };
+}
+
+/**
+ * A writable store with the engine and the submit service on it; the engine's timings shrink
+ * against a loopback endpoint. Jobs with work at the provider that a stopped process left are
+ * carried on first.
+ */
+export async function openEngine(values: CommonValues, purpose: string, budget: BudgetCaps = budgetCaps({})): Promise<EngineSession> {
+  const pricing = await readPrices(values.prices);
   const store = await openStore(values, purpose);
   const providerFor = providerFactory(values);
-  const engine = new Engine({
-    store,
+  const { engine, service, pricer } = assembleJobs(store, {
     providerFor,
-    pricer,
+    pricing,
+    budget: () => budget,
     config: engineConfigFor(values['base-url'] ?? process.env['OPENAI_BASE_URL'] ?? process.env['AZURE_OPENAI_ENDPOINT']),
     log: (message) => {
       if (!values.json) process.stderr.write(`llm-batch: ${message}\n`);
     },
   });
-  await engine.resumeUnfinished();
-  return { store, engine, pricer, providerFor };
+  try {
+    await engine.resumeUnfinished();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return { store, engine, service, pricer, providerFor };
 }
 
 export function writeJson(value: unknown): void {

@@ -1,7 +1,7 @@
 // `llm-batch`: the headless entry. Each command lives in its own file and returns an exit code;
 // this file only dispatches and turns usage mistakes into exit code 2.
 import { LockHeldError } from '../store/workspaceLock';
-import { runCancel, runRetryFailed } from './controlCommands';
+import { runCancel, runResume, runRetryFailed } from './controlCommands';
 import { runEstimate } from './estimateCommand';
 import { runImport } from './importCommand';
 import { runDeadLetter, runJobs, runStatus } from './inspectCommands';
@@ -22,9 +22,12 @@ Commands:
   status <job>           a job's state, item counts by state, batches and cost
   watch <job>            resume and follow a job until it ends (retries run automatically)
   results <job>          every item in input order [--out FILE] [--format jsonl|csv]
-  retry-failed <job>     resubmit the failed items whose failure is retryable
+  retry-failed <job>     resubmit the failed items whose failure is retryable, after showing
+                         what it costs at most [--yes] [--daily-budget USD] [--monthly-budget USD]
   dead-letter <job>      items that failed for good, with the reason
-  cancel <job>           stop a job's batches (finished work is kept)
+  cancel <job>           stop a job's batches (finished work is kept); discards a job never submitted
+  resume <job>           go on with a job that waits for you (not submitted, access refused)
+                         or was cancelled: its cancelled items are submitted again
   import [batch-id...]   adopt remote batches started elsewhere [--provider openai|azure]
 
 Every command takes --json (one object on stdout) and --workspace DIR (default: this folder).
@@ -43,6 +46,7 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   'retry-failed': runRetryFailed,
   'dead-letter': runDeadLetter,
   cancel: runCancel,
+  resume: runResume,
   import: runImport,
 };
 

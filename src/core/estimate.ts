@@ -1,6 +1,7 @@
 // The estimate pipeline: stream each file, analyse its lines in batches (on this thread or in
 // workers), apply the whole-file rules in line order, plan the chunks, and assemble the report.
 // Memory stays bounded by the batches in flight plus the compact per-item state in FileTally.
+import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import type { EstimateReport } from '../shared/estimateReport';
 import { FileTally, formatBytes } from './fileTally';
@@ -31,6 +32,8 @@ export interface FileEstimate {
   readonly tally: FileTally;
   readonly chunks: PlannedChunk[];
   readonly blankLines: number;
+  /** SHA-256 of exactly the bytes analysed: a submission sends these bytes or refuses. */
+  readonly sha256: string;
 }
 
 export interface Estimate {
@@ -79,11 +82,14 @@ async function estimateFile(
   let chain = Promise.resolve();
   let blankLines = 0;
 
+  const sha = createHash('sha256');
   const handle = await open(file, 'r');
   try {
     const read: ReadInto = async (target, at) => {
       signal?.throwIfAborted();
-      return (await handle.read(target, at, target.length - at, null)).bytesRead;
+      const { bytesRead } = await handle.read(target, at, target.length - at, null);
+      sha.update(target.subarray(at, at + bytesRead));
+      return bytesRead;
     };
     const inFlightLimit = Math.max(4, IN_FLIGHT_PER_THREAD * analyzer.parallelism);
     for await (const batch of readBatches(read, summary, BATCH_BYTES)) {
@@ -107,7 +113,7 @@ async function estimateFile(
   }
   summary.lines = tally.lines;
   onProgress?.(summary.bytes);
-  return { file, summary, tally, chunks: tally.chunks(), blankLines };
+  return { file, summary, tally, chunks: tally.chunks(), blankLines, sha256: sha.digest('hex') };
 }
 
 /** One report per file, merged: the cost preview merges the reports of separately prepared files the same way. */

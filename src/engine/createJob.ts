@@ -1,11 +1,12 @@
 // Turning a JSONL file into a job: estimate it (dedup, cache, plan), check the budget, then —
 // only on confirmation — write the exact bytes of each planned batch and the items file, fsync
-// them, and journal the job, its reservation and one intent per batch. Nothing is uploaded here;
-// the engine submits the intents, so a crash at any point leaves either no job or a whole one.
+// them, and journal the job, its reservation and one intent per batch. The file is read twice
+// (to estimate, then to copy) and the copy is refused unless its bytes hash to what was
+// estimated: what is sent is what was validated and priced. Nothing is uploaded here; the engine
+// submits the intents, so a crash or a failed write leaves either no job or a whole one.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import type { WriteStream } from 'node:fs';
-import { mkdir, open as openFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { checkBudget } from '../core/budget';
 import type { BudgetCaps, BudgetDecision } from '../core/budget';
 import { toHex } from '../core/canonicalHash';
@@ -16,9 +17,13 @@ import { readLines } from '../core/jsonlReader';
 import type { LineAnalyzer } from '../core/lineAnalyzer';
 import type { PricingOptions } from '../core/pricing';
 import type { ProviderId } from '../core/providerLimits';
+import type { Blocker } from '../shared/blockers';
+import { standingBlockers } from '../shared/blockers';
 import { fsyncDirectory } from '../store/atomicFile';
+import { DurableWriter } from '../store/durableWriter';
 import type { ItemSeed, JobOptions, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
+import { SubmitRefused } from './submitRefused';
 
 export interface SubmitRequest {
   readonly file: string;
@@ -40,8 +45,14 @@ export interface PreparedJob {
   readonly estimate: Estimate;
   readonly budget: BudgetDecision;
   /** Why it cannot be submitted as it is, if anything: invalid lines, file problems, budget. */
-  readonly blockers: readonly string[];
-  /** Writes the job's files and journals it; returns the job id. */
+  readonly blockers: readonly Blocker[];
+  /** The upper bound reserved against the budget when the job is created. */
+  readonly reservation: number;
+  /**
+   * Writes the job's files and journals it; returns the job id. Throws SubmitRefused when a
+   * blocker stands, when the spend has moved past a cap since the estimate, or when the file is
+   * not the one that was estimated any more.
+   */
   create(options?: { skipInvalid?: boolean }): Promise<string>;
 }
 
@@ -53,6 +64,7 @@ interface CollectedItem {
   readonly model: string;
   readonly hash: string;
   readonly estimatedCost: number;
+  readonly estimatedMax: number;
   readonly duplicateOf: number | undefined;
   readonly cached: { file: string; offset: number; length: number } | undefined;
 }
@@ -85,6 +97,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
           model: item.line.model,
           hash,
           estimatedCost: item.line.price?.batch ?? 0,
+          estimatedMax: item.line.price?.batchMax ?? 0,
           duplicateOf: item.duplicateOf,
           cached: item.cached ? cacheHits.get(hash) : undefined,
         });
@@ -93,28 +106,38 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
   });
 
   const { report } = estimate;
-  const today = new Date().toISOString().slice(0, 10);
   const reservation = report.totals.cost.batchAfterDedupMax;
-  const budget = checkBudget(request.budget, { today: store.index.spendSince(today), thisMonth: store.index.spendSince(today.slice(0, 7)) }, reservation);
-  const blockers: string[] = [];
-  if (report.invalid.length > 0) blockers.push(`${report.invalid.length} invalid line(s); fix them, or submit the valid lines only`);
-  for (const problem of report.problems) blockers.push(problem.message);
-  if (!report.totals.cost.complete && (request.budget.daily !== undefined || request.budget.monthly !== undefined)) {
-    blockers.push(`the budget cannot be checked: ${report.price.unpricedModels.map((m) => m.message).join(' ')}`);
+  const budget = budgetFor(store, request, reservation);
+  const blockers: Blocker[] = [];
+  if (report.invalid.length > 0) {
+    blockers.push({ kind: 'invalid_lines', message: `${report.invalid.length} invalid line(s); fix them, or submit the valid lines only` });
   }
-  if (!budget.accepted) blockers.push(budget.message);
-  if (report.totals.valid === 0) blockers.push('there is nothing to submit');
+  for (const problem of report.problems) blockers.push({ kind: 'file_problem', message: problem.message });
+  if (!report.totals.cost.complete && (request.budget.daily !== undefined || request.budget.monthly !== undefined)) {
+    blockers.push({ kind: 'unpriced', message: `the budget cannot be checked: ${report.price.unpricedModels.map((m) => m.message).join(' ')}` });
+  }
+  if (!budget.accepted) blockers.push({ kind: 'budget', message: budget.message });
+  if (report.totals.valid === 0) blockers.push({ kind: 'nothing_to_submit', message: 'there is nothing to submit' });
 
   return {
     estimate,
     budget,
     blockers,
+    reservation,
     async create(options = {}) {
-      const remaining = blockers.filter((b) => !(options.skipInvalid && b.includes('invalid line(s)')));
-      if (remaining.length > 0) throw new Error(`Not submitted: ${remaining.join('; ')}`);
-      return writeJob(store, request, estimate, items, reservation, today);
+      const standing = standingBlockers(blockers, { skipInvalid: options.skipInvalid ?? false }).filter((b) => b.kind !== 'budget');
+      // Spend may have moved since the estimate (another job, another window): the caps again.
+      const now = budgetFor(store, request, reservation);
+      if (!now.accepted) standing.push({ kind: 'budget', message: now.message });
+      if (standing.length > 0) throw new SubmitRefused(standing);
+      return writeJob(store, request, estimate, items, reservation);
     },
   };
+}
+
+function budgetFor(store: WorkspaceStore, request: SubmitRequest, reservation: number): BudgetDecision {
+  const today = new Date().toISOString().slice(0, 10);
+  return checkBudget(request.budget, { today: store.index.spendSince(today), thisMonth: store.index.spendSince(today.slice(0, 7)) }, reservation);
 }
 
 async function writeJob(
@@ -123,22 +146,45 @@ async function writeJob(
   estimate: Estimate,
   items: readonly CollectedItem[],
   reservation: number,
-  today: string,
 ): Promise<string> {
   const [file] = estimate.files;
   if (!file) throw new Error('nothing was estimated');
-  const provider = (file.tally.provider ?? request.provider) as ProviderId;
   const jobId = newJobId();
   const dir = store.jobDir(jobId);
   await mkdir(store.resolve(dir), { recursive: true });
+  try {
+    const estimated = { expected: estimate.report.totals.cost.batchAfterDedup, max: reservation };
+    return await writeJobFiles(store, request, file, items, estimated, jobId);
+  } catch (error) {
+    // Nothing was journaled: the half-written folder is no job, and must not look like one.
+    await rm(store.resolve(dir), { recursive: true, force: true }).catch(() => undefined);
+    if (error instanceof SubmitRefused) throw error;
+    throw new Error(`Not submitted: could not write the job's files under ${store.root} (${(error as Error).message})`, { cause: error });
+  }
+}
+
+async function writeJobFiles(
+  store: WorkspaceStore,
+  request: SubmitRequest,
+  file: Estimate['files'][number],
+  items: readonly CollectedItem[],
+  estimated: { readonly expected: number; readonly max: number },
+  jobId: string,
+): Promise<string> {
+  const provider = (file.tally.provider ?? request.provider) as ProviderId;
+  const dir = store.jobDir(jobId);
+  const today = new Date().toISOString().slice(0, 10);
 
   // Which batch each line goes to, and where its bytes will sit in that batch's file.
   const batchOfLine = new Map<number, number>();
-  const batchKeys = file.chunks.map((_, index) => `${jobId}.s1.b${index + 1}`);
+  const batchKeys = file.chunks.map((_, index) => `${jobId}.s0.b${index + 1}`);
   file.chunks.forEach((chunk, index) => chunk.lines.forEach((line) => batchOfLine.set(line, index)));
   const inputFiles = batchKeys.map((key) => `${dir}/${key}.input.jsonl`);
   const inputRefs = new Map<number, { file: string; offset: number; length: number }>();
   const sourceSha256 = await copyBatchInputs(store, request, batchOfLine, inputFiles, inputRefs);
+  if (sourceSha256 !== file.sha256) {
+    throw new SubmitRefused([{ kind: 'file_changed', message: `${request.file} changed since it was estimated; estimate it again` }]);
+  }
 
   const idOfLine = new Map<number, string>();
   for (const item of items) if (item.duplicateOf === undefined) idOfLine.set(item.line, item.id);
@@ -147,7 +193,7 @@ async function writeJob(
     store.resolve(itemsFile),
     items.map((item): ItemSeed => {
       const batch = batchOfLine.get(item.line);
-      const base = { id: item.id, line: item.line, hash: item.hash, model: item.model, estimatedCost: item.estimatedCost };
+      const base = { id: item.id, line: item.line, hash: item.hash, model: item.model, estimatedCost: item.estimatedCost, estimatedMax: item.estimatedMax };
       if (item.duplicateOf !== undefined) return { ...base, state: 'deduped', twin: idOfLine.get(item.duplicateOf) };
       if (item.cached) return { ...base, state: 'cached', cached: item.cached };
       return { ...base, state: 'queued', batchKey: batch === undefined ? undefined : batchKeys[batch], input: inputRefs.get(item.line) };
@@ -167,18 +213,19 @@ async function writeJob(
       model: [...file.tally.modelItems.keys()].join(', '),
       endpoint: items.length > 0 ? (file.tally.endpoint ?? '') : '',
       createdAt: new Date().toISOString(),
-      estimate: { expected: estimate.report.totals.cost.batchAfterDedup, max: reservation },
+      estimate: estimated,
       options,
       itemsFile,
       itemCount: items.length,
     },
-    { type: 'spend.reserved', jobId, amount: reservation, day: today },
+    { type: 'spend.reserved', jobId, amount: estimated.max, day: today },
     ...file.chunks.map(
       (chunk, index): StoreEvent => ({
         type: 'batch.intent',
         jobId,
         batchKey: batchKeys[index] ?? '',
-        strike: 1,
+        // The first batch is not a strike (see retryLadder).
+        strike: 0,
         inputFile: inputFiles[index] ?? '',
         itemCount: chunk.lines.length,
       }),
@@ -197,25 +244,29 @@ async function copyBatchInputs(
   refs: Map<number, { file: string; offset: number; length: number }>,
 ): Promise<string> {
   const sha = createHash('sha256');
-  const writers = inputFiles.map((file) => ({ file, stream: createWriteStream(store.resolve(file)), size: 0 }));
+  const writers = inputFiles.map((file) => ({ file, out: new DurableWriter(store.resolve(file)) }));
   async function* hashed(): AsyncGenerator<Uint8Array> {
     for await (const chunk of createReadStream(request.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       sha.update(chunk);
       yield chunk;
     }
   }
-  for await (const line of readLines(hashed())) {
-    const batch = batchOfLine.get(line.number);
-    if (batch === undefined) continue;
-    const writer = writers[batch];
-    if (!writer) continue;
-    const bytes = request.model === undefined ? line.bytes : withModel(line.bytes, request.model);
-    refs.set(line.number, { file: writer.file, offset: writer.size, length: bytes.length });
-    writer.size += bytes.length + 1;
-    if (!writer.stream.write(bytes)) await drained(writer.stream);
-    writer.stream.write('\n');
+  try {
+    for await (const line of readLines(hashed())) {
+      const batch = batchOfLine.get(line.number);
+      if (batch === undefined) continue;
+      const writer = writers[batch];
+      if (!writer) continue;
+      const bytes = request.model === undefined ? line.bytes : withModel(line.bytes, request.model);
+      refs.set(line.number, { file: writer.file, offset: writer.out.size, length: bytes.length });
+      await writer.out.write(bytes);
+      await writer.out.write('\n');
+    }
+    await Promise.all(writers.map((writer) => writer.out.close()));
+  } catch (error) {
+    for (const writer of writers) writer.out.abandon();
+    throw error;
   }
-  await Promise.all(writers.map((writer) => finishDurably(writer.stream, store.resolve(writer.file))));
   return sha.digest('hex');
 }
 
@@ -228,23 +279,14 @@ function withModel(bytes: Uint8Array, model: string): Uint8Array {
 }
 
 async function writeLinesDurably(file: string, records: readonly unknown[]): Promise<void> {
-  const stream = createWriteStream(file);
-  for (const record of records) if (!stream.write(`${JSON.stringify(record)}\n`)) await drained(stream);
-  await finishDurably(stream, file);
-}
-
-async function finishDurably(stream: WriteStream, file: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  const handle = await openFile(file, 'r+');
+  const out = new DurableWriter(file);
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    for (const record of records) await out.write(`${JSON.stringify(record)}\n`);
+    await out.close();
+  } catch (error) {
+    out.abandon();
+    throw error;
   }
-}
-
-function drained(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.once('drain', resolve));
 }
 
 function newJobId(): string {

@@ -3,20 +3,24 @@
 // before the action it permits. Because each step starts from the store, a process killed
 // anywhere resumes by simply stepping again: intents are matched against the provider's list
 // before any create (never a second batch), and unfinished work is picked up where it stopped.
-import { writeFile } from 'node:fs/promises';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createOutputCheck } from '../core/outputChecks';
 import type { OutputCheck } from '../core/outputChecks';
 import type { Pricer } from '../core/pricing';
 import type { ProviderId } from '../core/providerLimits';
-import { TERMINAL_STATES } from '../providers/batchProvider';
-import type { BatchProvider, RemoteBatch } from '../providers/batchProvider';
+import { ProviderAccessError, TERMINAL_STATES } from '../providers/batchProvider';
+import type { BatchProvider, RemoteBatch, SyncOutcome } from '../providers/batchProvider';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
-import type { JobOptions, JobState, StoreEvent } from '../store/storeEvents';
+import type { JobOptions, JobState, ResultRef, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 import { readItemLines } from './batchInputs';
+import { capacityBackoffMs, capacityRefusalOf, capacityWaitReason } from './capacityRefusal';
 import { collectBatch } from './collectBatch';
+import { planRetryIntents } from './retryBatches';
 import type { EngineConfig } from './engineConfig';
-import { routeFailures } from './retryLadder';
+import { FIRST_BATCH_STRIKE, SYNC_STRIKE, byNextStrike, ladderWaitMs, routeFailures } from './retryLadder';
+import { appendSyncResult } from './syncResults';
+import { JobBlocked } from './jobBlocked';
 import { TokenBucket } from './tokenBucket';
 
 export interface EngineDeps {
@@ -46,6 +50,10 @@ export class Engine {
   private readonly cancelSent = new Set<string>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly checks = new Map<string, OutputCheck>();
+  /** The tail of each job's queue of actors (see `exclusive`). */
+  private readonly jobLocks = new Map<string, Promise<void>>();
+  /** The jobs the current call chain already holds, so a locked method may call another. */
+  private readonly heldJobs = new AsyncLocalStorage<ReadonlySet<string>>();
   private readonly now: () => number;
 
   constructor(private readonly deps: EngineDeps) {
@@ -56,7 +64,10 @@ export class Engine {
     return this.deps.store;
   }
 
-  /** Steps until the job is final; sleeps between steps as polling and the ladder require. */
+  /**
+   * Steps until the job is final; sleeps between steps as polling and the ladder require.
+   * Throws JobBlocked when the job waits for the user (see `job.blocked`).
+   */
   async run(jobId: string, options: { signal?: AbortSignal | undefined; onStep?: ((job: JobRow) => void) | undefined } = {}): Promise<JobRow> {
     for (;;) {
       options.signal?.throwIfAborted();
@@ -64,6 +75,7 @@ export class Engine {
       const job = this.requireJob(jobId);
       options.onStep?.(job);
       if (done) return job;
+      if (job.blockedReason !== null) throw new JobBlocked(job.id, job.blockedReason);
       await sleep(Math.max(0, Math.min(wakeAt, this.now() + this.deps.config.pollMaxMs) - this.now()), options.signal);
     }
   }
@@ -74,11 +86,26 @@ export class Engine {
   }
 
   /**
-   * One step for every unfinished job: whatever a killed process left is reconciled against the
-   * provider and what was never submitted is submitted. Every writing command starts with this.
+   * The unfinished jobs the engine drives without being asked: not blocked, and with work the
+   * provider has seen (a crash must not strand it). A job that never reached the provider is
+   * submitted only by a command that names it: a refused key must not turn into a batch paid
+   * for later by an unrelated command.
+   */
+  drivableJobs(): JobRow[] {
+    return this.unfinishedJobs().filter((job) => job.blockedReason === null && this.reachedProvider(job.id));
+  }
+
+  /** Whether any batch of the job was uploaded or created at the provider. */
+  reachedProvider(jobId: string): boolean {
+    return this.store.index.batches(jobId).some((batch) => batch.fileId !== null || batch.remoteId !== null);
+  }
+
+  /**
+   * One step for every drivable job: whatever a killed process left is reconciled against the
+   * provider and carried on. Every writing command starts with this.
    */
   async resumeUnfinished(signal?: AbortSignal): Promise<void> {
-    for (const job of this.unfinishedJobs()) {
+    for (const job of this.drivableJobs()) {
       try {
         await this.step(job.id, signal);
       } catch (error) {
@@ -88,9 +115,35 @@ export class Engine {
     }
   }
 
+  /**
+   * Does the next thing for each batch of the job. A job that waits for the user (blocked) is not
+   * touched. When the provider refuses our access, or the job's first submission fails before
+   * anything reached the provider, the job is blocked with the reason and JobBlocked is thrown.
+   */
   async step(jobId: string, signal?: AbortSignal): Promise<StepResult> {
+    return this.exclusive(jobId, () => this.stepExclusive(jobId, signal));
+  }
+
+  private async stepExclusive(jobId: string, signal: AbortSignal | undefined): Promise<StepResult> {
     const job = this.requireJob(jobId);
     if (FINAL_JOB_STATES.has(job.status)) return { done: true, wakeAt: Infinity };
+    if (job.blockedReason !== null) return { done: false, wakeAt: Infinity };
+    try {
+      return await this.stepJob(job, signal);
+    } catch (error) {
+      if (!(error instanceof ProviderAccessError)) throw error;
+      await this.block(job.id, error.message);
+      throw new JobBlocked(job.id, error.message);
+    }
+  }
+
+  private async block(jobId: string, reason: string): Promise<void> {
+    this.log(`${jobId} waits for you: ${reason}`);
+    await this.store.commit([{ type: 'job.blocked', jobId, reason }]);
+  }
+
+  private async stepJob(job: JobRow, signal: AbortSignal | undefined): Promise<StepResult> {
+    const jobId = job.id;
     const provider = this.deps.providerFor(job.provider as ProviderId);
     let wakeAt = Infinity;
     const later = (at: number) => {
@@ -101,17 +154,25 @@ export class Engine {
     if (job.cancelRequested) await this.cancelOpenWork(job, provider, signal);
 
     const batches = this.store.index.batches(jobId);
-    const intents = batches.filter((b) => b.state === 'intent');
+    // A chunk refused for capacity waits out its backoff before it is sent again.
+    const intents = batches.filter((b) => b.state === 'intent' && (b.notBefore === null || b.notBefore <= this.now()));
+    for (const waiting of batches) if (waiting.state === 'intent' && waiting.notBefore !== null && waiting.notBefore > this.now()) later(waiting.notBefore);
     if (intents.length > 0 && !job.cancelRequested) {
-      const remote = await this.ourRemoteBatches(provider, signal);
-      for (const batch of intents) {
-        try {
-          await this.submit(job, batch, provider, remote.get(batch.key), signal);
-        } catch (error) {
-          signal?.throwIfAborted();
-          this.log(`submitting ${batch.key} failed, will retry: ${errorText(error)}`);
-          later(this.now() + this.deps.config.pollInitialMs);
+      try {
+        const remote = await this.ourRemoteBatches(provider, signal);
+        for (const batch of intents) await this.submit(job, batch, provider, remote.get(batch.key), signal);
+      } catch (error) {
+        signal?.throwIfAborted();
+        if (error instanceof ProviderAccessError) throw error;
+        if (!this.reachedProvider(jobId)) {
+          // Nothing of this job reached the provider: it waits for the user, never for the
+          // next command that happens to resume jobs.
+          const reason = `not submitted: ${errorText(error)}`;
+          await this.block(jobId, reason);
+          throw new JobBlocked(jobId, reason);
         }
+        this.log(`submitting ${jobId} failed, will retry: ${errorText(error)}`);
+        later(this.now() + this.deps.config.pollInitialMs);
       }
     }
 
@@ -131,18 +192,22 @@ export class Engine {
     if (open || (counts.queued ?? 0) > 0 || (counts.submitted ?? 0) > 0) return { done: false, wakeAt };
 
     if ((counts.failed ?? 0) > 0) {
-      await this.routeFailed(this.requireJob(jobId), provider, later, signal);
-      return { done: false, wakeAt: Math.min(wakeAt, this.now()) };
+      // Step again at once when the ladder acted; otherwise when its wait is over.
+      const acted = await this.routeFailed(this.requireJob(jobId), provider, later, signal);
+      return { done: false, wakeAt: acted ? this.now() : wakeAt };
     }
+    this.forgetLadder(jobId);
     await this.finish(this.requireJob(jobId));
     return { done: true, wakeAt: Infinity };
   }
 
   /** Asks the provider to stop the job's batches; unsent work is cancelled, sent work is kept. */
   async cancel(jobId: string): Promise<void> {
-    const job = this.requireJob(jobId);
-    if (FINAL_JOB_STATES.has(job.status) || job.cancelRequested) return;
-    await this.store.commit([{ type: 'job.cancelRequested', jobId }]);
+    return this.exclusive(jobId, async () => {
+      const job = this.requireJob(jobId);
+      if (FINAL_JOB_STATES.has(job.status) || job.cancelRequested) return;
+      await this.store.commit([{ type: 'job.cancelRequested', jobId }]);
+    });
   }
 
   /**
@@ -150,33 +215,64 @@ export class Engine {
    * retryable (or only those of `ids` among them).
    */
   async retryFailed(jobId: string, ids?: readonly string[]): Promise<string[]> {
-    const job = this.requireJob(jobId);
-    const retryable = this.retryableFailures(jobId, ids);
-    if (retryable.length === 0) return [];
-    const events: StoreEvent[] = [];
-    if (FINAL_JOB_STATES.has(job.status)) events.push({ type: 'job.state', jobId, state: 'running' });
-    events.push(await this.retryBatchIntent(job, retryable, 1, 'm'));
-    await this.store.commit(events);
-    return retryable.map((item) => item.id);
+    return this.exclusive(jobId, async () => {
+      const job = this.requireJob(jobId);
+      const retryable = this.retryableFailures(jobId, ids);
+      if (retryable.length === 0) return [];
+      const events: StoreEvent[] = [];
+      if (FINAL_JOB_STATES.has(job.status)) events.push({ type: 'job.state', jobId, state: 'running' });
+      // A resubmission starts the ladder again, planned like a first submission.
+      events.push(...(await planRetryIntents(this.store, job, retryable, FIRST_BATCH_STRIKE, 'm')));
+      await this.store.commit(events);
+      return retryable.map((item) => item.id);
+    });
   }
 
   /** Sends the chosen failed items once each through the sync API, now (the inspector's "retry one by one"). */
   async retryBySync(jobId: string, ids: readonly string[], signal?: AbortSignal): Promise<string[]> {
-    const job = this.requireJob(jobId);
-    const wanted = new Set(ids);
-    const items = this.store.index.items(jobId, { states: ['failed', 'dead_letter'] }).filter((item) => wanted.has(item.id));
-    if (items.length === 0) return [];
-    if (FINAL_JOB_STATES.has(job.status)) await this.store.commit([{ type: 'job.state', jobId, state: 'running' }]);
-    await this.syncStrike(job, items, this.deps.providerFor(job.provider as ProviderId), signal);
-    return items.map((item) => item.id);
+    // Inside the job's lock the items are read afresh: one the poll loop just sent is no longer failed.
+    return this.exclusive(jobId, async () => {
+      const job = this.requireJob(jobId);
+      const wanted = new Set(ids);
+      const items = this.store.index.items(jobId, { states: ['failed', 'dead_letter'] }).filter((item) => wanted.has(item.id));
+      if (items.length === 0) return [];
+      if (FINAL_JOB_STATES.has(job.status)) await this.store.commit([{ type: 'job.state', jobId, state: 'running' }]);
+      await this.syncStrike(job, items, this.deps.providerFor(job.provider as ProviderId), signal);
+      return items.map((item) => item.id);
+    });
   }
 
   /** The user gives up on failed items: they go to dead letter with that reason. */
   async moveToDeadLetter(jobId: string, ids: readonly string[]): Promise<void> {
-    const wanted = new Set(ids);
-    const failed = this.store.index.items(jobId, { states: ['failed'] }).filter((item) => wanted.has(item.id));
-    if (failed.length === 0) return;
-    await this.store.commit([{ type: 'items.deadLettered', jobId, ids: failed.map((item) => item.id) }]);
+    return this.exclusive(jobId, async () => {
+      const wanted = new Set(ids);
+      const failed = this.store.index.items(jobId, { states: ['failed'] }).filter((item) => wanted.has(item.id));
+      if (failed.length === 0) return;
+      await this.store.commit([{ type: 'items.deadLettered', jobId, ids: failed.map((item) => item.id) }]);
+    });
+  }
+
+  /** The failed and dead-lettered items (of `ids`, or all) that a retry would resubmit. */
+  retryableItems(jobId: string, ids?: readonly string[]): ItemRow[] {
+    return this.retryableFailures(jobId, ids);
+  }
+
+  /**
+   * The user resumes a job: a block is lifted, a cancel withdrawn, and items that were cancelled
+   * before they ran are planned again, at the strike they had (a resumed item is not a strike).
+   * Returns the ids resubmitted.
+   */
+  async resume(jobId: string): Promise<string[]> {
+    const job = this.requireJob(jobId);
+    const cancelled = this.store.index.items(jobId, { states: ['cancelled'] });
+    const events: StoreEvent[] = [{ type: 'job.resumed', jobId }];
+    if (cancelled.length > 0) {
+      if (FINAL_JOB_STATES.has(job.status)) events.push({ type: 'job.state', jobId, state: 'running' });
+      events.push(...(await planRetryIntents(this.store, job, cancelled, 'keep', 'u')));
+    }
+    await this.store.commit(events);
+    this.cancelSent.clear();
+    return cancelled.map((item) => item.id);
   }
 
   private retryableFailures(jobId: string, ids: readonly string[] | undefined): ItemRow[] {
@@ -238,6 +334,10 @@ export class Engine {
       later(this.now() + poll.interval);
       return;
     }
+    if (!job.cancelRequested && (await this.requeueIfRefusedForCapacity(job, batch, remote, later))) {
+      this.polls.delete(batch.key);
+      return;
+    }
     // Download at once: providers delete result files after a while.
     const event = await collectBatch(
       { store: this.store, provider, providerId: job.provider as ProviderId, pricer: this.deps.pricer, check: this.checkFor(job), signal },
@@ -249,50 +349,88 @@ export class Engine {
     await this.alertIfFailing(this.requireJob(job.id));
   }
 
+  /**
+   * A batch refused as a whole for capacity (the enqueued-token quota) ran nothing and cost
+   * nothing: its items take no strike. The same chunk (same input file, same items, same strike)
+   * becomes a new intent, sent after a backoff that doubles with each refusal in a row, and the
+   * job says why it waits. Returns false for any other ending.
+   */
+  private async requeueIfRefusedForCapacity(job: JobRow, batch: BatchRow, remote: RemoteBatch, later: (at: number) => void): Promise<boolean> {
+    const refusal = capacityRefusalOf(remote);
+    if (!refusal) return false;
+    const refusals = batch.capacityRefusals + 1;
+    const notBefore = this.now() + capacityBackoffMs(refusals, this.deps.config.retryWaitsMs[0], refusal.hintMs);
+    const batches = this.store.index.batches(job.id);
+    const items = this.store.index.itemsOfBatch(batch.key).filter((item) => item.state === 'queued' || item.state === 'submitted').length;
+    const runningBatches = batches.filter((b) => b.key !== batch.key && b.remoteId !== null && !b.collected).length;
+    const reason = capacityWaitReason(refusal, { batchKey: batch.key, items, refusals, resendAt: notBefore, runningBatches });
+    this.log(`${job.id}: ${reason}`);
+    await this.store.commit([
+      {
+        type: 'batch.capacityRefused',
+        jobId: job.id,
+        batchKey: batch.key,
+        retryKey: `${job.id}.s${batch.strike}.c${batches.length + 1}`,
+        strike: batch.strike,
+        inputFile: batch.inputFile,
+        itemCount: items,
+        notBefore,
+        refusals,
+        reason,
+      },
+    ]);
+    later(notBefore);
+    return true;
+  }
+
   // ---- the ladder --------------------------------------------------------------------------
 
-  private async routeFailed(job: JobRow, provider: BatchProvider, later: (at: number) => void, signal: AbortSignal | undefined): Promise<void> {
+  /** Routes the failed items one rung up the ladder; true when it changed anything. */
+  private async routeFailed(job: JobRow, provider: BatchProvider, later: (at: number) => void, signal: AbortSignal | undefined): Promise<boolean> {
     const failed = this.store.index.items(job.id, { states: ['failed'] });
     const decision = routeFailures(failed, job.cancelRequested);
     const events: StoreEvent[] = [];
     if (decision.deadLetter.length > 0) events.push({ type: 'items.deadLettered', jobId: job.id, ids: decision.deadLetter });
     if (decision.cancelled.length > 0) events.push({ type: 'items.cancelled', jobId: job.id, ids: decision.cancelled });
     if (events.length > 0) await this.store.commit(events);
+    let acted = events.length > 0;
 
-    if (decision.nextBatch.length > 0 && this.ladderWaitOver(job.id, 2, later)) {
-      await this.store.commit([await this.retryBatchIntent(job, decision.nextBatch, 2, 'r')]);
+    for (const [strike, items] of byNextStrike(decision.nextBatch)) {
+      if (!this.ladderWaitOver(job.id, strike, later)) continue;
+      // Planned like the first submission: one model per batch, within the provider's limits.
+      await this.store.commit(await planRetryIntents(this.store, job, items, strike, 'r'));
+      this.ladderReady.delete(`${job.id}:${strike}`);
+      acted = true;
     }
-    if (decision.sync.length > 0 && this.ladderWaitOver(job.id, 3, later)) {
-      await this.syncStrike(job, decision.sync, provider, signal);
+    if (decision.sync.length === 0) this.ladderReady.delete(`${job.id}:${SYNC_STRIKE}`);
+    else if (this.ladderWaitOver(job.id, SYNC_STRIKE, later)) {
+      // The wait stays over until the strike is done: it may take several steps (see SYNC_SLICE_MS).
+      await this.syncStrike(job, decision.sync, provider, signal, this.now() + SYNC_SLICE_MS);
+      acted = true;
     }
+    return acted;
   }
 
-  /** The configured pause before a strike (60 s, then 300 s on real providers). */
-  private ladderWaitOver(jobId: string, strike: 2 | 3, later: (at: number) => void): boolean {
+  /** The configured pause before a strike (see ladderWaitMs), counted from the first time it is due. */
+  private ladderWaitOver(jobId: string, strike: number, later: (at: number) => void): boolean {
     const key = `${jobId}:${strike}`;
-    const readyAt = this.ladderReady.get(key) ?? this.now() + (this.deps.config.retryWaitsMs[strike - 2] ?? 0);
+    const readyAt = this.ladderReady.get(key) ?? this.now() + ladderWaitMs(strike, this.deps.config.retryWaitsMs);
     this.ladderReady.set(key, readyAt);
-    if (readyAt <= this.now()) {
-      this.ladderReady.delete(key);
-      return true;
-    }
+    if (readyAt <= this.now()) return true;
     later(readyAt);
     return false;
   }
 
-  private async retryBatchIntent(job: JobRow, items: readonly ItemRow[], strike: number, kind: 'r' | 'm'): Promise<StoreEvent> {
-    const sorted = [...items].sort((a, b) => a.line - b.line);
-    const lines = await readItemLines(this.store, sorted);
-    // Named from the durable batch count: a crash before the intent is journaled rewrites the same file.
-    const key = `${job.id}.s${strike}.${kind}${this.store.index.batches(job.id).length + 1}`;
-    const inputFile = `${this.store.jobDir(job.id)}/${key}.input.jsonl`;
-    const body = sorted.map((item) => `${lines.get(item.id)?.toString('utf8') ?? ''}\n`).join('');
-    await writeFile(this.store.resolve(inputFile), body, { flush: true });
-    return { type: 'batch.intent', jobId: job.id, batchKey: key, strike, inputFile, itemCount: sorted.length, ids: sorted.map((item) => item.id) };
+  private forgetLadder(jobId: string): void {
+    for (const key of this.ladderReady.keys()) if (key.startsWith(`${jobId}:`)) this.ladderReady.delete(key);
   }
 
-  /** Strike 3: each item once through the sync API, paced, each outcome journaled as it lands. */
-  private async syncStrike(job: JobRow, items: readonly ItemRow[], provider: BatchProvider, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Strike 3: each item through the sync API, paced by the provider/model's token bucket, each
+   * call and outcome journaled as it lands. Stops at `until` (the rest go on the next step, so
+   * the job's lock is not held for a whole strike).
+   */
+  private async syncStrike(job: JobRow, items: readonly ItemRow[], provider: BatchProvider, signal: AbortSignal | undefined, until = Infinity): Promise<void> {
     const lines = await readItemLines(this.store, items);
     const bucketKey = `${job.provider}:${job.model}`;
     let bucket = this.buckets.get(bucketKey);
@@ -300,14 +438,47 @@ export class Engine {
       bucket = new TokenBucket(this.deps.config.syncRatePerSecond);
       this.buckets.set(bucketKey, bucket);
     }
-    const check = this.checkFor(job);
     for (const item of items) {
-      for (let wait = bucket.take(); wait > 0; wait = bucket.take()) await sleep(wait, signal);
+      if (this.now() >= until) return;
       const request = JSON.parse(lines.get(item.id)?.toString('utf8') ?? '{}') as { url?: string; body?: Record<string, unknown> };
+      await this.syncCall(job, item, request, provider, bucket, signal);
+    }
+  }
+
+  /**
+   * One item's sync strike: a call, and again (up to syncAttempts in all) while the provider
+   * answers 429 or 5xx, waiting as it asks. Every attempt is journaled (started, then its
+   * outcome), and every answer is written to the job's sync results file before the outcome that
+   * points at it, so a paid answer is never lost. A refusal of our access (key, permission,
+   * model) puts the item back as it was and stops the run: no item is to blame.
+   */
+  private async syncCall(
+    job: JobRow,
+    item: ItemRow,
+    request: { url?: string; body?: Record<string, unknown> },
+    provider: BatchProvider,
+    bucket: TokenBucket,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const attempts = Math.max(1, this.deps.config.syncAttempts ?? 3);
+    const check = this.checkFor(job);
+    for (let attempt = 1; ; attempt++) {
+      for (let wait = bucket.take(); wait > 0; wait = bucket.take()) await sleep(wait, signal);
       await this.store.commit([{ type: 'item.syncStarted', jobId: job.id, id: item.id }]);
-      const outcome = await provider.callSync(request.url ?? job.endpoint, request.body ?? {}, item.id, signal);
+      let outcome: SyncOutcome;
+      try {
+        outcome = await provider.callSync(request.url ?? job.endpoint, request.body ?? {}, item.id, signal);
+      } catch (error) {
+        if (error instanceof ProviderAccessError) {
+          await this.store.commit([
+            { type: 'item.syncAborted', jobId: job.id, id: item.id, state: item.state === 'dead_letter' ? 'dead_letter' : 'failed', strike: item.strike, batchKey: item.batchKey },
+          ]);
+        }
+        throw error;
+      }
       const usage = outcome.usage ?? { inputTokens: 0, outputTokens: 0 };
       const cost = outcome.usage ? (this.deps.pricer.price(job.provider as ProviderId, item.model, usage.inputTokens, usage.outputTokens)?.sync ?? 0) : 0;
+      const ref: ResultRef | undefined = outcome.resultLine === undefined ? undefined : await appendSyncResult(this.store, job.id, outcome.resultLine);
       const problem = outcome.ok ? check(outcome.content) : undefined;
       await this.store.commit([
         {
@@ -315,7 +486,7 @@ export class Engine {
           jobId: job.id,
           outcome:
             outcome.ok && problem === undefined
-              ? { id: item.id, ok: true, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost }
+              ? { id: item.id, ok: true, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost, ref }
               : {
                   id: item.id,
                   ok: false,
@@ -325,9 +496,14 @@ export class Engine {
                   inputTokens: usage.inputTokens,
                   outputTokens: usage.outputTokens,
                   cost,
+                  ref,
                 },
         },
       ]);
+      const pause = attempt < attempts ? syncRetryPause(outcome, attempt, this.deps.config.syncRetryBaseMs ?? 1_000) : undefined;
+      if (pause === undefined) return;
+      this.log(`${job.id}/${item.id}: sync call ${attempt} of ${attempts} answered ${outcome.ok ? 'ok' : (outcome.httpStatus ?? outcome.failureClass)}, calling again in ${pause} ms`);
+      await sleep(pause, signal);
     }
   }
 
@@ -381,10 +557,11 @@ export class Engine {
   }
 
   private async alertIfFailing(job: JobRow): Promise<void> {
-    if (job.alert !== null) return;
+    // Cancelled is not failed: what the user stopped says nothing about the provider or the prompts.
+    if (job.alert !== null || job.cancelRequested) return;
     const counts = this.store.index.countsByState(job.id);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const failing = (counts.failed ?? 0) + (counts.dead_letter ?? 0);
+    const failing = (counts.failed ?? 0) + (counts.dead_letter ?? 0) - this.store.index.countFailedAs(job.id, 'cancelled');
     const threshold = (JSON.parse(job.options) as JobOptions).failureAlertRate;
     if (total === 0 || failing / total <= threshold) return;
     const rate = failing / total;
@@ -401,6 +578,30 @@ export class Engine {
       this.checks.set(job.id, check);
     }
     return check;
+  }
+
+  /**
+   * One actor drives a job at a time (the poll loop, a user's retry, cancel…): each waits for the
+   * one before it, then reads the job afresh, so no two act on the same stale item list (a sync
+   * call paid twice). A call chain that holds the job's lock may call another locked method.
+   */
+  private async exclusive<T>(jobId: string, work: () => Promise<T>): Promise<T> {
+    const held = this.heldJobs.getStore();
+    if (held?.has(jobId)) return work();
+    const before = this.jobLocks.get(jobId) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = before.then(() => mine);
+    this.jobLocks.set(jobId, tail);
+    await before;
+    try {
+      return await this.heldJobs.run(new Set([...(held ?? []), jobId]), work);
+    } finally {
+      release();
+      if (this.jobLocks.get(jobId) === tail) this.jobLocks.delete(jobId);
+    }
   }
 
   private requireJob(jobId: string): JobRow {
@@ -425,6 +626,24 @@ function statusEvent(batch: BatchRow, remote: RemoteBatch): StoreEvent {
     outputFileId: remote.outputFileId,
     errorFileId: remote.errorFileId,
   };
+}
+
+/** How long one sync strike may hold the job before the next step takes over (cancel gets in between). */
+const SYNC_SLICE_MS = 5_000;
+/** The longest a 429's retry-after is waited out within a strike; a longer one ends the strike's tries. */
+const MAX_SYNC_RETRY_PAUSE_MS = 60_000;
+
+/**
+ * The pause before calling again, or undefined when this outcome is final: only a 429 or a
+ * server error (the provider answered and billed nothing) is worth another call. A lost
+ * connection or a timeout may have been billed, so it is not sent again blindly.
+ */
+function syncRetryPause(outcome: SyncOutcome, attempt: number, baseMs: number): number | undefined {
+  if (outcome.ok || outcome.httpStatus === undefined) return undefined;
+  const status = outcome.httpStatus;
+  if (status !== 429 && status !== 408 && status !== 409 && status < 500) return undefined;
+  const pause = Math.max(baseMs * 2 ** (attempt - 1), outcome.retryAfterMs ?? 0);
+  return pause <= MAX_SYNC_RETRY_PAUSE_MS ? pause : undefined;
 }
 
 function errorText(error: unknown): string {

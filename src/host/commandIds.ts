@@ -7,6 +7,7 @@ export const CommandIds = {
   openSample: 'llmBatch.openSample',
   refresh: 'llmBatch.refresh',
   cancelJob: 'llmBatch.cancelJob',
+  resumeJob: 'llmBatch.resumeJob',
   resubmitFailed: 'llmBatch.resubmitFailed',
   openResults: 'llmBatch.openResults',
   exportResults: 'llmBatch.exportResults',

@@ -1,18 +1,22 @@
-// The cost preview: estimates the chosen JSONL files (each becomes its own job), shows what a
-// submission would send and cost against the budget, and submits only on "Confirm & submit".
-// Nothing is written and nothing is spent until then; Cancel closes it with no trace.
+// The cost preview: estimates the chosen JSONL files (each becomes its own job) through the submit
+// service, shows what a submission would send and cost against the budget, and submits only on
+// "Confirm & submit". Nothing is written and nothing is spent until then; Cancel closes it with no
+// trace. The service refuses a file changed since its estimate; the panel then estimates again.
 import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { checkBudget } from '../core/budget';
 import type { BudgetDecision } from '../core/budget';
 import { mergeEstimateReports } from '../core/mergeEstimateReports';
-import { prepareJob } from '../engine/createJob';
-import type { PreparedJob } from '../engine/createJob';
+import type { SubmitPreview } from '../app/jobService';
+import { SubmitRefused } from '../engine/submitRefused';
+import { blockerText, standingBlockers } from '../shared/blockers';
+import type { Blocker } from '../shared/blockers';
 import type { EstimateReport } from '../shared/estimateReport';
-import { costPreviewToHostSchema, isInvalidLinesBlocker, SUBMIT_PROVIDERS } from '../shared/protocol';
+import { costPreviewToHostSchema, SUBMIT_PROVIDERS } from '../shared/protocol';
 import type { BudgetView, CostPreviewToHost, CostPreviewToWebview, SubmitProvider } from '../shared/protocol';
 import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
+import { CommandIds } from './commandIds';
 import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer } from './settings';
 
 const VIEW_TYPE = 'llmBatch.costPreview';
@@ -30,7 +34,7 @@ interface FileSnapshot {
 
 interface PreparedFile {
   readonly file: FileSnapshot;
-  readonly prepared: PreparedJob;
+  readonly preview: SubmitPreview;
   submitted: boolean;
 }
 
@@ -94,6 +98,9 @@ class CostPreview {
         return;
       case 'openLine':
         return this.openLine(message.file, message.line);
+      case 'setApiKey':
+        await vscode.commands.executeCommand(CommandIds.setApiKey);
+        return this.estimate();
     }
   }
 
@@ -145,23 +152,24 @@ class CostPreview {
       };
       progress(0, true);
       const prepared: PreparedFile[] = [];
+      const service = this.deps.session.service;
+      if (!service) throw new Error(readOnlyText(this.deps.session.readOnlyReason));
       for (const file of snapshots) {
-        const job = await prepareJob(this.deps.session.store, {
+        const preview = await service.preview({
           file: file.uri.fsPath,
           provider: this.provider,
           model: this.model,
           outputBuffer: outputBuffer(),
-          budget: budgetCaps(),
           failureAlertRate: failureAlertRate(),
           signal: abort.signal,
           onProgress: (done) => progress(before + done),
         });
-        prepared.push({ file, prepared: job, submitted: false });
+        prepared.push({ file, preview, submitted: false });
         before += file.size;
       }
       progress(total, true);
       if (!current()) return;
-      const reports = prepared.map((p) => p.prepared.estimate.report);
+      const reports = prepared.map((p) => p.preview.prepared.estimate.report);
       if (this.model === undefined && this.fileModels === undefined) this.fileModels = modelsIn(reports);
       this.estimated = { files: prepared, message: this.estimateMessage(prepared) };
       this.post(this.estimated.message);
@@ -177,23 +185,22 @@ class CostPreview {
 
   private estimateMessage(prepared: readonly PreparedFile[]): Extract<CostPreviewToWebview, { type: 'estimate' }> {
     const several = prepared.length > 1;
-    const report = limitLists(mergeEstimateReports(prepared.map((p) => p.prepared.estimate.report)), LIST_LIMIT);
+    const report = limitLists(mergeEstimateReports(prepared.map((p) => p.preview.prepared.estimate.report)), LIST_LIMIT);
     const budget = this.combinedBudget(prepared);
-    const blockers: string[] = [];
-    for (const { file, prepared: job } of prepared) {
+    const blockers: Blocker[] = [];
+    for (const { file, preview } of prepared) {
       // Each file's own budget check is superseded by the combined one below.
-      const refusal = job.budget.accepted ? undefined : job.budget.message;
-      const own = job.blockers.filter((b) => b !== refusal);
+      const own = preview.blockers.filter((b) => b.kind !== 'budget');
       const name = vscode.workspace.asRelativePath(file.uri, false);
-      blockers.push(...own.map((b) => (several ? `${name}: ${b}` : b)));
+      blockers.push(...own.map((b) => (several ? { ...b, message: `${name}: ${b.message}` } : b)));
     }
-    if (!budget.accepted) blockers.push(budget.message);
+    if (!budget.accepted) blockers.push({ kind: 'budget', message: budget.message });
     return {
       type: 'estimate',
       report,
       budget: budgetView(budget),
-      blockers,
-      models: this.fileModels ?? modelsIn(prepared.map((p) => p.prepared.estimate.report)),
+      blockers: uniqueBlockers(blockers),
+      models: this.fileModels ?? modelsIn(prepared.map((p) => p.preview.prepared.estimate.report)),
     };
   }
 
@@ -203,27 +210,19 @@ class CostPreview {
     const today = new Date().toISOString().slice(0, 10);
     const reservation = prepared
       .filter((p) => !p.submitted)
-      .reduce((sum, p) => sum + p.prepared.estimate.report.totals.cost.batchAfterDedupMax, 0);
+      .reduce((sum, p) => sum + p.preview.prepared.reservation, 0);
     return checkBudget(budgetCaps(), { today: index.spendSince(today), thisMonth: index.spendSince(today.slice(0, 7)) }, reservation);
   }
 
   private async confirm(skipInvalid: boolean): Promise<void> {
     if (this.submitting) return;
     const estimated = this.estimated;
-    const engine = this.deps.session.engine;
-    if (!engine) return this.postError(`Not submitted: ${readOnlyText(this.deps.session.readOnlyReason)}`);
+    const service = this.deps.session.service;
+    if (!service) return this.postError(`Not submitted: ${readOnlyText(this.deps.session.readOnlyReason)}`);
     if (!estimated || this.running) return this.postError('Not submitted: the estimate has not finished.');
     const pending = estimated.files.filter((p) => !p.submitted);
-    const remaining = estimated.message.blockers.filter((b) => !(skipInvalid && isInvalidLinesBlocker(b)));
-    if (remaining.length > 0) return this.postError(`Not submitted: ${remaining.join('; ')}`);
-    // The plan is of the bytes that were estimated: a file changed since then is estimated again.
-    for (const { file } of pending) {
-      const now = await snapshot(file.uri).catch(() => undefined);
-      if (!now || now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
-        this.post({ type: 'error', message: `${vscode.workspace.asRelativePath(file.uri, false)} changed since it was estimated; estimating it again.` });
-        return this.estimate();
-      }
-    }
+    const remaining = standingBlockers(estimated.message.blockers, { skipInvalid });
+    if (remaining.length > 0) return this.postError(`Not submitted: ${blockerText(remaining)}`);
     // Spend may have moved since the preview (another window, a CLI): check the caps again.
     const budget = this.combinedBudget(estimated.files);
     if (!budget.accepted) return this.postError(budget.message);
@@ -231,6 +230,7 @@ class CostPreview {
     this.submitting = true;
     this.post({ type: 'submitting' });
     const jobIds: string[] = [];
+    const notSubmitted: string[] = [];
     const names = pending.map((p) => vscode.workspace.asRelativePath(p.file.uri, false));
     try {
       await vscode.window.withProgress(
@@ -238,27 +238,38 @@ class CostPreview {
         async (progress) => {
           for (const [index, entry] of pending.entries()) {
             progress.report({ message: names[index] ?? '' });
-            jobIds.push(await entry.prepared.create({ skipInvalid }));
+            const outcome = await service.submit(entry.preview, { skipInvalid });
             // Marked at once: a failure on a later file must not submit this one twice.
             entry.submitted = true;
+            jobIds.push(outcome.jobId);
+            if (!outcome.submitted) notSubmitted.push(`${outcome.jobId}: ${outcome.reason}`);
             progress.report({ increment: 100 / pending.length });
           }
         },
       );
     } catch (error) {
       this.submitting = false;
+      if (error instanceof SubmitRefused && error.blockers.some((b) => b.kind === 'file_changed')) {
+        this.post({ type: 'error', message: `${error.message} Estimating again.` });
+        return this.estimate();
+      }
       const done = jobIds.length > 0 ? ` Already submitted: ${jobIds.join(', ')}; confirming again submits only the rest.` : '';
       this.deps.log.error(`cost preview: submission failed: ${errorText(error)}`);
-      return this.postError(`Submission failed: ${errorText(error)}.${done}`);
+      return this.postError(`${error instanceof SubmitRefused ? error.message : `Submission failed: ${errorText(error)}`}.${done}`);
     } finally {
       if (jobIds.length > 0) {
         this.deps.session.kick();
         this.deps.session.notifyChanged();
       }
     }
+    if (notSubmitted.length > 0) {
+      this.submitting = false;
+      this.deps.log.warn(`cost preview: not submitted: ${notSubmitted.join('; ')}`);
+      return this.postError(`Not submitted: ${notSubmitted.join('; ')}. Fix it, then “Resume Job” in the Jobs view (or cancel the job).`);
+    }
     this.deps.log.info(`submitted ${jobIds.join(', ')} from ${names.join(', ')}`);
     this.post({ type: 'submitted', jobIds });
-    void vscode.window.showInformationMessage(`Submitted ${jobIds.length === 1 ? `job ${jobIds[0]}` : `${jobIds.length} jobs`}; the engine uploads and tracks ${jobIds.length === 1 ? 'it' : 'them'} now.`);
+    void vscode.window.showInformationMessage(`Submitted ${jobIds.length === 1 ? `job ${jobIds[0]}` : `${jobIds.length} jobs`}; the Jobs view tracks ${jobIds.length === 1 ? 'it' : 'them'} now.`);
     this.panel.dispose();
   }
 
@@ -328,6 +339,12 @@ export function limitLists(report: EstimateReport, limit: number): EstimateRepor
     problems: report.problems.slice(0, limit),
     notes: report.notes.slice(0, limit),
   };
+}
+
+/** One line per distinct reason: a missing key is the same blocker for every file. */
+function uniqueBlockers(blockers: readonly Blocker[]): Blocker[] {
+  const seen = new Set<string>();
+  return blockers.filter((b) => !seen.has(`${b.kind}\n${b.message}`) && seen.add(`${b.kind}\n${b.message}`));
 }
 
 function readOnlyText(reason: string | undefined): string {

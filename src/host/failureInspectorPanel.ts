@@ -2,6 +2,7 @@
 // failure class, with the actions of the retry ladder a person may take by hand: retry as a new
 // batch, retry one by one through the sync API, give up (dead letter), open the source line, copy.
 import * as vscode from 'vscode';
+import { formatDollars } from '../core/budget';
 import { requestPreview } from '../core/requestPreview';
 import { readItemLines } from '../engine/batchInputs';
 import { failureInspectorToHostSchema } from '../shared/protocol';
@@ -159,10 +160,21 @@ class FailureInspector {
   }
 
   private async retryAsBatch(ids: readonly string[], requestId: string): Promise<void> {
-    const engine = this.deps.session.engine;
-    if (!engine) return this.reply(requestId, false, this.readOnlyMessage());
+    const service = this.deps.session.service;
+    if (!service) return this.reply(requestId, false, this.readOnlyMessage());
     try {
-      const retried = await engine.retryFailed(this.jobId, ids);
+      // The same check as any resubmission: the cost, against the budget, confirmed first.
+      const retry = service.previewRetry(this.jobId, ids);
+      if (retry.ids.length > 0) {
+        if (!retry.budget.accepted) return this.reply(requestId, false, `Not resubmitted: ${retry.budget.message}`);
+        const choice = await vscode.window.showInformationMessage(
+          `Resubmit ${retry.ids.length} item(s) as a new batch?`,
+          { modal: true, detail: `At most ${formatDollars(retry.reservation)} at the batch price, reserved against your budget until it settles.` },
+          'Resubmit',
+        );
+        if (choice !== 'Resubmit') return this.reply(requestId, false, 'Nothing was resubmitted.');
+      }
+      const retried = retry.ids.length === 0 ? [] : await service.retryFailed(this.jobId, retry.ids);
       if (retried.length > 0) this.deps.session.kick();
       this.deps.session.notifyChanged();
       const skipped = ids.length - retried.length;

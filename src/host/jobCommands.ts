@@ -1,17 +1,20 @@
-// The Jobs view's actions: cancel, resubmit failed, open and export results, inspect failures,
-// reveal an item's source line, delete a job. Each acts through the session's engine and store.
+// The Jobs view's actions: cancel, resume, resubmit failed, open and export results, inspect
+// failures, reveal an item's source line, delete a job. Money moves only through the submit
+// service, after a confirmation that names the cost; commands take a node or a job id.
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { formatDollars } from '../core/budget';
 import type { ProviderId } from '../core/providerLimits';
-import { FINAL_JOB_STATES } from '../engine/engine';
+import { deleteJob, deleteJobBlocker } from '../engine/deleteJob';
 import { csvHeader, csvRow, exportResults } from '../engine/exportResults';
 import { resultParserFor } from '../providers/resultParsers';
 import { CommandIds } from './commandIds';
 import { JobNode } from './jobsTreeNodes';
 import type { ItemNode, JobsTreeNode, LoadMoreNode } from './jobsTreeNodes';
 import type { JobsTreeProvider } from './jobsTreeProvider';
+import type { JobRow } from '../store/stateIndex';
 import type { WorkspaceSession } from './workspaceSession';
 
 export interface JobCommandDeps {
@@ -40,26 +43,55 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
     [CommandIds.loadMore, (node: LoadMoreNode) => deps.tree.loadMore(node)],
     [
       CommandIds.cancelJob,
-      async (node?: JobsTreeNode) => {
+      async (target?: JobTarget) => {
         const session = writable();
-        const job = jobOf(node);
-        if (!session?.engine || !job) return;
-        await session.engine.cancel(job.job.id);
-        session.kick();
-        session.notifyChanged();
-        void vscode.window.showInformationMessage(`Cancelling ${job.job.name}: work already finished is kept.`);
+        const job = await pickJob(session, target, 'Cancel which job?');
+        if (!session?.service || !job) return;
+        const choice = await vscode.window.showWarningMessage(
+          `Cancel ${job.name}?`,
+          { modal: true, detail: 'Batches still running at the provider are asked to stop. Work already finished is kept, and “Resume Job” submits the cancelled items again later.' },
+          'Cancel Job',
+        );
+        if (choice !== 'Cancel Job') return;
+        await runAction(deps, session, `Cancelling ${job.name}`, (signal) => session.service?.cancel(job.id, signal));
+        void vscode.window.showInformationMessage(`Cancelling ${job.name}: work already finished is kept.`);
+      },
+    ],
+    [
+      CommandIds.resumeJob,
+      async (target?: JobTarget) => {
+        const session = writable();
+        const job = await pickJob(session, target, 'Resume which job?');
+        if (!session?.service || !job) return;
+        const outcome = await runAction(deps, session, `Resuming ${job.name}`, (signal) => session.service?.resume(job.id, signal));
+        if (!outcome) return;
+        if (outcome.submitted) void vscode.window.showInformationMessage(`Resumed ${job.name}.`);
+        else void vscode.window.showWarningMessage(`${job.name} was not submitted: ${outcome.reason}`);
       },
     ],
     [
       CommandIds.resubmitFailed,
-      async (node?: JobsTreeNode) => {
+      async (target?: JobTarget) => {
         const session = writable();
-        const job = jobOf(node);
-        if (!session?.engine || !job) return;
-        const ids = await session.engine.retryFailed(job.job.id);
-        session.kick();
-        session.notifyChanged();
-        void vscode.window.showInformationMessage(ids.length === 0 ? 'Nothing to resubmit: no failed items with a retryable failure.' : `Resubmitted ${ids.length} failed item(s) of ${job.job.name} as a new batch.`);
+        const job = await pickJob(session, target, 'Resubmit the failed items of which job?');
+        if (!session?.service || !job) return;
+        const retry = session.service.previewRetry(job.id);
+        if (retry.ids.length === 0) {
+          void vscode.window.showInformationMessage('Nothing to resubmit: no failed items with a retryable failure.');
+          return;
+        }
+        if (!retry.budget.accepted) {
+          void vscode.window.showWarningMessage(`Not resubmitted: ${retry.budget.message}`);
+          return;
+        }
+        const choice = await vscode.window.showInformationMessage(
+          `Resubmit ${retry.ids.length} failed item(s) of ${job.name}?`,
+          { modal: true, detail: `At most ${formatDollars(retry.reservation)} at the batch price, reserved against your budget until it settles.` },
+          'Resubmit',
+        );
+        if (choice !== 'Resubmit') return;
+        const ids = await runAction(deps, session, `Resubmitting failed items of ${job.name}`, (signal) => session.service?.retryFailed(job.id, retry.ids, signal));
+        if (ids) void vscode.window.showInformationMessage(`Resubmitted ${ids.length} failed item(s) of ${job.name}.`);
       },
     ],
     [
@@ -76,7 +108,7 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
         const session = deps.session();
         const job = jobOf(node);
         if (!session || !job) return;
-        const file = path.join(session.store.root, 'jobs', job.job.id, 'results.jsonl');
+        const file = session.store.resolve(`${session.store.jobDir(job.job.id)}/results.jsonl`);
         await writeResults(session, job, file, 'jsonl');
         await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
       },
@@ -118,9 +150,9 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
         const session = writable();
         const job = jobOf(node);
         if (!session || !job) return;
-        const open = session.store.index.batches(job.job.id).filter((b) => !b.collected && b.remoteId !== null);
-        if (!FINAL_JOB_STATES.has(job.job.status) && open.length > 0) {
-          void vscode.window.showWarningMessage(`${job.job.name} still has ${open.length} batch(es) running at the provider. Cancel the job first; nothing was deleted.`);
+        const blocker = deleteJobBlocker(session.store, job.job.id);
+        if (blocker !== undefined) {
+          void vscode.window.showWarningMessage(blocker);
           return;
         }
         const choice = await vscode.window.showWarningMessage(
@@ -129,8 +161,11 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
           'Delete',
         );
         if (choice !== 'Delete') return;
-        await session.store.commit([{ type: 'job.deleted', jobId: job.job.id }]);
-        await rm(path.join(session.store.root, 'jobs', job.job.id), { recursive: true, force: true });
+        try {
+          await deleteJob(session.store, job.job.id);
+        } catch (error) {
+          void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+        }
         session.notifyChanged();
       },
     ],
@@ -142,6 +177,50 @@ export async function revealLine(file: string, line: number): Promise<void> {
   const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const position = new vscode.Position(Math.max(0, line - 1), 0);
   await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, document.lineAt(position.line).range.end) });
+}
+
+/** A command's target: a node of the Jobs view, or a job id (the palette, notifications, notebook outputs). */
+type JobTarget = JobsTreeNode | string;
+
+/** The job a command acts on: the node's or the id's, or one the user picks. */
+async function pickJob(session: WorkspaceSession | undefined, target: JobTarget | undefined, title: string): Promise<JobRow | undefined> {
+  if (!session) return undefined;
+  if (typeof target === 'string') {
+    const job = session.store.index.job(target);
+    if (!job) void vscode.window.showWarningMessage(`No job ${target} in this workspace.`);
+    return job;
+  }
+  const node = jobOf(target);
+  if (node) return session.store.index.job(node.job.id) ?? node.job;
+  const jobs = session.store.index.jobs();
+  if (jobs.length === 0) {
+    void vscode.window.showInformationMessage('No jobs yet: submit a JSONL file first.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    jobs.map((job) => ({ label: job.name, description: job.blockedReason ?? job.status.replace(/_/g, ' '), detail: job.id, job })),
+    { title },
+  );
+  return picked?.job;
+}
+
+/** Runs a service action with progress and a job-named error; undefined when it failed. */
+async function runAction<T>(deps: JobCommandDeps, session: WorkspaceSession, title: string, action: (signal: AbortSignal) => Promise<T> | undefined): Promise<T | undefined> {
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort(new Error('cancelled by the user')));
+      return Promise.resolve(action(abort.signal));
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    deps.log.error(`${title}: ${message}`);
+    void vscode.window.showErrorMessage(`${title} failed: ${message}`);
+    return undefined;
+  } finally {
+    session.kick();
+    session.notifyChanged();
+  }
 }
 
 function jobOf(node: JobsTreeNode | undefined): JobNode | undefined {

@@ -2,6 +2,7 @@
 // its parent (so `reveal` works) and builds its TreeItem from the model alone — no I/O here.
 import * as vscode from 'vscode';
 import { formatDollars } from '../core/budget';
+import { strikeLabel } from '../engine/retryLadder';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 import { CommandIds } from './commandIds';
@@ -11,6 +12,8 @@ import { STATE_LABELS, itemDescription, itemTooltip, jobDescription } from './jo
 export const ContextValues = {
   jobRunning: 'llmBatch.job.running',
   jobFinished: 'llmBatch.job.finished',
+  /** Waits for the user (never submitted, access refused) or was cancelled: it can be resumed. */
+  jobResumable: 'llmBatch.job.resumable',
   batch: 'llmBatch.batch',
   stateGroup: 'llmBatch.stateGroup',
   item: 'llmBatch.item',
@@ -61,13 +64,19 @@ export class JobNode {
     item.description = jobDescription(this.job, this.counts, this.actualCost, this.now);
     const [icon, color] = JOB_ICONS[this.job.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = this.job.status === 'running' || this.job.status === 'submitting' ? ContextValues.jobRunning : ContextValues.jobFinished;
+    item.contextValue =
+      this.job.blockedReason !== null || this.job.status === 'cancelled'
+        ? ContextValues.jobResumable
+        : this.job.status === 'running' || this.job.status === 'submitting'
+          ? ContextValues.jobRunning
+          : ContextValues.jobFinished;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendText(`${this.job.name} (${this.job.id})\n`);
     tooltip.appendText(`${this.job.provider} · ${this.job.model}\n`);
     tooltip.appendText(`Estimated ${formatDollars(this.job.estimateExpected)} (at most ${formatDollars(this.job.estimateMax)}), actual ${formatDollars(this.actualCost)}\n`);
     tooltip.appendText(Object.entries(this.counts).map(([state, n]) => `${STATE_LABELS[state as ItemState]}: ${n}`).join(' · '));
     if (this.job.alert) tooltip.appendText(`\n⚠ ${this.job.alert}`);
+    if (this.job.blockedReason) tooltip.appendText(`\nWaits for you: ${this.job.blockedReason}. Resume it once fixed, or cancel it.`);
     item.tooltip = tooltip;
     return item;
   }
@@ -88,7 +97,7 @@ export class BatchNode {
     const item = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `${this.parent.job.id}/${this.batchKey ?? 'unsent'}`;
     const total = Object.values(this.counts).reduce((a, b) => a + b, 0);
-    item.description = this.batch ? `${this.batch.state} · ${total} items · strike ${this.batch.strike}` : `${total} items`;
+    item.description = this.batch ? `${this.batch.state} · ${total} items · ${strikeLabel(this.batch.strike)}` : `${total} items`;
     item.iconPath = new vscode.ThemeIcon(this.batch ? 'package' : this.batchKey === 'sync' ? 'zap' : 'copy');
     item.tooltip = this.batch ? `${this.batch.remoteId ?? 'not created yet'} (${this.batch.rawStatus ?? this.batch.state})` : this.label;
     item.contextValue = ContextValues.batch;

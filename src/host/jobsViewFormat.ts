@@ -1,5 +1,6 @@
 // The Jobs view's words and numbers, kept free of `vscode` so they are unit-tested in plain Node.
 import { formatDollars } from '../core/budget';
+import { strikeLabel } from '../engine/retryLadder';
 import type { ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 
@@ -21,7 +22,8 @@ export const STATE_ORDER: readonly ItemState[] = ['failed', 'dead_letter', 'subm
 export function jobDescription(job: JobRow, counts: Partial<Record<ItemState, number>>, actualCost: number, now: number): string {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const done = (counts.succeeded ?? 0) + (counts.deduped ?? 0) + (counts.cached ?? 0);
-  return `${job.status.replace(/_/g, ' ')} · ${done}/${total} done · ${formatDollars(actualCost)} · ${age(job.createdAt, now)}`;
+  const status = job.blockedReason ?? job.status.replace(/_/g, ' ');
+  return `${status} · ${done}/${total} done · ${formatDollars(actualCost)} · ${age(job.createdAt, now)}`;
 }
 
 /** "line 12 · transient · $0.000004" */
@@ -30,7 +32,7 @@ export function itemDescription(item: ItemRow): string {
 }
 
 export function itemTooltip(item: ItemRow): string {
-  return item.failureMessage ? `${item.failureClass ?? ''}${item.failureCode ? ` (${item.failureCode})` : ''}: ${item.failureMessage}` : `${item.state}, strike ${item.strike}`;
+  return item.failureMessage ? `${item.failureClass ?? ''}${item.failureCode ? ` (${item.failureCode})` : ''}: ${item.failureMessage}` : `${item.state}, ${strikeLabel(item.strike)}`;
 }
 
 /** "just now", "3 min ago", "2 h ago", "4 d ago". */

@@ -2,9 +2,12 @@
 // follower when another window or a CLI holds the lock), the engine, and a polling loop that
 // steps every unfinished job and tells the views when something moved. Resumes on reopen.
 import * as vscode from 'vscode';
-import { createPricer } from '../core/pricing';
+import { assembleJobs } from '../app/assembleJobs';
+import type { JobService } from '../app/jobService';
 import type { ProviderId } from '../core/providerLimits';
-import { Engine, FINAL_JOB_STATES } from '../engine/engine';
+import { FINAL_JOB_STATES } from '../engine/engine';
+import type { Engine } from '../engine/engine';
+import { JobBlocked } from '../engine/jobBlocked';
 import { engineConfigFor } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
 import { createOpenAiProvider } from '../providers/openaiProvider';
@@ -12,7 +15,7 @@ import type { JobRow } from '../store/stateIndex';
 import { LockHeldError } from '../store/workspaceLock';
 import { WorkspaceStore } from '../store/workspaceStore';
 import type { ApiKeys } from './apiKeys';
-import { endpointFor, engineOverrides } from './settings';
+import { budgetCaps, endpointFor, engineOverrides, providerSetupProblem } from './settings';
 
 export interface JobTransition {
   readonly job: JobRow;
@@ -34,11 +37,14 @@ export class WorkspaceSession implements vscode.Disposable {
   private wake: (() => void) | undefined;
   private readonly stopping = new AbortController();
   private followTimer: ReturnType<typeof setInterval> | undefined;
+  private configWatch: vscode.Disposable | undefined;
 
   private constructor(
     readonly workspaceDir: string,
     private current: WorkspaceStore,
     readonly engine: Engine | undefined,
+    /** The submit service: every submit, resubmit, cancel and resume goes through it. */
+    readonly service: JobService | undefined,
     /** Why this window only follows, if it does. */
     readonly readOnlyReason: string | undefined,
     private readonly keys: ApiKeys,
@@ -57,22 +63,25 @@ export class WorkspaceSession implements vscode.Disposable {
       if (!(error instanceof LockHeldError)) throw error;
       log.info(`following read-only: ${error.message}`);
       const reader = await WorkspaceStore.open(workspaceDir, { purpose: 'VS Code window (read-only)', readOnly: true, onNotice });
-      const session = new WorkspaceSession(workspaceDir, reader, undefined, error.message, keys, log);
+      const session = new WorkspaceSession(workspaceDir, reader, undefined, undefined, error.message, keys, log);
       session.follow();
       return session;
     }
     const holder: { session?: WorkspaceSession } = {};
-    const engine = new Engine({
-      store,
+    const { engine, service } = assembleJobs(store, {
       providerFor: (provider) => holder.session?.providerFor(provider) ?? failNoProvider(provider),
-      pricer: createPricer(),
+      budget: budgetCaps,
       config: engineConfigFor(endpointFor('openai').baseUrl, engineOverrides()),
       log: (message) => log.info(message),
     });
-    const session = new WorkspaceSession(workspaceDir, store, engine, undefined, keys, log);
+    const session = new WorkspaceSession(workspaceDir, store, engine, service, undefined, keys, log);
     holder.session = session;
     await session.loadProviders();
+    // A new key, base URL or endpoint takes effect for the next call, without reloading the window.
     keys.onDidChange(() => void session.loadProviders());
+    session.configWatch = vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('llmBatch')) void session.loadProviders();
+    });
     session.kick();
     return session;
   }
@@ -105,8 +114,10 @@ export class WorkspaceSession implements vscode.Disposable {
   /** An adapter for the provider, with the key from secret storage and the user's endpoint. */
   providerFor(provider: ProviderId): BatchProvider {
     const adapter = this.providers.get(provider);
-    if (!adapter) throw new Error(`No API key for ${provider}: run “LLM Batch: Set API Key”, or point llmBatch.${provider === 'azure' ? 'azure.endpoint' : 'openai.baseUrl'} at a local emulator.`);
-    return adapter;
+    if (adapter) return adapter;
+    const setup = providerSetupProblem(provider);
+    if (setup) throw new Error(setup);
+    throw new Error(`No API key for ${provider}: run “LLM Batch: Set API Key”, or point llmBatch.${provider === 'azure' ? 'azure.endpoint' : 'openai.baseUrl'} at a local emulator.`);
   }
 
   private async loadProviders(): Promise<void> {
@@ -131,7 +142,8 @@ export class WorkspaceSession implements vscode.Disposable {
     if (!engine) return;
     const signal = this.stopping.signal;
     while (!signal.aborted) {
-      const unfinished = engine.unfinishedJobs();
+      // Jobs that wait for the user (a refused key, never submitted) stay as they are until they act.
+      const unfinished = engine.drivableJobs();
       if (unfinished.length === 0) return;
       let wakeAt = Infinity;
       for (const before of unfinished) {
@@ -140,6 +152,7 @@ export class WorkspaceSession implements vscode.Disposable {
           wakeAt = Math.min(wakeAt, result.wakeAt);
         } catch (error) {
           if (signal.aborted) return;
+          if (error instanceof JobBlocked) void vscode.window.showWarningMessage(`LLM Batch: ${error.message}. Fix it, then “Resume Job”.`);
           this.log.warn(`job ${before.id}: ${error instanceof Error ? error.message : String(error)}`);
           wakeAt = Math.min(wakeAt, Date.now() + 10_000);
         }
@@ -182,6 +195,7 @@ export class WorkspaceSession implements vscode.Disposable {
     this.stopping.abort();
     this.wake?.();
     if (this.followTimer) clearInterval(this.followTimer);
+    this.configWatch?.dispose();
     const loop = this.loop ?? Promise.resolve();
     void loop.finally(() => this.current.close());
     this.changed.dispose();

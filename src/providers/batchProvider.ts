@@ -38,6 +38,11 @@ export interface CreateBatchRequest {
 
 export interface BatchProvider {
   readonly id: ProviderId;
+  /**
+   * One cheap authenticated call, made before a job is journaled: proves that the key is taken
+   * and the provider answers. Throws an error whose message says which, in plain words.
+   */
+  verifyAccess(signal?: AbortSignal): Promise<void>;
   /** Uploads the input file; returns the provider's file id. */
   upload(inputPath: string, signal?: AbortSignal): Promise<string>;
   create(request: CreateBatchRequest & { readonly fileId: string }, signal?: AbortSignal): Promise<RemoteBatch>;
@@ -49,6 +54,47 @@ export interface BatchProvider {
   download(fileId: string, destination: string, signal?: AbortSignal): Promise<void>;
   /** Parses one line of an output or error file. Undefined for a line that is not a result. */
   parseResultLine(line: string): ItemOutcome | undefined;
-  /** One item through the synchronous API (strike 3). */
-  callSync(endpoint: string, body: Readonly<Record<string, unknown>>, customId: string, signal?: AbortSignal): Promise<ItemOutcome>;
+  /**
+   * One item through the synchronous API (strike 3), once: the adapter never retries it itself
+   * (the engine's journaled policy does). Throws ProviderAccessError when the provider refuses
+   * our access rather than the item.
+   */
+  callSync(endpoint: string, body: Readonly<Record<string, unknown>>, customId: string, signal?: AbortSignal): Promise<SyncOutcome>;
 }
+
+/** What one sync call gave: the item's outcome, and what the engine needs to keep and pace it. */
+export type SyncOutcome = ItemOutcome & {
+  /**
+   * The provider's answer as one line of its batch output/error file (read back by
+   * `parseResultLine`), so a paid sync answer is kept like a batch one. Undefined when no answer
+   * came back (connection lost, timeout).
+   */
+  readonly resultLine: string | undefined;
+  /** How long the provider asked us to wait before calling again (retry-after), if it said. */
+  readonly retryAfterMs: number | undefined;
+};
+
+/** Why the provider refused us rather than the request: a key, a permission, a model or deployment. */
+export type ProviderAccessKind = 'auth' | 'permission' | 'not_found';
+
+/**
+ * The provider refused our access (401, 403) or does not know the model or deployment (404): no
+ * item is to blame, so none may be condemned for it; the run stops until the user fixes it.
+ */
+export class ProviderAccessError extends Error {
+  constructor(
+    readonly kind: ProviderAccessKind,
+    /** The provider's own words. */
+    readonly providerMessage: string,
+    readonly status: number | undefined,
+  ) {
+    super(`${ACCESS_PROBLEM[kind]}: ${providerMessage}`);
+    this.name = 'ProviderAccessError';
+  }
+}
+
+const ACCESS_PROBLEM: Readonly<Record<ProviderAccessKind, string>> = {
+  auth: 'the provider refused the API key (check the key)',
+  permission: 'the API key is not allowed to do this (check the key’s project, organization or role)',
+  not_found: 'the provider does not know this model or deployment (check the model name, deployment or endpoint)',
+};

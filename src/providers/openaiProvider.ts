@@ -7,11 +7,10 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import type { BatchCreateParams } from 'openai/resources/batches';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
-import type { ItemOutcome } from '../core/itemOutcome';
-import { TERMINAL_STATES } from './batchProvider';
-import type { BatchProvider, CreateBatchRequest, RemoteBatch } from './batchProvider';
+import { ProviderAccessError, TERMINAL_STATES } from './batchProvider';
+import type { BatchProvider, CreateBatchRequest, RemoteBatch, SyncOutcome } from './batchProvider';
 import { downloadToFile } from './downloadToFile';
-import { classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, toRemoteBatch } from './openaiMapping';
+import { accessKindOf, classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, retryAfterMsOf, syncResultLine, toRemoteBatch } from './openaiMapping';
 
 // Optional members also accept an explicit undefined, so callers can pass a possibly-missing
 // flag straight through under exactOptionalPropertyTypes.
@@ -68,7 +67,7 @@ function isAmbiguousCreateFailure(error: unknown): boolean {
   return error instanceof APIError && error.status !== undefined && (error.status === 408 || error.status === 409 || error.status >= 500);
 }
 
-function syncFailure(customId: string, error: unknown, signal: AbortSignal | undefined): ItemOutcome {
+function syncFailure(customId: string, error: unknown, signal: AbortSignal | undefined): SyncOutcome {
   // A caller's abort is not the item's failure: rethrow so the engine stops instead of recording one.
   if (error instanceof APIUserAbortError || signal?.aborted) throw error;
   if (error instanceof APIConnectionError) {
@@ -81,12 +80,18 @@ function syncFailure(customId: string, error: unknown, signal: AbortSignal | und
       message: error.message,
       httpStatus: undefined,
       usage: undefined,
+      resultLine: undefined,
+      retryAfterMs: undefined,
     };
   }
   if (error instanceof APIError && error.status !== undefined) {
     const body: unknown = error.error;
     const bodyMessage = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : undefined;
     const code = typeof error.code === 'string' && error.code !== '' ? error.code : undefined;
+    // Our key, our permissions or the model's name are wrong, not this item: every item would
+    // fail the same way, and none of them may be dead-lettered for it.
+    const access = accessKindOf(error.status);
+    if (access) throw new ProviderAccessError(access, bodyMessage ?? error.message, error.status);
     return {
       ok: false,
       customId,
@@ -95,10 +100,21 @@ function syncFailure(customId: string, error: unknown, signal: AbortSignal | und
       message: bodyMessage ?? error.message,
       httpStatus: error.status,
       usage: undefined,
+      resultLine: syncResultLine(customId, error.status, error.requestID, body === undefined ? null : { error: body }),
+      retryAfterMs: retryAfterMsOf(error.headers?.get('retry-after-ms'), error.headers?.get('retry-after'), Date.now()),
     };
   }
   // Anything else is a bug on our side or in the SDK, not a fact about the item.
   throw error;
+}
+
+/** Why a first call failed, as a user can act on it: the key, the permission, or the network. */
+function accessFailureText(error: unknown, where: string): string {
+  if (error instanceof APIError && error.status === 401) return `the API key was refused by ${where} (401: ${error.message})`;
+  if (error instanceof APIError && error.status === 403) return `the API key may not use batches at ${where} (403: ${error.message})`;
+  if (error instanceof APIError && error.status === 404) return `${where} has no batch API here (404): check the base URL or endpoint`;
+  if (error instanceof APIConnectionError) return `cannot reach ${where} (${error.message})`;
+  return `${where} did not answer as expected (${error instanceof Error ? error.message : String(error)})`;
 }
 
 export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvider {
@@ -115,8 +131,18 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
     return undefined;
   }
 
+  const where = config.provider === 'azure' ? config.endpoint : (config.baseUrl ?? 'https://api.openai.com/v1');
   return {
     id: config.provider,
+
+    async verifyAccess(signal) {
+      try {
+        await client.batches.list({ limit: 1 }, { signal });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        throw new Error(accessFailureText(error, where), { cause: error });
+      }
+    },
 
     async upload(inputPath, signal) {
       // A file-backed Blob is read lazily while the request streams, so a 200 MB file is never
@@ -195,22 +221,35 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
       const sdkPath = sdkPathOf(endpoint);
       if (body['stream'] === true) {
         // A batch line cannot stream either; answering with a stream here would be unreadable.
-        return { ok: false, customId, failureClass: 'invalid_request', code: 'stream_unsupported', message: 'Streaming bodies cannot be re-issued.', httpStatus: undefined, usage: undefined };
+        return {
+          ok: false,
+          customId,
+          failureClass: 'invalid_request',
+          code: 'stream_unsupported',
+          message: 'Streaming bodies cannot be re-issued.',
+          httpStatus: undefined,
+          usage: undefined,
+          resultLine: undefined,
+          retryAfterMs: undefined,
+        };
       }
+      // No SDK retries: each attempt is paid and must be journaled, so the engine retries instead.
+      const options = { signal, maxRetries: 0 };
       try {
-        let result: unknown;
+        let answer: { data: unknown; request_id: string | null };
         if (sdkPath === '/chat/completions') {
-          result = await client.chat.completions.create(body as unknown as ChatCompletionCreateParamsNonStreaming, { signal });
+          answer = await client.chat.completions.create(body as unknown as ChatCompletionCreateParamsNonStreaming, options).withResponse();
         } else if (sdkPath === '/responses') {
-          result = await client.responses.create(body as unknown as ResponseCreateParamsNonStreaming, { signal });
+          answer = await client.responses.create(body as unknown as ResponseCreateParamsNonStreaming, options).withResponse();
         } else {
           // Embeddings go through the generic POST: `embeddings.create` rewrites a body without
           // encoding_format to base64 and decodes float32, so the vectors would differ in the last
           // digits from the batch path's (spec §1.7: send the body unchanged). Other endpoints
           // (completions, moderations…) have no special handling to lose.
-          result = await client.post(sdkPath, { body, signal });
+          answer = await client.post(sdkPath, { body, ...options }).withResponse();
         }
-        return outcomeFromSyncResponse(customId, result);
+        const outcome = outcomeFromSyncResponse(customId, answer.data);
+        return { ...outcome, resultLine: syncResultLine(customId, 200, answer.request_id, answer.data), retryAfterMs: undefined };
       } catch (error) {
         return syncFailure(customId, error, signal);
       }

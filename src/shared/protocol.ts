@@ -2,6 +2,7 @@
 // on receipt by whichever side receives it. A webview is a page that renders model output and
 // file names, so the host treats what it says as untrusted input: strict objects (unknown keys
 // are refused), bounded strings and arrays, and nothing acted on before it parses.
+import { blockerSchema } from './blockers';
 import * as z from 'zod';
 import { estimateReportSchema } from './estimateReport';
 
@@ -28,6 +29,8 @@ export const costPreviewToHostSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('confirm'), skipInvalid: z.boolean() }),
   z.strictObject({ type: z.literal('dismiss') }),
   z.strictObject({ type: z.literal('openLine'), file: path, line: lineNumber }),
+  /** The "Set API Key" action of a missing-key blocker: the host asks for the key, then estimates again. */
+  z.strictObject({ type: z.literal('setApiKey') }),
 ]);
 export type CostPreviewToHost = z.infer<typeof costPreviewToHostSchema>;
 
@@ -55,7 +58,7 @@ export const costPreviewToWebviewSchema = z.discriminatedUnion('type', [
     /** One report for all the files (each line, chunk and note names its file). */
     report: estimateReportSchema,
     budget: budgetViewSchema,
-    blockers: z.array(z.string()),
+    blockers: z.array(blockerSchema),
     /** Models found in the files themselves, for the model picker. */
     models: z.array(z.string()),
   }),
@@ -130,12 +133,4 @@ export function parseMessage<S extends z.ZodType>(schema: S, data: unknown, onIn
     onInvalid(`dropped an invalid message (${type}): ${issues}`);
   }
   return undefined;
-}
-
-/**
- * Whether a blocker is the invalid-lines one, which "skip invalid lines" lifts (the engine's
- * createJob words it "N invalid line(s); …"). Host and webview both ask this one function.
- */
-export function isInvalidLinesBlocker(blocker: string): boolean {
-  return blocker.includes('invalid line(s)');
 }

@@ -99,11 +99,19 @@ export const MIGRATIONS: readonly string[] = [
   // total, so summing them counted a job's spend again on every retry.
   `
   ALTER TABLE jobs ADD COLUMN blocked_reason TEXT;
+  ALTER TABLE items ADD COLUMN estimated_max REAL NOT NULL DEFAULT 0;
   CREATE TEMP TABLE settled_delta AS
     SELECT seq, amount - COALESCE(LAG(amount) OVER (PARTITION BY job_id ORDER BY seq), 0) AS delta
     FROM spend WHERE kind = 'settled';
   UPDATE spend SET amount = (SELECT delta FROM settled_delta WHERE settled_delta.seq = spend.seq) WHERE kind = 'settled';
   DROP TABLE settled_delta;
+  `,
+  // 4: a batch refused for capacity waits before it is sent again (not_before, epoch ms; how
+  // many refusals in a row set the backoff), and the job says why it is waiting.
+  `
+  ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;
+  ALTER TABLE remote_batches ADD COLUMN not_before INTEGER;
+  ALTER TABLE remote_batches ADD COLUMN capacity_refusals INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

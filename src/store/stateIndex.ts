@@ -6,8 +6,9 @@ import readline from 'node:readline';
 import type { Database, SqlValue } from 'sql.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 import { loadSqlJs } from './sqlEngine';
+import { resolveStorePath } from './storePaths';
 import type { JournalRecord } from './journal';
-import type { ItemSeed, ItemState, JobState, RecordedOutcome, StoreEvent } from './storeEvents';
+import type { ItemSeed, ItemState, JobState, RecordedOutcome, ResultRef, StoreEvent } from './storeEvents';
 
 export interface JobRow {
   readonly id: string;
@@ -27,6 +28,8 @@ export interface JobRow {
   readonly alert: string | null;
   /** Why the engine does not drive this job until the user acts (see `job.blocked`). */
   readonly blockedReason: string | null;
+  /** Why the job is waiting before it sends more (the provider refused a batch for capacity). */
+  readonly waitingReason: string | null;
 }
 
 export interface BatchRow {
@@ -49,6 +52,10 @@ export interface BatchRow {
   readonly collected: boolean;
   readonly outputFile: string | null;
   readonly errorFile: string | null;
+  /** An intent that must not be sent before this time (epoch ms): a capacity refusal's backoff. */
+  readonly notBefore: number | null;
+  /** Capacity refusals in a row of the chunk this batch carries. */
+  readonly capacityRefusals: number;
 }
 
 export interface ItemRow {
@@ -71,6 +78,7 @@ export interface ItemRow {
   readonly tokensOut: number;
   readonly cost: number;
   readonly estimatedCost: number;
+  readonly estimatedMax: number;
   readonly resultFile: string | null;
   readonly resultOffset: number | null;
   readonly resultLength: number | null;
@@ -80,7 +88,7 @@ export interface ItemRow {
 export type LineSource = (storePath: string) => AsyncIterable<string>;
 
 export function fileLines(root: string): LineSource {
-  return (storePath) => readline.createInterface({ input: createReadStream(`${root}/${storePath}`), crlfDelay: Infinity });
+  return (storePath) => readline.createInterface({ input: createReadStream(resolveStorePath(root, storePath)), crlfDelay: Infinity });
 }
 
 export class StateIndex {
@@ -123,6 +131,15 @@ export class StateIndex {
       this.db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /**
+   * Accounts for a record without applying it (one the store refused: it names an invalid id or
+   * a path outside the store), so that replay moves past it and snapshots cover its seq.
+   */
+  skip(record: JournalRecord): void {
+    if (record.seq <= this.lastSeq) return;
+    this.setMeta('last_seq', String(record.seq));
   }
 
   // ---- reads -----------------------------------------------------------------------------
@@ -222,6 +239,12 @@ export class StateIndex {
     return Number(row?.['total'] ?? 0);
   }
 
+  /** Items in a failed or dead-letter state whose failure is of this class. */
+  countFailedAs(jobId: string, failureClass: string): number {
+    const row = this.one(`SELECT COUNT(*) AS n FROM items WHERE job_id = ? AND state IN ('failed', 'dead_letter') AND failure_class = ?`, [jobId, failureClass]);
+    return Number(row?.['n'] ?? 0);
+  }
+
   actualCost(jobId: string): number {
     return Number(this.one('SELECT COALESCE(SUM(cost), 0) AS total FROM items WHERE job_id = ?', [jobId])?.['total'] ?? 0);
   }
@@ -230,8 +253,9 @@ export class StateIndex {
 
   private async insertSeeds(jobId: string, lines: AsyncIterable<string>): Promise<void> {
     const insert = this.db.prepare(
-      `INSERT OR REPLACE INTO items (job_id, id, line, hash, model, state, strike, batch_key, input_file, input_offset, input_length, twin, estimated_cost, result_file, result_offset, result_length)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO items (job_id, id, line, hash, model, state, strike, batch_key, input_file, input_offset, input_length, twin, estimated_cost, estimated_max,
+         result_file, result_offset, result_length)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     try {
       for await (const line of lines) {
@@ -244,13 +268,16 @@ export class StateIndex {
           seed.hash,
           seed.model,
           seed.state,
-          seed.state === 'queued' ? 1 : 0,
+          // The first batch's strike comes from its intent (0 since the first batch stopped
+          // counting as a strike; 1 in journals written before), see `batch.intent`.
+          0,
           seed.batchKey ?? null,
           seed.input?.file ?? null,
           seed.input?.offset ?? null,
           seed.input?.length ?? null,
           seed.twin ?? null,
           seed.estimatedCost,
+          seed.estimatedMax ?? seed.estimatedCost,
           seed.cached?.file ?? null,
           seed.cached?.offset ?? null,
           seed.cached?.length ?? null,
@@ -289,6 +316,7 @@ export class StateIndex {
           [event.batchKey, event.jobId, event.strike, event.inputFile, event.itemCount, record.seq],
         );
         if (event.ids) this.updateEach(event.jobId, event.ids, `state = 'queued', strike = ?, batch_key = ?`, [event.strike, event.batchKey]);
+        else this.db.run('UPDATE items SET strike = ? WHERE job_id = ? AND batch_key = ?', [event.strike, event.jobId, event.batchKey]);
         this.touchJob(event.jobId, at);
         return;
       case 'batch.uploaded':
@@ -301,6 +329,7 @@ export class StateIndex {
           event.batchKey,
         ]);
         this.db.run(`UPDATE items SET state = 'submitted' WHERE batch_key = ? AND state = 'queued'`, [event.batchKey]);
+        this.clearWaitingIfNothingWaits(event.jobId);
         this.db.run(`UPDATE jobs SET status = 'running', updated_at = ? WHERE id = ? AND status = 'submitting'`, [at, event.jobId]);
         return;
       case 'batch.status':
@@ -313,7 +342,22 @@ export class StateIndex {
       case 'batch.collected':
         this.db.run('UPDATE remote_batches SET collected = 1, output_file = ?, error_file = ? WHERE key = ?', [event.outputFile ?? null, event.errorFile ?? null, event.batchKey]);
         for (const outcome of event.outcomes) this.recordOutcome(event.jobId, outcome, event.batchKey);
+        this.clearWaitingIfNothingWaits(event.jobId);
         this.touchJob(event.jobId, at);
+        return;
+      case 'batch.capacityRefused':
+        this.db.run('UPDATE remote_batches SET collected = 1 WHERE key = ?', [event.batchKey]);
+        this.db.run(
+          `INSERT OR IGNORE INTO remote_batches (key, job_id, strike, input_file, item_count, state, created_seq, not_before, capacity_refusals)
+           VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?)`,
+          [event.retryKey, event.jobId, event.strike, event.inputFile, event.itemCount, record.seq, event.notBefore, event.refusals],
+        );
+        this.db.run(`UPDATE items SET state = 'queued', batch_key = ? WHERE job_id = ? AND batch_key = ? AND state IN ('queued', 'submitted')`, [
+          event.retryKey,
+          event.jobId,
+          event.batchKey,
+        ]);
+        this.db.run('UPDATE jobs SET waiting_reason = ?, updated_at = ? WHERE id = ?', [event.reason, at, event.jobId]);
         return;
       case 'item.syncResult':
         this.recordOutcome(event.jobId, event.outcome, 'sync');
@@ -331,6 +375,16 @@ export class StateIndex {
       case 'item.syncStarted':
         this.db.run(`UPDATE items SET state = 'submitted', strike = 3, batch_key = 'sync' WHERE job_id = ? AND id = ?`, [event.jobId, event.id]);
         return;
+      case 'item.syncAborted':
+        this.db.run(`UPDATE items SET state = ?, strike = ?, batch_key = ? WHERE job_id = ? AND id = ? AND batch_key = 'sync' AND state IN ('submitted', 'failed')`, [
+          event.state,
+          event.strike,
+          event.batchKey,
+          event.jobId,
+          event.id,
+        ]);
+        this.touchJob(event.jobId, at);
+        return;
       case 'job.cancelRequested':
         this.db.run('UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ?', [at, event.jobId]);
         return;
@@ -345,6 +399,10 @@ export class StateIndex {
         return;
       case 'job.resumed':
         this.db.run('UPDATE jobs SET blocked_reason = NULL, cancel_requested = 0, updated_at = ? WHERE id = ?', [at, event.jobId]);
+        return;
+      case 'items.resultsCopied':
+        this.repointCopiedResults(event.jobId, event.fromJobId, event.results);
+        this.touchJob(event.jobId, at);
         return;
       case 'job.deleted':
         this.db.run('DELETE FROM items WHERE job_id = ?', [event.jobId]);
@@ -387,6 +445,24 @@ export class StateIndex {
     }
   }
 
+  /** Items (and the result-cache rows that pointed into `fromJobId`) now read their answers from the copies. */
+  private repointCopiedResults(jobId: string, fromJobId: string, results: readonly { readonly id: string; readonly ref: ResultRef }[]): void {
+    const item = this.db.prepare('UPDATE items SET result_file = ?, result_offset = ?, result_length = ? WHERE job_id = ? AND id = ?');
+    const cache = this.db.prepare(
+      `UPDATE result_cache SET job_id = ?, id = ?, result_file = ?, result_offset = ?, result_length = ?
+       WHERE job_id = ? AND hash = (SELECT hash FROM items WHERE job_id = ? AND id = ?)`,
+    );
+    try {
+      for (const { id, ref } of results) {
+        item.run([ref.file, ref.offset, ref.length, jobId, id]);
+        cache.run([jobId, id, ref.file, ref.offset, ref.length, fromJobId, jobId, id]);
+      }
+    } finally {
+      item.free();
+      cache.free();
+    }
+  }
+
   private updateEach(jobId: string, ids: readonly string[], assignments: string, values: readonly SqlValue[]): void {
     const statement = this.db.prepare(`UPDATE items SET ${assignments} WHERE job_id = ? AND id = ?`);
     try {
@@ -394,6 +470,15 @@ export class StateIndex {
     } finally {
       statement.free();
     }
+  }
+
+  /** A job stops saying it waits for capacity once no refused chunk is left waiting to be sent. */
+  private clearWaitingIfNothingWaits(jobId: string): void {
+    this.db.run(
+      `UPDATE jobs SET waiting_reason = NULL WHERE id = ? AND waiting_reason IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM remote_batches WHERE job_id = ? AND state = 'intent' AND not_before IS NOT NULL)`,
+      [jobId, jobId],
+    );
   }
 
   private touchJob(jobId: string, at: string): void {
@@ -462,6 +547,7 @@ function toJob(row: Record<string, SqlValue>): JobRow {
     cancelRequested: Number(row['cancel_requested']) === 1,
     alert: str(row['alert']),
     blockedReason: str(row['blocked_reason']),
+    waitingReason: str(row['waiting_reason']),
   };
 }
 
@@ -485,6 +571,8 @@ function toBatch(row: Record<string, SqlValue>): BatchRow {
     collected: Number(row['collected']) === 1,
     outputFile: str(row['output_file']),
     errorFile: str(row['error_file']),
+    notBefore: num(row['not_before']),
+    capacityRefusals: Number(row['capacity_refusals'] ?? 0),
   };
 }
 
@@ -509,6 +597,7 @@ function toItem(row: Record<string, SqlValue>): ItemRow {
     tokensOut: Number(row['tokens_out']),
     cost: Number(row['cost']),
     estimatedCost: Number(row['estimated_cost']),
+    estimatedMax: Number(row['estimated_max'] ?? row['estimated_cost']),
     resultFile: str(row['result_file']),
     resultOffset: num(row['result_offset']),
     resultLength: num(row['result_length']),

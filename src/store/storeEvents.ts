@@ -97,6 +97,37 @@ export type StoreEvent =
   | { readonly type: 'items.cancelled'; readonly jobId: string; readonly ids: readonly string[] }
   /** Journaled before a strike-3 sync call: after a crash, an unanswered one is never sent again blindly. */
   | { readonly type: 'item.syncStarted'; readonly jobId: string; readonly id: string }
+  /**
+   * The sync strike stopped because the provider refused our access (key, permission, unknown
+   * model): the item was not answered and is put back as it was before the strike.
+   */
+  | {
+      readonly type: 'item.syncAborted';
+      readonly jobId: string;
+      readonly id: string;
+      readonly state: 'failed' | 'dead_letter';
+      readonly strike: number;
+      readonly batchKey: string | null;
+    }
+  /**
+   * The provider refused a whole batch for capacity (an enqueued-token quota), not for its items:
+   * the batch is closed without outcomes and the same chunk (same input file, same items, same
+   * strike) becomes a new intent under `retryKey`, sent no earlier than `notBefore` (epoch ms).
+   * `reason` is what the job shows while it waits.
+   */
+  | {
+      readonly type: 'batch.capacityRefused';
+      readonly jobId: string;
+      readonly batchKey: string;
+      readonly retryKey: string;
+      readonly strike: number;
+      readonly inputFile: StorePath;
+      readonly itemCount: number;
+      readonly notBefore: number;
+      /** How many times this chunk has now been refused in a row. */
+      readonly refusals: number;
+      readonly reason: string;
+    }
   | { readonly type: 'job.cancelRequested'; readonly jobId: string }
   | { readonly type: 'job.alert'; readonly jobId: string; readonly failureRate: number; readonly message: string }
   | { readonly type: 'job.state'; readonly jobId: string; readonly state: JobState }
@@ -107,6 +138,12 @@ export type StoreEvent =
   | { readonly type: 'job.blocked'; readonly jobId: string; readonly reason: string }
   /** The user asked to go on: a blocked job is driven again; a cancelled one resumes its cancelled items. */
   | { readonly type: 'job.resumed'; readonly jobId: string }
+  /**
+   * Journaled before `fromJobId` is deleted: result lines this job's cached items reused from it
+   * were copied (and fsynced) into this job's own folder; the items, and the result cache, now
+   * read them from `ref`, so deleting the other job never takes this one's answers with it.
+   */
+  | { readonly type: 'items.resultsCopied'; readonly jobId: string; readonly fromJobId: string; readonly results: readonly { readonly id: string; readonly ref: ResultRef }[] }
   | { readonly type: 'job.deleted'; readonly jobId: string };
 
 /** One line of a job's items file: what the planner decided for each source item. */
@@ -123,4 +160,6 @@ export interface ItemSeed {
   readonly twin?: string | undefined;
   readonly cached?: ResultRef | undefined;
   readonly estimatedCost: number;
+  /** Its upper bound (at max_tokens): what resubmitting it reserves against the budget. */
+  readonly estimatedMax?: number | undefined;
 }

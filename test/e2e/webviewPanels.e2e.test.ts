@@ -157,7 +157,7 @@ describe('webview panels under the real CSP', { skip: missing.length > 0 ? `need
       type: 'estimate',
       report,
       budget: { accepted: true, remainingToday: 4.5 },
-      blockers: ['1 invalid line(s); fix them, or submit the valid lines only'],
+      blockers: [{ kind: 'invalid_lines', message: '1 invalid line(s); fix them, or submit the valid lines only' }],
       models: [XSS],
     });
     await page.getByText('What would be sent').waitFor();

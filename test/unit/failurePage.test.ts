@@ -25,6 +25,7 @@ function itemRow(line: number, state: ItemState, failureClass: string | null): I
     tokensOut: 0,
     cost: 0,
     estimatedCost: 0,
+    estimatedMax: 0,
     resultFile: null,
     resultOffset: null,
     resultLength: null,

@@ -15,7 +15,7 @@ async function ruleIds(file: string, text: string): Promise<string[]> {
 }
 
 describe('layer lint rules', () => {
-  for (const file of ['src/core/probe.ts', 'src/engine/probe.ts', 'src/store/probe.ts', 'src/cli/probe.ts', 'src/shared/probe.ts', 'webview/probe.ts']) {
+  for (const file of ['src/core/probe.ts', 'src/engine/probe.ts', 'src/app/probe.ts', 'src/store/probe.ts', 'src/cli/probe.ts', 'src/shared/probe.ts', 'webview/probe.ts']) {
     it(`refuses vscode in ${file}`, async () => {
       assert.deepEqual(await ruleIds(file, vscodeImport), ['no-restricted-imports']);
     });
@@ -29,6 +29,11 @@ describe('layer lint rules', () => {
   it('refuses an upward import from the core into the engine', async () => {
     const text = "import { x } from '../engine/thing';\nexport const y = x;\n";
     assert.deepEqual(await ruleIds('src/core/probe.ts', text), ['no-restricted-imports']);
+  });
+
+  it('refuses an import of the submit service (src/app) from the engine', async () => {
+    const text = "import { x } from '../app/thing';\nexport const y = x;\n";
+    assert.deepEqual(await ruleIds('src/engine/probe.ts', text), ['no-restricted-imports']);
   });
 
   it('lets the engine import the core', async () => {

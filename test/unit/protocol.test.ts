@@ -5,9 +5,9 @@ import {
   costPreviewToWebviewSchema,
   failureInspectorToHostSchema,
   failureInspectorToWebviewSchema,
-  isInvalidLinesBlocker,
   parseMessage,
 } from '../../src/shared/protocol';
+import { standingBlockers } from '../../src/shared/blockers';
 import { sampleReport } from '../support/sampleReport';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -53,7 +53,7 @@ describe('cost preview messages', () => {
       { type: 'init', files: ['/w/a.jsonl'], providers: [], provider: 'azure', model: XSS, readOnlyReason: 'locked' },
       { type: 'progress', done: 10, total: 100 },
       { type: 'estimate', report: sampleReport(), budget: { accepted: true, remainingToday: 4.5 }, blockers: [], models: [XSS] },
-      { type: 'estimate', report: sampleReport(), budget: { accepted: false, message: 'Refused' }, blockers: ['Refused'], models: [] },
+      { type: 'estimate', report: sampleReport(), budget: { accepted: false, message: 'Refused' }, blockers: [{ kind: 'budget', message: 'Refused' }], models: [] },
       { type: 'error', message: XSS },
       { type: 'submitting' },
       { type: 'submitted', jobIds: ['job-1'] },
@@ -134,8 +134,17 @@ describe('parseMessage', () => {
     assert.ok((problems[0] ?? '').length < 500);
   });
 
-  it('recognises the invalid-lines blocker that "skip invalid lines" lifts', () => {
-    assert.equal(isInvalidLinesBlocker('3 invalid line(s); fix them, or submit the valid lines only'), true);
-    assert.equal(isInvalidLinesBlocker('there is nothing to submit'), false);
+  it('lifts only the invalid-lines blocker when the user skips invalid lines', () => {
+    const blockers = [
+      { kind: 'invalid_lines' as const, message: '3 invalid line(s); fix them, or submit the valid lines only' },
+      { kind: 'nothing_to_submit' as const, message: 'there is nothing to submit' },
+    ];
+    assert.deepEqual(standingBlockers(blockers, { skipInvalid: true }), [blockers[1]]);
+    assert.deepEqual(standingBlockers(blockers, { skipInvalid: false }), blockers);
+  });
+
+  it('refuses a blocker that is only words: the webview acts on its kind', () => {
+    const report = sampleReport();
+    assert.equal(parseMessage(costPreviewToWebviewSchema, { type: 'estimate', report, budget: { accepted: true }, blockers: ['3 invalid line(s)'], models: [] }), undefined);
   });
 });

@@ -11,7 +11,9 @@ import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { EstimateReport } from '../../src/shared/estimateReport';
-import { costPreviewToWebviewSchema, isInvalidLinesBlocker } from '../../src/shared/protocol';
+import { standingBlockers } from '../../src/shared/blockers';
+import type { Blocker } from '../../src/shared/blockers';
+import { costPreviewToWebviewSchema } from '../../src/shared/protocol';
 import type { CostPreviewToHost, CostPreviewToWebview, SubmitProvider } from '../../src/shared/protocol';
 import { el, replaceChildren } from '../common/el';
 import type { Child } from '../common/el';
@@ -203,7 +205,7 @@ function renderActions(): void {
   const invalid = estimate?.report.totals.invalid ?? 0;
   ui.skip.hidden = invalid === 0;
   replaceChildren(ui.skip, `Skip the ${integer(invalid)} invalid line(s) and submit the rest`);
-  const blocking = (estimate?.blockers ?? []).filter((b) => !(state.skipInvalid && isInvalidLinesBlocker(b)));
+  const blocking = standingBlockers(estimate?.blockers ?? [], { skipInvalid: state.skipInvalid });
   const canSubmit = state.phase === 'estimated' && estimate !== undefined && blocking.length === 0 && !state.init?.readOnlyReason;
   (ui.confirm as VscodeButton).disabled = !canSubmit;
   (ui.cancel as VscodeButton).disabled = state.phase === 'submitting' || state.phase === 'submitted';
@@ -213,7 +215,7 @@ function renderActions(): void {
   renderBlockers(estimate?.blockers ?? []);
 }
 
-function renderBlockers(blockers: readonly string[]): void {
+function renderBlockers(blockers: readonly Blocker[]): void {
   if (blockers.length === 0) {
     replaceChildren(ui.blockers);
     return;
@@ -224,11 +226,20 @@ function renderBlockers(blockers: readonly string[]): void {
     el(
       'ul',
       {},
-      ...blockers.map((b) =>
-        el('li', { className: state.skipInvalid && isInvalidLinesBlocker(b) ? 'lifted' : '' }, b, state.skipInvalid && isInvalidLinesBlocker(b) ? ' (skipped)' : ''),
-      ),
+      ...blockers.map((b) => {
+        const lifted = state.skipInvalid && b.kind === 'invalid_lines';
+        return el('li', { className: lifted ? 'lifted' : '' }, b.message, lifted ? ' (skipped)' : '', ...blockerActions(b));
+      }),
     ),
   );
+}
+
+/** What the user can do about a blocker right here: a missing key is set without leaving the preview. */
+function blockerActions(blocker: Blocker): HTMLElement[] {
+  if (blocker.kind !== 'no_credentials') return [];
+  const button = el('vscode-button', { attrs: { secondary: true } }, 'Set API Key');
+  button.onclick = () => host.post({ type: 'setApiKey' });
+  return [button];
 }
 
 // ---- the report --------------------------------------------------------------------------
