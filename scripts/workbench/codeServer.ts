@@ -3,7 +3,7 @@
 // files all live under `runDir`, so nothing touches the real home. Used by the end-to-end harness
 // (test/e2e/workbench.ts) and the sandbox (scripts/workbench/sandbox.ts).
 // Install the pieces first: scripts/workbench/install.sh. Background:
-// shared/reference/E2E_IN_A_REAL_WORKBENCH.md.
+// docs/E2E_IN_A_REAL_WORKBENCH.md.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
 # and code-server (VS Code served to a browser) in .workbench/ at the repo root, kept out of the
 # project's own package.json and node_modules. playwright-core and @vscode/vsce are ordinary
 # devDependencies of the project. Idempotent: a second run only checks, in about a second.
-# See shared/reference/E2E_IN_A_REAL_WORKBENCH.md for why each step is the way it is.
+# See docs/E2E_IN_A_REAL_WORKBENCH.md for why each step is the way it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -20,14 +20,14 @@ step() { step_started=$(now_ms); printf '== %s\n' "$1"; }
 done_step() { printf '   %s (%s)\n' "$1" "$(secs_since "$step_started")"; }
 total_started=$(now_ms)
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# scripts/aptGet.sh: as root or through sudo, waiting for another install's lock instead of failing.
 apt_updated=false
 apt_install() {
   if [ "$apt_updated" = false ]; then
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    bash scripts/aptGet.sh update -qq
     apt_updated=true
   fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  bash scripts/aptGet.sh install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # 1. System packages: Chromium for playwright-core, Kerberos headers for code-server's native build.
@@ -64,6 +64,12 @@ fi
 #    machine's npmrc may point nodedir at Node 20's). npm 11 runs no dependency's install script
 #    unless package.json's allowScripts approves it: code-server's postinstall builds VS Code's
 #    native modules (argon2's only picks its prebuilt binary). --foreground-scripts logs the build.
+#    Under `npm run sandbox` the outer npm (on the machine's Node 20) exports npm_* variables and
+#    NODE into this script's environment: npm_config_user_agent says "node/v20", which the inner
+#    npm passes on as is, and code-server's postinstall reads it and refuses ("requires node v24");
+#    NODE and npm_node_execpath name Node 20's binary. The inner npm gets none of them: it reads
+#    the same npmrc files and NPM_CONFIG_* settings as when this script is run directly, and
+#    describes its own Node 24.
 CS_DIR=$WB/code-server
 CS=$CS_DIR/node_modules/code-server
 step "code-server $CODE_SERVER_VERSION"
@@ -88,6 +94,7 @@ else
 JSON
   (
     cd "$CS_DIR"
+    while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(npm_.*|NODE|INIT_CWD)$')
     export PATH="$NODE_DIR/bin:$PATH"
     export npm_config_nodedir="$NODE_DIR"
     npm install --no-audit --no-fund --foreground-scripts >"$CS_DIR/install.log" 2>&1 ||

@@ -31,7 +31,7 @@ export interface PricingOptions {
 
 /**
  * Batch price as a share of the sync price. All five document 50% off both input and output
- * (../shared/reference/PROVIDER_BATCH_APIS.md); Bedrock's is "about 50% for supported models".
+ * (docs/PROVIDER_BATCH_APIS.md); Bedrock's is "about 50% for supported models".
  */
 export const DEFAULT_BATCH_MULTIPLIERS: Readonly<Record<ProviderId, number>> = {
   openai: 0.5,

@@ -1,5 +1,5 @@
 // Every per-file limit we enforce before anything is uploaded, in one table that the planner,
-// the validator and the tests all read. Sources: ../shared/reference/PROVIDER_BATCH_APIS.md.
+// the validator and the tests all read. Sources: docs/PROVIDER_BATCH_APIS.md.
 // Sizes use decimal megabytes (1 MB = 1,000,000 bytes): where a provider says "200 MB" and does
 // not say which, the smaller reading keeps every chunk we plan within either.
 

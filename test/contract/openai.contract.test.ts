@@ -1,6 +1,6 @@
 // Contract test: the real `openai` SDK against the local OpenAI / Azure OpenAI emulator. Every
 // endpoint and fault switch is driven through the SDK's own calls, so the emulator stays faithful
-// to what the SDK sends and parses (spec: shared/reference/PROVIDER_BATCH_APIS.md §1, §2, §6).
+// to what the SDK sends and parses (spec: docs/PROVIDER_BATCH_APIS.md §1, §2, §6).
 
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';

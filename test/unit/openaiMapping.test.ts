@@ -1,5 +1,5 @@
 // The OpenAI/Azure wire mapping, branch by branch, on literal JSON shaped like the spec's samples
-// (shared/reference/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3).
+// (docs/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FailureClass, ItemOutcome } from '../../src/core/itemOutcome';
