@@ -6,10 +6,18 @@ export interface EngineConfig {
   /** First wait between polls of one batch; doubles up to pollMaxMs. */
   readonly pollInitialMs: number;
   readonly pollMaxMs: number;
-  /** Wait before strike 2's batch, and before strike 3's sync calls. */
+  /**
+   * Waits of the retry ladder: [0] before strike 1's batch, [1] before strike 2's batch and
+   * again before strike 3's sync calls (see retryLadder.ladderWaitMs). A batch refused for
+   * capacity backs off from [0] too.
+   */
   readonly retryWaitsMs: readonly [number, number];
   /** Sync calls (strike 3) per second, per provider and model. */
   readonly syncRatePerSecond: number;
+  /** Calls per item at strike 3 while the provider answers 429 or 5xx (default 3), each journaled. */
+  readonly syncAttempts?: number | undefined;
+  /** First pause between those calls, doubling (default 1 s); a longer retry-after wins. */
+  readonly syncRetryBaseMs?: number | undefined;
   /** A job whose failure share passes this raises an alert (0.05 = 5%). */
   readonly failureAlertRate: number;
 }
@@ -19,6 +27,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   pollMaxMs: 300_000,
   retryWaitsMs: [60_000, 300_000],
   syncRatePerSecond: 2,
+  syncAttempts: 3,
+  syncRetryBaseMs: 1_000,
   failureAlertRate: 0.05,
 };
 
@@ -27,6 +37,8 @@ export const LOOPBACK_ENGINE_CONFIG: EngineConfig = {
   pollMaxMs: 1_000,
   retryWaitsMs: [500, 1_000],
   syncRatePerSecond: 50,
+  syncAttempts: 3,
+  syncRetryBaseMs: 50,
   failureAlertRate: 0.05,
 };
 

@@ -26,7 +26,7 @@ export async function importBatch(store: WorkspaceStore, providerId: ProviderId,
   const jobId = `job-import-${remote.remoteId.replace(/[^a-zA-Z0-9_-]/g, '')}-${randomBytes(2).toString('hex')}`;
   const dir = store.jobDir(jobId);
   await mkdir(store.resolve(dir), { recursive: true });
-  const batchKey = `${jobId}.s1.b1`;
+  const batchKey = `${jobId}.s0.b1`;
   const inputFile = `${dir}/${batchKey}.input.jsonl`;
   await provider.download(remote.inputFileId, store.resolve(inputFile), signal);
 
@@ -72,7 +72,7 @@ export async function importBatch(store: WorkspaceStore, providerId: ProviderId,
       itemsFile,
       itemCount: seeds.length,
     },
-    { type: 'batch.intent', jobId, batchKey, strike: 1, inputFile, itemCount: seeds.length },
+    { type: 'batch.intent', jobId, batchKey, strike: 0, inputFile, itemCount: seeds.length },
     { type: 'batch.uploaded', jobId, batchKey, fileId: remote.inputFileId },
     { type: 'batch.created', jobId, batchKey, remoteId: remote.remoteId, adopted: true },
     {

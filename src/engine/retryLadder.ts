@@ -1,21 +1,30 @@
-// The retry ladder, as a pure decision over failed items: strike 1 and 2 failures with a
-// retryable class go into a new batch, strike 3 is one sync call each, and what fails that goes
-// to dead letter with its reason. Deterministic failures skip the ladder: the same 400 again is
-// money for nothing. Cancelled work is not retried unless the user asks.
+// The retry ladder, as pure decisions. The first batch is not a strike (its items are at strike
+// 0). A retryable failure climbs one rung at a time: strike 1 is a new batch of only the failed
+// items, strike 2 another one, strike 3 one sync call each, and what fails that goes to dead
+// letter with its reason. Deterministic failures skip the ladder: the same 400 again is money for
+// nothing. Cancelled work is not retried unless the user asks.
+//
+// Workspaces written before this numbering have their first batch at strike 1 (the strike comes
+// from the batch's intent, see stateIndex `batch.intent`): those jobs keep the one retry batch
+// they were started with, since strike 1 → 2 → sync is the same climb from one rung higher.
 import { RETRYABLE } from '../core/itemOutcome';
 import type { FailureClass } from '../core/itemOutcome';
 import type { ItemRow } from '../store/stateIndex';
 
+/** The first submission of an item (and a manual resubmission): not a strike. */
+export const FIRST_BATCH_STRIKE = 0;
+/** The last strike that is a batch; the one after it is the sync call. */
+export const MAX_BATCH_STRIKES = 2;
+export const SYNC_STRIKE = MAX_BATCH_STRIKES + 1;
+
 export interface LadderDecision {
   readonly deadLetter: readonly string[];
   readonly cancelled: readonly string[];
-  /** Items for a new batch at strike + 1, grouped by that strike (1 → 2). */
+  /** Items for a new batch, each at its strike + 1 (see `byNextStrike`). */
   readonly nextBatch: readonly ItemRow[];
   /** Items for one sync call each (strike 3). */
   readonly sync: readonly ItemRow[];
 }
-
-export const MAX_BATCH_STRIKES = 2;
 
 export function routeFailures(failed: readonly ItemRow[], cancelRequested: boolean): LadderDecision {
   const deadLetter: string[] = [];
@@ -31,4 +40,30 @@ export function routeFailures(failed: readonly ItemRow[], cancelRequested: boole
     else deadLetter.push(item.id);
   }
   return { deadLetter, cancelled, nextBatch, sync };
+}
+
+/** The items of `nextBatch` grouped by the strike their new batch will be (1 or 2), lowest first. */
+export function byNextStrike(items: readonly ItemRow[]): [strike: number, items: ItemRow[]][] {
+  const groups = new Map<number, ItemRow[]>();
+  for (const item of items) {
+    const strike = item.strike + 1;
+    const group = groups.get(strike) ?? [];
+    group.push(item);
+    groups.set(strike, group);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a - b);
+}
+
+/**
+ * How long the ladder pauses before a strike: retryWaitsMs[0] (60 s) before strike 1's batch,
+ * retryWaitsMs[1] (300 s) before strike 2's batch and again before the strike-3 sync calls, so a
+ * provider that failed twice has had the longer pause before it is paid full price.
+ */
+export function ladderWaitMs(strike: number, retryWaitsMs: readonly [number, number]): number {
+  return strike <= 1 ? retryWaitsMs[0] : retryWaitsMs[1];
+}
+
+/** "first batch", "strike 1", … for views and messages. */
+export function strikeLabel(strike: number): string {
+  return strike <= FIRST_BATCH_STRIKE ? 'first batch' : strike >= SYNC_STRIKE ? `strike ${strike} (sync)` : `strike ${strike}`;
 }

@@ -1,6 +1,6 @@
 // Wire shapes of the OpenAI and Azure OpenAI batch APIs mapped onto provider-neutral types. Pure:
 // no I/O, no SDK types, so every branch is unit-tested with literal JSON from the spec
-// (docs/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3, §6.1).
+// (shared/reference/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3, §6.1).
 import type { FailureClass, ItemOutcome, Usage } from '../core/itemOutcome';
 import { REMOTE_STATES } from './batchProvider';
 import type { RemoteBatch, RemoteState } from './batchProvider';
@@ -327,4 +327,38 @@ export function parseOpenAiResultLine(line: string): ItemOutcome | undefined {
 /** A sync chat / responses / embeddings body (what the SDK resolved with) as an outcome. */
 export function outcomeFromSyncResponse(customId: string, body: unknown): ItemOutcome {
   return outcomeFromBody(customId, body, 200);
+}
+
+/**
+ * A sync call's answer as one line of a batch output (2xx) or error (4xx/5xx) file (§1.4), so
+ * the engine keeps it beside the batch results and `parseOpenAiResultLine` reads it back with the
+ * same content the call returned.
+ */
+export function syncResultLine(customId: string, status: number, requestId: string | null | undefined, body: unknown): string {
+  const id = `batch_req_sync_${requestId ?? customId}`;
+  return JSON.stringify({ id, custom_id: customId, response: { status_code: status, request_id: requestId ?? '', body: body ?? null }, error: null });
+}
+
+/**
+ * The wait a 429/503 asks for, from `retry-after-ms` (OpenAI's) or `retry-after` (seconds or an
+ * HTTP date), in ms; undefined when absent or unreadable.
+ */
+export function retryAfterMsOf(retryAfterMs: string | null | undefined, retryAfter: string | null | undefined, now: number): number | undefined {
+  const ms = numberOf(retryAfterMs);
+  if (ms !== undefined && ms >= 0) return ms;
+  const seconds = numberOf(retryAfter);
+  if (seconds !== undefined && seconds >= 0) return seconds * 1000;
+  if (typeof retryAfter === 'string' && retryAfter.trim() !== '') {
+    const at = Date.parse(retryAfter);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  return undefined;
+}
+
+/** An HTTP status that refuses our access (key, permission, unknown model or deployment), not the item. */
+export function accessKindOf(status: number | undefined): 'auth' | 'permission' | 'not_found' | undefined {
+  if (status === 401) return 'auth';
+  if (status === 403) return 'permission';
+  if (status === 404) return 'not_found';
+  return undefined;
 }

@@ -1,0 +1,38 @@
+// Where strike-3 sync answers are kept: one append-only file per job, in the provider's own
+// batch output line format, so a paid sync answer is read back exactly like a batch one (by
+// `results`, export, the failure inspector and the result cache) through the item's result ref.
+import { open as openFile } from 'node:fs/promises';
+import { fsyncDirectory } from '../store/atomicFile';
+import type { ResultRef, StorePath } from '../store/storeEvents';
+import type { WorkspaceStore } from '../store/workspaceStore';
+
+export function syncResultsFile(store: WorkspaceStore, jobId: string): StorePath {
+  return `${store.jobDir(jobId)}/${jobId}.sync.output.jsonl`;
+}
+
+/**
+ * Appends one result line and fsyncs it; returns where it sits. Called before the outcome is
+ * journaled, so an item is never marked answered without its answer on disk. A line torn by a
+ * crash mid-append is left behind a newline: refs point at byte ranges, never at line numbers.
+ * One writer per job (the engine's job lock) keeps the offset exact.
+ */
+export async function appendSyncResult(store: WorkspaceStore, jobId: string, line: string): Promise<ResultRef> {
+  const file = syncResultsFile(store, jobId);
+  const handle = await openFile(store.resolve(file), 'a+');
+  try {
+    const { size } = await handle.stat();
+    let prefix = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = '\n';
+    }
+    const text = Buffer.from(line, 'utf8');
+    await handle.write(Buffer.concat([Buffer.from(prefix), text, Buffer.from('\n')]));
+    await handle.sync();
+    if (size === 0) await fsyncDirectory(store.resolve(store.jobDir(jobId)));
+    return { file, offset: size + prefix.length, length: text.length };
+  } finally {
+    await handle.close();
+  }
+}
