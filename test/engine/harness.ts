@@ -16,7 +16,7 @@ import type { RunningEmulator } from '../emulators/openai/server';
 import type { FaultConfig } from '../emulators/openai/faults';
 import type { TimeScale } from '../emulators/openai/batchRunner';
 
-export const FAST_ENGINE: EngineConfig = { pollInitialMs: 30, pollMaxMs: 100, retryWaitsMs: [20, 20], syncRatePerSecond: 1000, failureAlertRate: 0.05 };
+export const FAST_ENGINE: EngineConfig = { pollInitialMs: 30, pollMaxMs: 100, retryWaitsMs: [20, 20], syncRatePerSecond: 1000, syncRetryBaseMs: 5, failureAlertRate: 0.05 };
 
 export interface Harness {
   readonly emulator: RunningEmulator;

@@ -27,7 +27,7 @@ describe('job lifecycle', () => {
     await h.close();
   });
 
-  it('runs the full ladder: batch, batch, sync, dead letter — deterministic errors straight to dead letter', async () => {
+  it('runs the full ladder: first batch, strike-1 batch, strike-2 batch, sync, dead letter — deterministic errors straight to dead letter', async () => {
     h.emulator.reset();
     const file = h.file('ladder.jsonl', [
       'fine one',
@@ -44,7 +44,7 @@ describe('job lifecycle', () => {
     const byId = new Map((await results(h, jobId)).map((r) => [r.custom_id, r]));
     assert.equal(byId.get('item-1')?.state, 'succeeded');
     assert.equal(byId.get('item-1')?.content, 'Echo: fine one');
-    assert.equal(byId.get('item-3')?.state, 'succeeded', 'fail-once succeeds at strike 2');
+    assert.equal(byId.get('item-3')?.state, 'succeeded', 'fail-once succeeds in the strike-1 batch');
     // The whole failure as the emulator's [[fail:context_length_exceeded]] marker writes it: the fixture, not the run, says what to expect.
     assert.deepEqual(byId.get('item-2')?.failure, { class: 'invalid_request', code: 'context_length_exceeded', message: errorForCode('context_length_exceeded').body.error.message });
     assert.equal(byId.get('item-2')?.state, 'dead_letter');
@@ -57,21 +57,23 @@ describe('job lifecycle', () => {
 
     const items = new Map(h.store.index.items(jobId).map((item) => [item.id, item]));
     assert.equal(items.get('item-4')?.strike, 3, 'the server_error item went through all three strikes');
-    assert.equal(items.get('item-2')?.strike, 1, 'the 400 was not paid for again');
-    assert.equal(items.get('item-3')?.strike, 2);
+    assert.equal(items.get('item-2')?.strike, 0, 'the 400 was not paid for again');
+    assert.equal(items.get('item-3')?.strike, 1);
 
-    // Strike 2 carried exactly the retryable failures: items 3 and 4.
+    // The first batch is not a strike. Strike 1 carried exactly the retryable failures (items 3
+    // and 4), strike 2 what failed again (item 4), and strike 3 was item 4's sync call.
     const batches = h.store.index.batches(jobId);
     assert.deepEqual(
       batches.map((b) => [b.strike, b.itemCount]),
       [
-        [1, 6],
-        [2, 2],
+        [0, 6],
+        [1, 2],
+        [2, 1],
       ],
     );
     const keys = createdBatchKeys(h.emulator);
     assert.equal(new Set(keys).size, keys.length, 'no batch was created twice');
-    assert.equal(keys.length, 2);
+    assert.equal(keys.length, 3);
   });
 
   it('retries a transient error on create without creating a second batch', async () => {
@@ -94,7 +96,7 @@ describe('job lifecycle', () => {
     assert.equal(job.status, 'completed');
     const [first, second] = h.store.index.batches(jobId);
     assert.equal(first?.state, 'expired');
-    assert.equal(second?.strike, 2);
+    assert.equal(second?.strike, 1, 'the first batch is not a strike');
     // The emulator runs floor(n × fraction) items before expiring the batch: the rest, and only they, are requeued.
     assert.equal(second?.itemCount, 6 - Math.floor(6 * 0.5), 'only unfinished items were requeued');
   });

@@ -61,7 +61,7 @@ describe('CLI against the standalone emulator', () => {
     assert.equal(watched.code, 1, 'the job ends with failures (dead letters), so watch exits 1');
     const summary = JSON.parse(watched.stdout) as { state: string; items: Record<string, number> };
     assert.equal(summary.state, 'completed_with_failures');
-    // 20 always-500 items and 20 context-length items end in dead letter; fail-once items succeed on strike 2.
+    // 20 always-500 items and 20 context-length items end in dead letter; fail-once items succeed in the strike-1 batch.
     assert.deepEqual(summary.items, { dead_letter: 40, succeeded: ITEMS - 40 });
 
     const results = cli('results', jobId);
@@ -76,7 +76,7 @@ describe('CLI against the standalone emulator', () => {
 
     const status = JSON.parse(cli('status', jobId, '--json').stdout) as { items: Record<string, number>; batches: unknown[] };
     assert.deepEqual(status.items, summary.items);
-    assert.equal(status.batches.length, 2, 'strike 1 and strike 2');
+    assert.equal(status.batches.length, 3, 'the first batch, then strike 1 and strike 2');
 
     const dead = JSON.parse(cli('dead-letter', jobId, '--json').stdout) as { items: { custom_id: string; class: string; reason: string }[] };
     assert.equal(dead.items.length, 40);

@@ -18,6 +18,8 @@ describe('Jobs view formatting', () => {
     assert.equal(itemDescription(item({ failureClass: 'transient', cost: 0.000004 })), 'line 12 · transient · $0.000004');
     assert.equal(itemTooltip(item({ failureClass: 'invalid_request', failureCode: 'context_length_exceeded', failureMessage: 'too long' })), 'invalid_request (context_length_exceeded): too long');
     assert.equal(itemTooltip(item({ state: 'succeeded', strike: 2 })), 'succeeded, strike 2');
+    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 0 })), 'succeeded, first batch', 'the first batch is not a strike');
+    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 3 })), 'succeeded, strike 3 (sync)');
   });
 
   it('says how long ago', () => {
