@@ -11,8 +11,8 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { APIUserAbortError, InternalServerError, OpenAI } from 'openai';
 import type { ItemOutcome } from '../../src/core/itemOutcome';
-import { TERMINAL_STATES } from '../../src/providers/batchProvider';
-import type { BatchProvider, RemoteBatch } from '../../src/providers/batchProvider';
+import { ProviderAccessError, TERMINAL_STATES } from '../../src/providers/batchProvider';
+import type { BatchProvider, RemoteBatch, SyncOutcome } from '../../src/providers/batchProvider';
 import { TruncatedDownloadError, downloadToFile } from '../../src/providers/downloadToFile';
 import { createOpenAiProvider } from '../../src/providers/openaiProvider';
 import { startOpenAiEmulator } from '../emulators/openai/server';
@@ -34,6 +34,12 @@ const chatLine = (customId: string, text: string, url = '/v1/chat/completions'):
   url,
   body: { model: MODEL, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: text }] },
 });
+
+/** A sync outcome without what only the engine needs (the answer's result line, the provider's retry-after). */
+function outcomeOf(sync: SyncOutcome): ItemOutcome {
+  const { resultLine: _line, retryAfterMs: _wait, ...outcome } = sync;
+  return outcome;
+}
 
 let emu: RunningEmulator;
 let dir: string;
@@ -303,8 +309,8 @@ describe('batch outcomes', () => {
     const proxy = await startProxy({ dropBatchCreate: false });
     try {
       const viaProxy = openaiProvider(0, proxy.baseUrl);
-      assert.deepEqual(await viaProxy.callSync('/v1/responses', r1.body, 'r1'), resp.get('r1'));
-      assert.deepEqual(await viaProxy.callSync('/v1/embeddings', e1Line.body, 'e1'), e1);
+      assert.deepEqual(outcomeOf(await viaProxy.callSync('/v1/responses', r1.body, 'r1')), resp.get('r1'));
+      assert.deepEqual(outcomeOf(await viaProxy.callSync('/v1/embeddings', e1Line.body, 'e1')), e1);
       // Spec §1.7: the sync call sends the line's body unchanged (the SDK's embeddings.create
       // would add encoding_format: base64 and hand back float32-rounded vectors).
       assert.deepEqual(
@@ -524,6 +530,50 @@ describe('uploads and creates never double-submit', () => {
 });
 
 describe('sync calls and signals', () => {
+  it('hands back each answer as a batch result line that reads back to the same outcome', async () => {
+    const provider = openaiProvider();
+    const ok = chatLine('a', 'kept for later');
+    const bad = chatLine('b', 'too long [[fail:context_length_exceeded]]');
+    const embed = { model: 'text-embedding-3-small', input: ['alpha'] };
+    for (const sync of [
+      await provider.callSync(ok.url, ok.body, 'a'),
+      await provider.callSync(bad.url, bad.body, 'b'),
+      await provider.callSync('/v1/responses', { model: MODEL, input: 'hi' }, 'r'),
+      await provider.callSync('/v1/embeddings', embed, 'e'),
+    ]) {
+      assert.ok(sync.resultLine, `${sync.customId} has a result line`);
+      assert.deepEqual(provider.parseResultLine(sync.resultLine), outcomeOf(sync), `${sync.customId} reads back the same`);
+    }
+  });
+
+  it('sends a sync call once: no SDK retries, the provider\'s retry-after handed to the engine', async () => {
+    // Even a client built with retries must not retry a paid sync call behind the journal's back.
+    const provider = openaiProvider(2);
+    emu.setFaults({ endpointFaults: [{ endpoint: 'POST /chat/completions', times: 2, status: 429, retryAfter: 7 }] });
+    const line = chatLine('a', 'x');
+    const outcome = await provider.callSync(line.url, line.body, 'a');
+    expectFail(outcomeOf(outcome), 'rate_limited', undefined, 429);
+    assert.equal(outcome.retryAfterMs, 7_000);
+    assert.equal(emu.requests().length, 1);
+  });
+
+  it('a refused key, a missing permission or an unknown model is a ProviderAccessError, never an item failure', async () => {
+    const strict = await startOpenAiEmulator({ apiKey: 'right' });
+    try {
+      const provider = createOpenAiProvider({ provider: 'openai', apiKey: 'wrong', baseUrl: strict.openaiBaseUrl, maxRetries: 0 });
+      const line = chatLine('a', 'x');
+      await assert.rejects(provider.callSync(line.url, line.body, 'a'), (error: unknown) => {
+        assert.ok(error instanceof ProviderAccessError);
+        assert.equal(error.kind, 'auth');
+        assert.equal(error.status, 401);
+        assert.match(error.message, /^the provider refused the API key \(check the key\): /);
+        return true;
+      });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('a connection error is a transient outcome', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
