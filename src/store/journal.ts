@@ -403,9 +403,9 @@ interface SuspectLine {
   reason: string;
 }
 
-async function scanJournal(handle: FileHandle, file: string): Promise<ScanResult> {
+/** `records` collects the intact records as they are read (a caller catching the error keeps those before the damage). */
+async function scanJournal(handle: FileHandle, file: string, records: JournalRecord[] = []): Promise<ScanResult> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const records: JournalRecord[] = [];
   let lastSeq = 0;
   let intactBytes = 0;
   // A line that does not parse is only forgivable as the last one (a torn write), so judgement
@@ -452,6 +452,39 @@ async function scanJournal(handle: FileHandle, file: string): Promise<ScanResult
     intactBytes = line.offset + line.bytes.length + 1;
   }
   return { records, lastSeq, intactBytes, torn: suspect !== undefined };
+}
+
+export interface JournalReading {
+  /** The intact records, in file order, up to the damage if there is any. */
+  readonly records: JournalRecord[];
+  /** Damage other than a torn last line: reading stopped there, so later records are missing. */
+  readonly damage: JournalCorruptError | undefined;
+}
+
+/**
+ * Reads the journal without opening it for writing, for a reader beside the writer (which holds
+ * the lock). A torn last line is left out silently: the writer may be mid-append. Damage anywhere
+ * else stops the reading at that line and is returned with the records before it, so the reader
+ * can show them and say that what it shows may be out of date. A missing file reads as empty.
+ */
+export async function readJournal(file: string): Promise<JournalReading> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return { records: [], damage: undefined };
+    throw error;
+  }
+  const records: JournalRecord[] = [];
+  try {
+    await scanJournal(handle, file, records);
+    return { records, damage: undefined };
+  } catch (error) {
+    if (error instanceof JournalCorruptError) return { records, damage: error };
+    throw error;
+  } finally {
+    await handle.close();
+  }
 }
 
 function isRecord(value: unknown): value is JournalRecord {
