@@ -1,0 +1,47 @@
+// bench/modelBased: the model-based engine test over many seeds (see test/engine/modelBasedRun.ts).
+// Prints pass/fail per seed and, for each failing seed, what broke and the command that replays it.
+// Run: node --import tsx bench/modelBased/run.ts --seeds 200 [--first 1] [--operations 30]
+// Exit code 1 when any seed failed.
+import { parseArgs } from 'node:util';
+import { describeFailure, replayCommand, runModelSequence } from '../../test/engine/modelBasedRun';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '200' },
+    first: { type: 'string', default: '1' },
+    operations: { type: 'string', default: '30' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const count = Number(values.seeds);
+const first = Number(values.first);
+const operations = Number(values.operations);
+
+async function main(): Promise<void> {
+  const failed: number[] = [];
+  const reach = new Map<string, number>();
+  const started = Date.now();
+  for (let seed = first; seed < first + count; seed++) {
+    const result = await runModelSequence(seed, { operations });
+    for (const [what, n] of Object.entries(result.coverage)) reach.set(what, (reach.get(what) ?? 0) + n);
+    const summary = `${result.jobs} jobs, ${result.items} items, ${result.remoteBatches} batches, ${(result.ms / 1000).toFixed(1)} s`;
+    if (result.failures.length === 0) {
+      console.log(`seed ${seed}: pass (${summary})`);
+      continue;
+    }
+    failed.push(seed);
+    console.log(`seed ${seed}: FAIL (${summary})`);
+    console.log(values.verbose ? describeFailure(result) : result.failures.map((f) => `  - ${f}`).join('\n'));
+    console.log(`  replay: ${replayCommand(seed)}`);
+  }
+  console.log('\nwhat the seeds exercised, in all:');
+  for (const [what, n] of [...reach.entries()].sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${what}: ${n}`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`\n${count - failed.length} of ${count} seeds passed in ${seconds} s${failed.length > 0 ? `; failing seeds: ${failed.join(', ')}` : ''}`);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 2;
+});

@@ -1,0 +1,646 @@
+// The model-based engine test's machinery, shared by test/engine/modelBased.test.ts (a fixed set of
+// seeds) and bench/modelBased/run.ts (many). One seed draws a random sequence of what happens to a
+// workspace in real use — files submitted (some changed between estimate and submit), jobs
+// stepped, the process killed and restarted, the provider failing (endpoint 429/5xx, capacity
+// refusals, cut downloads, batches that lose their output, a refused key) and the user retrying,
+// cancelling and resuming — against the in-process emulator. Then it drives every job to its end
+// with a good key and a healthy provider and checks the promises that must hold whatever
+// happened. Every expectation comes from the fixture (which markers each line carries), never
+// from the run under test.
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { assembleJobs } from '../../src/app/assembleJobs';
+import type { JobService } from '../../src/app/jobService';
+import { FINAL_JOB_STATES } from '../../src/engine/engine';
+import { exportResults } from '../../src/engine/exportResults';
+import { JobBlocked } from '../../src/engine/jobBlocked';
+import { SubmitRefused } from '../../src/engine/submitRefused';
+import type { BatchProvider } from '../../src/providers/batchProvider';
+import { parseOpenAiResultLine } from '../../src/providers/openaiMapping';
+import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { WorkspaceStore } from '../../src/store/workspaceStore';
+import type { FaultConfig } from '../emulators/openai/faults';
+import { startOpenAiEmulator } from '../emulators/openai/server';
+import type { EmulatorRoute, RunningEmulator } from '../emulators/openai/server';
+import { seededRandom } from '../support/seededRandom';
+import { FAST_ENGINE } from './harness';
+
+const RIGHT_KEY = 'sk-model-right';
+/** How long a `watch` may take under faults before it counts as stuck. */
+const WATCH_LIMIT_MS = 15_000;
+const WRONG_KEY = 'sk-model-wrong';
+const MODEL = 'gpt-4o-mini';
+/** The states an item may end in. */
+const FINAL_ITEM_STATES = new Set(['succeeded', 'dead_letter', 'deduped', 'cached', 'cancelled']);
+
+/**
+ * What a line of a generated file is, which alone decides how it must end:
+ * plain and fail_once lines are answered (fail-once fails its first attempt only), fail_always
+ * (a 500 every time) climbs the whole ladder and ends in dead letter, too_long (a 400
+ * context_length_exceeded) goes to dead letter at once. A duplicate repeats a line of its own file
+ * (it must be deduped and report its twin's answer); a repeat reuses a plain line of an earlier
+ * file (answered, from the cache or afresh).
+ */
+type LineKind = 'plain' | 'fail_once' | 'fail_always' | 'too_long';
+
+interface FixtureLine {
+  readonly id: string;
+  readonly text: string;
+  readonly kind: LineKind;
+  /** The id of the earlier line of the same file with the same request. */
+  readonly duplicateOf: string | undefined;
+}
+
+interface FixtureJob {
+  readonly jobId: string;
+  readonly file: string;
+  readonly lines: readonly FixtureLine[];
+  /** The user cancelled it at least once. */
+  everCancelled: boolean;
+}
+
+const MARKERS: Readonly<Record<LineKind, string>> = {
+  plain: '',
+  fail_once: ' [[fail-once:server_error]]',
+  fail_always: ' [[fail:server_error]]',
+  too_long: ' [[fail:context_length_exceeded]]',
+};
+
+export interface ModelRunOptions {
+  /** How many random operations before the drive to the end (default 30). */
+  readonly operations?: number | undefined;
+  /** Called with each operation as it starts (for a verbose replay). */
+  readonly onOperation?: ((line: string) => void) | undefined;
+}
+
+export interface ModelRunResult {
+  readonly seed: number;
+  /** Each broken promise, in words; empty when the seed passed. */
+  readonly failures: string[];
+  /** The operations performed, in order. */
+  readonly trace: string[];
+  readonly jobs: number;
+  readonly items: number;
+  readonly remoteBatches: number;
+  /** What the sequence exercised (operations and what the provider and engine did), to see a seed's reach. */
+  readonly coverage: Readonly<Record<string, number>>;
+  readonly ms: number;
+}
+
+/** How to replay one seed of the npm test with its operations printed. */
+export function replayCommand(seed: number): string {
+  return `LLM_BATCH_SEED=${seed} node --import tsx --test test/engine/modelBased.test.ts`;
+}
+
+/** A failure report: the seed, the replay command, the broken promises and the operations that led there. */
+export function describeFailure(result: ModelRunResult): string {
+  return [
+    `model-based seed ${result.seed} broke ${result.failures.length} promise(s); replay: ${replayCommand(result.seed)}`,
+    ...result.failures.map((failure) => `  - ${failure}`),
+    '  operations:',
+    ...result.trace.map((op, i) => `    ${String(i + 1).padStart(3)}. ${op}`),
+  ].join('\n');
+}
+
+export async function runModelSequence(seed: number, options: ModelRunOptions = {}): Promise<ModelRunResult> {
+  const started = Date.now();
+  const emulator = await startOpenAiEmulator({ apiKey: RIGHT_KEY, timeScale: { validatingMs: 15, inProgressMs: 30, finalizingMs: 15 } });
+  const dir = mkdtempSync(path.join(tmpdir(), 'model-based-'));
+  const world = await World.open(emulator, dir, seed, options.onOperation);
+  try {
+    const operations = options.operations ?? 30;
+    for (let i = 0; i < operations; i++) await world.randomOperation();
+    await world.driveToEnd();
+    await world.checkInvariants();
+  } catch (error) {
+    world.failures.push(`the sequence threw: ${(error as Error).stack ?? String(error)}`);
+  } finally {
+    await world.close().catch(() => undefined);
+    await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    seed,
+    failures: world.failures,
+    trace: world.trace,
+    jobs: world.jobs.length,
+    items: world.jobs.reduce((sum, job) => sum + job.lines.length, 0),
+    remoteBatches: emulator.batches().length,
+    coverage: world.coverage(),
+    ms: Date.now() - started,
+  };
+}
+
+/** A provider that counts every sync call and every paid answer (a 200), per request text. */
+interface SyncLedger {
+  calls: number;
+  readonly paid: Map<string, number>;
+}
+
+function recordingProvider(inner: BatchProvider, ledger: SyncLedger): BatchProvider {
+  return {
+    id: inner.id,
+    verifyAccess: (signal) => inner.verifyAccess(signal),
+    upload: (inputPath, signal) => inner.upload(inputPath, signal),
+    create: (request, signal) => inner.create(request, signal),
+    retrieve: (remoteId, signal) => inner.retrieve(remoteId, signal),
+    list: (signal) => inner.list(signal),
+    cancel: (remoteId, signal) => inner.cancel(remoteId, signal),
+    download: (fileId, destination, signal) => inner.download(fileId, destination, signal),
+    parseResultLine: (line) => inner.parseResultLine(line),
+    async callSync(endpoint, body, customId, signal) {
+      ledger.calls += 1;
+      const outcome = await inner.callSync(endpoint, body, customId, signal);
+      if (outcome.ok) {
+        const text = lastUserText(body);
+        ledger.paid.set(text, (ledger.paid.get(text) ?? 0) + 1);
+      }
+      return outcome;
+    },
+  };
+}
+
+function lastUserText(body: Readonly<Record<string, unknown>>): string {
+  const messages = body['messages'];
+  if (!Array.isArray(messages)) return '';
+  const last = messages[messages.length - 1] as { content?: unknown } | undefined;
+  return typeof last?.content === 'string' ? last.content : '';
+}
+
+const FAULT_ROUTES: readonly EmulatorRoute[] = [
+  'POST /files',
+  'POST /batches',
+  'GET /batches',
+  'GET /batches/{id}',
+  'GET /files/{id}/content',
+  'POST /batches/{id}/cancel',
+  'POST /chat/completions',
+];
+
+class World {
+  readonly failures: string[] = [];
+  readonly trace: string[] = [];
+  readonly jobs: FixtureJob[] = [];
+  private readonly ledger: SyncLedger = { calls: 0, paid: new Map() };
+  /** Paid sync answers each request text may have: one per unique line carrying it, one more per resubmission of it. */
+  private readonly syncAllowance = new Map<string, number>();
+  private readonly credentials = { key: RIGHT_KEY };
+  private readonly counts = new Map<string, number>();
+  private faults: FaultConfig = {};
+  private fileCount = 0;
+  private store!: WorkspaceStore;
+  private service!: JobService;
+
+  private constructor(
+    private readonly emulator: RunningEmulator,
+    private readonly dir: string,
+    private readonly random: () => number,
+    private readonly onOperation: ((line: string) => void) | undefined,
+  ) {}
+
+  static async open(emulator: RunningEmulator, dir: string, seed: number, onOperation: ((line: string) => void) | undefined): Promise<World> {
+    const world = new World(emulator, dir, seededRandom(seed), onOperation);
+    await world.startProcess();
+    return world;
+  }
+
+  /** A new process on the workspace: a store, and the engine and service assembled as the CLI does. */
+  private async startProcess(): Promise<void> {
+    this.store = await WorkspaceStore.open(this.dir, { purpose: 'model-based test', snapshotEvery: 11 });
+    const { service } = assembleJobs(this.store, {
+      // The key is read at call time, so switching it reaches the next call (as a settings change does).
+      providerFor: (provider) => {
+        if (!this.credentials.key) throw new Error(`No API key for ${provider}`);
+        const inner = createOpenAiProvider({ provider: 'openai', apiKey: this.credentials.key, baseUrl: this.emulator.openaiBaseUrl, maxRetries: 1 });
+        return recordingProvider(inner, this.ledger);
+      },
+      config: FAST_ENGINE,
+      budget: () => ({}),
+    });
+    this.service = service;
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  // ---- random choices ----------------------------------------------------------------------
+
+  private int(min: number, max: number): number {
+    return min + Math.floor(this.random() * (max - min + 1));
+  }
+
+  private pick<T>(values: readonly T[]): T {
+    const value = values[Math.floor(this.random() * values.length)];
+    if (value === undefined) throw new Error('pick from an empty list');
+    return value;
+  }
+
+  private chance(p: number): boolean {
+    return this.random() < p;
+  }
+
+  private count(what: string): void {
+    this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
+  }
+
+  coverage(): Record<string, number> {
+    const batches = this.emulator.batches();
+    const refusedForCapacity = batches.filter((b) => JSON.stringify(b.object['errors'] ?? null).includes('token_limit_exceeded')).length;
+    const paidSync = [...this.ledger.paid.values()].reduce((a, b) => a + b, 0);
+    const unauthorized = this.emulator.requests().filter((r) => r.status === 401).length;
+    return { ...Object.fromEntries(this.counts), 'batches refused for capacity': refusedForCapacity, 'sync calls': this.ledger.calls, 'paid sync answers': paidSync, '401 answers': unauthorized };
+  }
+
+  private note(op: string): void {
+    // Top-level operations count by their first word; what followed (indented) is counted where it happens.
+    const kind = /^[a-z][a-z-]*(?: -9)?/.exec(op)?.[0];
+    if (kind) this.count(kind);
+    this.trace.push(op);
+    this.onOperation?.(op);
+  }
+
+  private fail(promise: string): void {
+    this.failures.push(promise);
+  }
+
+  // ---- operations --------------------------------------------------------------------------
+
+  async randomOperation(): Promise<void> {
+    // Every choice is drawn from the seed and the fixture only, never from the run's state (which
+    // depends on timing), so a seed replays the same operations.
+    const roll = this.random();
+    if (roll < 0.18 || this.jobs.length === 0) await this.submitFile();
+    else if (roll < 0.4) await this.stepJob();
+    else if (roll < 0.46) await this.watchJob();
+    else if (roll < 0.53) await this.pause();
+    else if (roll < 0.58) await this.killAndRestart();
+    else if (roll < 0.62) await this.killDuringStep();
+    else if (roll < 0.72) this.changeFaults();
+    else if (roll < 0.78) this.switchKey();
+    else if (roll < 0.84) await this.retryFailed();
+    else if (roll < 0.89) await this.cancel();
+    else if (roll < 0.95) await this.resume();
+    else await this.resumeUnfinished();
+  }
+
+  private generateLines(fileNo: number): FixtureLine[] {
+    const count = this.int(2, 12);
+    const lines: FixtureLine[] = [];
+    const earlierPlain = this.jobs.flatMap((job) => job.lines.filter((line) => line.kind === 'plain' && line.duplicateOf === undefined));
+    for (let i = 1; i <= count; i++) {
+      const id = `item-${i}`;
+      const roll = this.random();
+      const original = lines[Math.floor(this.random() * lines.length)];
+      if (roll < 0.12 && original) {
+        lines.push({ id, text: original.text, kind: original.kind, duplicateOf: original.duplicateOf ?? original.id });
+      } else if (roll < 0.2 && earlierPlain.length > 0 && !lines.some((line) => earlierPlain.some((e) => e.text === line.text))) {
+        lines.push({ id, text: this.pick(earlierPlain).text, kind: 'plain', duplicateOf: undefined });
+      } else {
+        const kind: LineKind = roll < 0.3 ? 'fail_once' : roll < 0.38 ? 'fail_always' : roll < 0.45 ? 'too_long' : 'plain';
+        // Unique per file and line, short enough that the emulator echoes it whole.
+        lines.push({ id, text: `f${fileNo} l${i}${MARKERS[kind]}`, kind, duplicateOf: undefined });
+      }
+    }
+    return lines;
+  }
+
+  private writeFile(name: string, lines: readonly FixtureLine[]): string {
+    const file = path.join(this.dir, name);
+    writeFileSync(file, lines.map((line) => `${requestLine(line.id, line.text)}\n`).join(''));
+    return file;
+  }
+
+  private async submitFile(): Promise<void> {
+    const fileNo = ++this.fileCount;
+    const lines = this.generateLines(fileNo);
+    const file = this.writeFile(`input-${fileNo}.jsonl`, lines);
+    const changeIt = this.chance(0.15);
+    this.note(`submit input-${fileNo}.jsonl: ${lines.map((l) => (l.duplicateOf ? `dup(${l.duplicateOf})` : l.kind)).join(',')}${changeIt ? ' (changed after the estimate)' : ''}`);
+    const jobsBefore = this.store.index.jobs().map((job) => job.id);
+    const uploadsBefore = this.uploads();
+    const preview = await this.service.preview({ file, provider: 'openai', outputBuffer: 0.25, failureAlertRate: 0.05 });
+    if (changeIt) appendFileSync(file, `${requestLine(`item-${lines.length + 1}`, `f${fileNo} appended`)}\n`);
+    let outcome: Awaited<ReturnType<JobService['submit']>> | undefined;
+    let error: Error | undefined;
+    try {
+      outcome = await this.service.submit(preview);
+    } catch (caught) {
+      error = caught as Error;
+    }
+    const newJobs = this.store.index.jobs().filter((job) => !jobsBefore.includes(job.id));
+    if (error instanceof SubmitRefused || changeIt) {
+      const kinds = error instanceof SubmitRefused ? error.blockers.map((b) => b.kind).join(',') : 'none';
+      this.count(`submit refused (${kinds})`);
+      this.note(`  refused (${kinds})`);
+      if (!(error instanceof SubmitRefused)) this.fail(`input-${fileNo}.jsonl changed after its estimate but was not refused (${outcome?.jobId ?? error?.message})`);
+      else if (changeIt && this.credentials.key === RIGHT_KEY && !this.routeFaulted('GET /batches') && !kinds.includes('file_changed'))
+        this.fail(`input-${fileNo}.jsonl changed after its estimate was refused for ${kinds}, not file_changed`);
+      if (newJobs.length > 0) this.fail(`a refused submission of input-${fileNo}.jsonl journaled job(s) ${newJobs.map((j) => j.id).join(', ')}`);
+      if (this.uploads() !== uploadsBefore) this.fail(`a refused submission of input-${fileNo}.jsonl uploaded a file`);
+      for (const job of newJobs) this.adopt(job.id, file, lines);
+      return;
+    }
+    if (newJobs.length !== 1) {
+      this.fail(`one submission of input-${fileNo}.jsonl made ${newJobs.length} jobs`);
+      if (newJobs.length === 0) {
+        if (error) throw error;
+        return;
+      }
+    }
+    const jobId = newJobs[0]?.id ?? '';
+    this.adopt(jobId, file, lines);
+    if (error) {
+      this.note(`  ${jobId} created, then: ${oneLine(error.message)}`);
+      if (!error.message.includes(jobId)) this.fail(`a failure after ${jobId} existed does not name it: ${oneLine(error.message)}`);
+    } else {
+      this.note(`  ${jobId} ${outcome?.submitted ? 'submitted' : `not submitted: ${oneLine(outcome && !outcome.submitted ? outcome.reason : '')}`}`);
+    }
+  }
+
+  /** A job made from a file: its lines are the fixture's expectations. */
+  private adopt(jobId: string, file: string, lines: readonly FixtureLine[]): void {
+    this.jobs.push({ jobId, file, lines, everCancelled: false });
+    for (const line of lines) if (line.duplicateOf === undefined) this.allowSync(line.text);
+  }
+
+  private allowSync(text: string): void {
+    this.syncAllowance.set(text, (this.syncAllowance.get(text) ?? 0) + 1);
+  }
+
+  private uploads(): number {
+    return this.emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length;
+  }
+
+  private routeFaulted(route: EmulatorRoute): boolean {
+    return (this.faults.endpointFaults ?? []).some((fault) => fault.endpoint === route);
+  }
+
+  private unfinishedJobIds(): string[] {
+    return this.store.index
+      .jobs()
+      .filter((job) => !FINAL_JOB_STATES.has(job.status))
+      .map((job) => job.id);
+  }
+
+  private async stepJob(): Promise<void> {
+    const job = this.pick(this.jobs);
+    const steps = this.int(1, 3);
+    this.note(`step ${job.jobId} ×${steps}`);
+    for (let i = 0; i < steps; i++) {
+      await this.quietly(`step ${job.jobId}`, () => this.service.engine.step(job.jobId));
+      await sleep(this.int(0, 40));
+    }
+  }
+
+  /** `watch`: the job is run to its end under whatever the provider does now (or until it is blocked). */
+  private async watchJob(): Promise<void> {
+    const job = this.pick(this.jobs);
+    this.note(`watch ${job.jobId}`);
+    try {
+      const row = await this.service.engine.run(job.jobId, { signal: AbortSignal.timeout(WATCH_LIMIT_MS) });
+      this.note(`  → ${row.status}`);
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') this.fail(`watch ${job.jobId} did not end within ${WATCH_LIMIT_MS} ms under faults ${JSON.stringify(this.faults)}`);
+      const kind = error instanceof JobBlocked ? 'blocked' : 'error';
+      this.count(`watch → ${kind}`);
+      this.note(`  watch ${job.jobId}: ${kind}: ${oneLine((error as Error).message)}`);
+    }
+  }
+
+  private async pause(): Promise<void> {
+    const ms = this.int(10, 120);
+    this.note(`wait ${ms} ms`);
+    await sleep(ms);
+  }
+
+  private async killAndRestart(): Promise<void> {
+    const killed = this.chance(0.8);
+    this.note(killed ? 'kill -9 and restart' : 'close and restart');
+    await (killed ? this.store.closeWithoutSnapshot() : this.store.close());
+    await this.startProcess();
+  }
+
+  /**
+   * A kill in the middle of a step: the store closes under it (as the process would die), so the
+   * provider call in flight lands and whatever the step journals next is lost — a batch created
+   * but not recorded, a sync answer paid but not recorded. The new process starts once the old
+   * step has stopped, as it would after a real kill.
+   */
+  private async killDuringStep(): Promise<void> {
+    const job = this.pick(this.jobs);
+    const after = this.int(0, 60);
+    this.note(`kill -9 during a step of ${job.jobId}, after ${after} ms`);
+    const stepping = this.service.engine.step(job.jobId).then(
+      () => undefined,
+      () => undefined,
+    );
+    await sleep(after);
+    await this.store.closeWithoutSnapshot();
+    await stepping;
+    await this.startProcess();
+  }
+
+  private changeFaults(): void {
+    const faults: FaultConfig = {};
+    const count = this.int(0, 2);
+    for (let i = 0; i < count; i++) {
+      const roll = this.random();
+      if (roll < 0.3) {
+        const endpoint = this.pick(FAULT_ROUTES);
+        // At most two failures in a row for sync calls: the engine's three attempts get through,
+        // so a line without a marker is never condemned by an injected fault.
+        const already = (faults.endpointFaults ?? []).some((f) => f.endpoint === endpoint);
+        if (!already) faults.endpointFaults = [...(faults.endpointFaults ?? []), { endpoint, times: this.int(1, endpoint === 'POST /chat/completions' ? 2 : 3), status: this.pick([429, 500, 503] as const) }];
+      } else if (roll < 0.45) faults.capacityRefusals = this.int(1, 3);
+      else if (roll < 0.58) faults.truncateDownload = this.pick([true, 'short'] as const);
+      else if (roll < 0.8) faults.completedWithNullOutput = true;
+      else if (roll < 0.92) faults.expireAfterFraction = 0.5;
+      else faults.duplicateOutputLines = true;
+    }
+    this.faults = faults;
+    this.note(`faults ${JSON.stringify(faults)}`);
+    this.emulator.setFaults(faults);
+  }
+
+  private switchKey(): void {
+    const roll = this.random();
+    this.credentials.key = roll < 0.3 ? WRONG_KEY : roll < 0.4 ? '' : RIGHT_KEY;
+    this.note(`key → ${this.credentials.key === RIGHT_KEY ? 'right' : this.credentials.key === '' ? 'none' : 'wrong (401)'}`);
+  }
+
+  private async retryFailed(): Promise<void> {
+    const job = this.pick(this.jobs);
+    this.note(`retry-failed ${job.jobId}`);
+    const ids = await this.quietly(`retry-failed ${job.jobId}`, () => this.service.retryFailed(job.jobId));
+    this.resubmitted(job, ids ?? []);
+  }
+
+  /** A resubmission may pay one more sync answer for each item it sends again. */
+  private resubmitted(job: FixtureJob, ids: readonly string[]): void {
+    if (ids.length > 0) this.count('retry-failed resubmitted something');
+    if (ids.length > 0) this.note(`  resubmitted ${ids.join(',')}`);
+    for (const id of ids) {
+      const line = job.lines.find((l) => l.id === id);
+      if (line) this.allowSync(line.text);
+    }
+  }
+
+  private async cancel(): Promise<void> {
+    const job = this.pick(this.jobs);
+    this.note(`cancel ${job.jobId}`);
+    const row = this.store.index.job(job.jobId);
+    if (row && !FINAL_JOB_STATES.has(row.status)) job.everCancelled = true;
+    await this.quietly(`cancel ${job.jobId}`, () => this.service.cancel(job.jobId));
+  }
+
+  private async resume(): Promise<void> {
+    const job = this.pick(this.jobs);
+    this.note(`resume ${job.jobId}`);
+    await this.quietly(`resume ${job.jobId}`, () => this.service.resume(job.jobId));
+  }
+
+  private async resumeUnfinished(): Promise<void> {
+    this.note('resume-unfinished (a writing command starts)');
+    await this.quietly('resumeUnfinished', () => this.service.engine.resumeUnfinished());
+  }
+
+  /** Runs a user action or a step; what the provider or a block throws is part of the scenario, logged. */
+  private async quietly<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await action();
+    } catch (error) {
+      const kind = error instanceof JobBlocked ? 'blocked' : error instanceof SubmitRefused ? 'refused' : 'error';
+      this.count(`${what.split(' ')[0]} → ${kind}`);
+      this.note(`  ${what}: ${kind}: ${oneLine((error as Error).message)}`);
+      return undefined;
+    }
+  }
+
+  // ---- the end -----------------------------------------------------------------------------
+
+  /** A good key, a healthy provider, every blocked job resumed, and every job run to its end. */
+  async driveToEnd(): Promise<void> {
+    this.note('— drive to the end: right key, no faults, resume what is blocked, run every unfinished job');
+    this.credentials.key = RIGHT_KEY;
+    this.faults = {};
+    this.emulator.setFaults({});
+    for (let round = 1; round <= 3; round++) {
+      for (const jobId of this.unfinishedJobIds()) {
+        if (this.store.index.job(jobId)?.blockedReason !== null) {
+          this.note(`resume ${jobId} (${oneLine(this.store.index.job(jobId)?.blockedReason ?? '')})`);
+          await this.quietly(`resume ${jobId}`, () => this.service.resume(jobId));
+        }
+        try {
+          const job = await this.service.engine.run(jobId, { signal: AbortSignal.timeout(30_000) });
+          this.note(`run ${jobId} → ${job.status}`);
+        } catch (error) {
+          this.fail(`round ${round}: ${jobId} did not run to its end with a good key and no faults: ${oneLine((error as Error).message)}`);
+        }
+      }
+      // A sync call cut off by a kill is dead-lettered rather than paid twice blindly; the user
+      // sends it again (retry-failed), which the sync allowance counts.
+      let retried = false;
+      for (const job of this.jobs) {
+        const cutOff = this.store.index
+          .items(job.jobId, { states: ['dead_letter'] })
+          .filter((item) => /sync call/.test(item.failureMessage ?? '') && /stopped/.test(item.failureMessage ?? ''))
+          .map((item) => item.id);
+        if (cutOff.length === 0) continue;
+        this.note(`retry-failed ${job.jobId} ${cutOff.join(',')} (sync calls cut off by a kill)`);
+        const ids = await this.quietly(`retry-failed ${job.jobId}`, () => this.service.retryFailed(job.jobId, cutOff));
+        this.resubmitted(job, ids ?? []);
+        retried = true;
+      }
+      if (!retried && this.unfinishedJobIds().length === 0) break;
+    }
+    for (const jobId of this.unfinishedJobIds()) this.fail(`${jobId} is still ${this.store.index.job(jobId)?.status} after three rounds`);
+  }
+
+  async checkInvariants(): Promise<void> {
+    // Spend and reservations as a restarted process sees them, too.
+    await this.killAndRestart();
+    const index = this.store.index;
+    const journaled = new Set(index.jobs().map((job) => job.id));
+    for (const job of this.jobs) if (!journaled.has(job.jobId)) this.fail(`${job.jobId} (${path.basename(job.file)}) vanished from the workspace`);
+    if (journaled.size !== this.jobs.length) this.fail(`the workspace holds ${journaled.size} jobs, the user made ${this.jobs.length}`);
+
+    for (const job of this.jobs) await this.checkJob(job);
+
+    // At most one remote batch per chunk per strike: each intent key reaches the provider once.
+    const keys = this.emulator.batches().map((batch) => batch.metadata?.['llmb_batch'] ?? '(untagged)');
+    const seen = new Map<string, number>();
+    for (const key of keys) seen.set(key, (seen.get(key) ?? 0) + 1);
+    for (const [key, times] of seen) if (times > 1) this.fail(`intent ${key} was created ${times} times at the provider`);
+
+    // At most one paid sync call per item per strike, and no call the journal did not see.
+    for (const [text, paid] of this.ledger.paid) {
+      const allowed = this.syncAllowance.get(text) ?? 0;
+      if (paid > allowed) this.fail(`"${text}" was answered (and paid) by ${paid} sync calls, at most ${allowed} allowed`);
+    }
+    const syncRequests = this.emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/chat/completions')).length;
+    if (syncRequests !== this.ledger.calls) this.fail(`the emulator saw ${syncRequests} sync requests for ${this.ledger.calls} sync calls by the engine (hidden retries)`);
+
+    // Settled spend equals what the items cost; no reservation left open.
+    const today = new Date().toISOString().slice(0, 10);
+    const spend = index.spendSince(today);
+    const actual = this.jobs.reduce((sum, job) => sum + index.actualCost(job.jobId), 0);
+    if (Math.abs(spend - actual) > 1e-9) this.fail(`spend today ${spend} differs from the items' actual cost ${actual}`);
+    for (const job of this.jobs) {
+      const open = index.openReservation(job.jobId);
+      if (open !== 0) this.fail(`${job.jobId} (${index.job(job.jobId)?.status}) still has ${open} reserved`);
+    }
+  }
+
+  private async checkJob(job: FixtureJob): Promise<void> {
+    const row = this.store.index.job(job.jobId);
+    if (!row) return;
+    const name = `${job.jobId} (${path.basename(job.file)})`;
+    if (!FINAL_JOB_STATES.has(row.status)) this.fail(`${name} ended ${row.status}, not final`);
+    const items = this.store.index.items(job.jobId);
+    const records = new Map<string, { state: string; content: string | undefined }>();
+    for await (const record of exportResults(this.store, job.jobId, parseOpenAiResultLine)) {
+      if (records.has(record.custom_id)) this.fail(`${name}: ${record.custom_id} is exported twice`);
+      records.set(record.custom_id, { state: record.state, content: record.content });
+    }
+    if (items.length !== job.lines.length) this.fail(`${name} has ${items.length} items for ${job.lines.length} lines`);
+    for (const line of job.lines) {
+      const item = items.find((i) => i.id === line.id);
+      const record = records.get(line.id);
+      const where = `${name} ${line.id} (${line.duplicateOf ? `duplicate of ${line.duplicateOf}, ` : ''}${line.kind})`;
+      if (!item || !record) {
+        this.fail(`${where} has no item or no exported result`);
+        continue;
+      }
+      if (!FINAL_ITEM_STATES.has(item.state)) this.fail(`${where} ended ${item.state}, not a final outcome`);
+      if (line.duplicateOf !== undefined && item.state !== 'deduped') this.fail(`${where} ended ${item.state}, not deduped`);
+      if (line.duplicateOf === undefined && item.state === 'deduped') this.fail(`${where} is deduped but no earlier line of its file repeats it`);
+      // The answer reported for a line (its twin's for a duplicate) follows from its marker.
+      const expected: readonly string[] =
+        line.kind === 'plain' || line.kind === 'fail_once' ? ['succeeded', 'cached'] : ['dead_letter'];
+      const allowed = job.everCancelled ? [...expected, 'cancelled'] : expected;
+      if (!allowed.includes(record.state)) this.fail(`${where} ended ${record.state}, expected ${allowed.join(' or ')}`);
+      if ((record.state === 'succeeded' || record.state === 'cached') && record.content !== `Echo: ${line.text}`)
+        this.fail(`${where} ${record.state} but its exported content is ${JSON.stringify(record.content)}, expected ${JSON.stringify(`Echo: ${line.text}`)}`);
+    }
+    // A job the user let run to the end (its last word was not cancel) leaves nothing cancelled.
+    if (row.status !== 'cancelled' && !row.cancelRequested) {
+      const stranded = items.filter((item) => item.state === 'cancelled').map((item) => item.id);
+      if (stranded.length > 0) this.fail(`${name} ended ${row.status} after a resume but ${stranded.join(',')} stayed cancelled`);
+    }
+  }
+}
+
+function requestLine(id: string, text: string): string {
+  return JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content: text }], max_completion_tokens: 20 } });
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
