@@ -46,6 +46,7 @@ export async function runStatus(args: string[]): Promise<number> {
       process.stdout.write(`${job.id}  ${job.name}\n  state     ${summary.state}\n  provider  ${job.provider} (${job.model})\n  items     ${formatCounts(summary.items)}\n`);
       process.stdout.write(`  cost      ${formatDollars(summary.actualCost)} actual, estimated ${formatDollars(job.estimateExpected)} (at most ${formatDollars(job.estimateMax)})\n`);
       if (job.alert) process.stdout.write(`  alert     ${job.alert}\n`);
+      if (job.waitingReason) process.stdout.write(`  waiting   ${job.waitingReason}\n`);
       for (const b of batches) process.stdout.write(`  batch ${b.key}  ${b.state}  ${b.remoteId ?? '(not created yet)'}  ${b.items} items\n`);
     }
     return 0;
@@ -139,6 +140,8 @@ export function jobSummary(store: WorkspaceStore, job: JobRow) {
     estimatedCost: job.estimateExpected,
     actualCost: store.index.actualCost(job.id),
     alert: job.alert,
+    /** Set while a batch refused for capacity waits to be sent again: the provider's words and when. */
+    waitingForCapacity: job.waitingReason,
   };
 }
 

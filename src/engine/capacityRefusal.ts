@@ -2,7 +2,8 @@
 // Azure fail it with `token_limit_exceeded` and no line) is not a failure of its items: nothing
 // ran and nothing was billed. Pure decisions: recognising one, how long to wait, and what the
 // job says while it waits.
-import type { RemoteBatch } from '../providers/batchProvider';
+import { CAPACITY_REFUSAL_CODES } from '../providers/batchProvider';
+import type { CapacityRefusedError, RemoteBatch } from '../providers/batchProvider';
 
 export interface CapacityRefusal {
   readonly code: string;
@@ -14,9 +15,6 @@ export interface CapacityRefusal {
   readonly hintMs: number | undefined;
 }
 
-/** Whole-batch codes that mean "too much queued right now", not "something is wrong with the file". */
-const CAPACITY_CODES: ReadonlySet<string> = new Set(['token_limit_exceeded', 'tokenlimitexceeded']);
-
 /** Backoff doublings before the wait stops growing: 60 s → about 32 min on real providers. */
 const MAX_DOUBLINGS = 5;
 
@@ -27,11 +25,19 @@ const MAX_DOUBLINGS = 5;
 export function capacityRefusalOf(remote: RemoteBatch): CapacityRefusal | undefined {
   if (remote.state !== 'failed' || remote.errors.length === 0) return undefined;
   if (remote.outputFileId !== undefined || remote.errorFileId !== undefined || remote.counts.completed > 0) return undefined;
-  if (!remote.errors.every((error) => error.line === undefined && CAPACITY_CODES.has(error.code.toLowerCase()))) return undefined;
+  if (!remote.errors.every((error) => error.line === undefined && CAPACITY_REFUSAL_CODES.has(error.code.toLowerCase()))) return undefined;
   const first = remote.errors[0];
-  const message = first?.message ?? '';
+  return refusal(first?.code ?? 'token_limit_exceeded', first?.message ?? '');
+}
+
+/** The same refusal given at create time (Azure's fail-fast regions): no batch was made. */
+export function capacityRefusalOfCreate(error: CapacityRefusedError): CapacityRefusal {
+  return refusal(error.code, error.providerMessage);
+}
+
+function refusal(code: string, message: string): CapacityRefusal {
   return {
-    code: first?.code ?? 'token_limit_exceeded',
+    code,
     message,
     waitsForRunningBatches: /in_progress batches|batches have (been )?completed|current jobs have finished|active batch/i.test(message),
     hintMs: waitHintMs(message),
@@ -55,7 +61,10 @@ export function capacityBackoffMs(refusals: number, baseMs: number, hintMs?: num
 }
 
 /** What the job says while the chunk waits. */
-export function capacityWaitReason(refusal: CapacityRefusal, details: { batchKey: string; items: number; refusals: number; resendAt: number; runningBatches: number }): string {
+export function capacityWaitReason(
+  refusal: CapacityRefusal,
+  details: { batchKey: string; items: number; refusals: number; resendAt: number; runningBatches: number; atCreate?: boolean },
+): string {
   const when = new Date(details.resendAt).toISOString().replace(/\.\d+Z$/, 'Z');
   const running =
     refusal.waitsForRunningBatches && details.runningBatches > 0
@@ -63,7 +72,7 @@ export function capacityWaitReason(refusal: CapacityRefusal, details: { batchKey
       : '';
   const times = details.refusals === 1 ? '' : ` (refused ${details.refusals} times in a row)`;
   return (
-    `Waiting for provider capacity: batch ${details.batchKey} (${details.items} items) was refused as a whole${times}: ` +
+    `Waiting for provider capacity: batch ${details.batchKey} (${details.items} items) was refused ${details.atCreate ? 'at create' : 'as a whole'}${times}: ` +
     `${refusal.code}: ${refusal.message}${running} No strike is counted; the same items are sent again after ${when}.`
   );
 }

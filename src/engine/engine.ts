@@ -8,18 +8,18 @@ import { createOutputCheck } from '../core/outputChecks';
 import type { OutputCheck } from '../core/outputChecks';
 import type { Pricer } from '../core/pricing';
 import type { ProviderId } from '../core/providerLimits';
-import { ProviderAccessError, TERMINAL_STATES } from '../providers/batchProvider';
+import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../providers/batchProvider';
 import type { BatchProvider, RemoteBatch, SyncOutcome } from '../providers/batchProvider';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { JobOptions, JobState, ResultRef, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 import { readItemLines } from './batchInputs';
-import { capacityBackoffMs, capacityRefusalOf, capacityWaitReason } from './capacityRefusal';
+import { capacityBackoffMs, capacityRefusalOf, capacityRefusalOfCreate, capacityWaitReason } from './capacityRefusal';
 import { collectBatch } from './collectBatch';
 import { planRetryIntents } from './retryBatches';
 import type { EngineConfig } from './engineConfig';
 import { FIRST_BATCH_STRIKE, SYNC_STRIKE, byNextStrike, ladderWaitMs, routeFailures } from './retryLadder';
-import { appendSyncResult } from './syncResults';
+import { appendSyncResult, findSyncAnswers } from './syncResults';
 import { JobBlocked } from './jobBlocked';
 import { TokenBucket } from './tokenBucket';
 
@@ -150,7 +150,7 @@ export class Engine {
       wakeAt = Math.min(wakeAt, at);
     };
 
-    await this.abandonOrphanedSyncCalls(job);
+    await this.abandonOrphanedSyncCalls(job, provider);
     if (job.cancelRequested) await this.cancelOpenWork(job, provider, signal);
 
     const batches = this.store.index.batches(jobId);
@@ -160,7 +160,7 @@ export class Engine {
     if (intents.length > 0 && !job.cancelRequested) {
       try {
         const remote = await this.ourRemoteBatches(provider, signal);
-        for (const batch of intents) await this.submit(job, batch, provider, remote.get(batch.key), signal);
+        for (const batch of intents) await this.submitOrDefer(job, batch, provider, remote.get(batch.key), later, signal);
       } catch (error) {
         signal?.throwIfAborted();
         if (error instanceof ProviderAccessError) throw error;
@@ -383,6 +383,33 @@ export class Engine {
     return true;
   }
 
+  /**
+   * Submits the intent; a create refused for capacity (Azure's fail-fast regions) is no failure:
+   * the intent waits, with the same backoff as a batch refused after creation.
+   */
+  private async submitOrDefer(
+    job: JobRow,
+    batch: BatchRow,
+    provider: BatchProvider,
+    existing: RemoteBatch | undefined,
+    later: (at: number) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    try {
+      await this.submit(job, batch, provider, existing, signal);
+    } catch (error) {
+      if (!(error instanceof CapacityRefusedError)) throw error;
+      const refusal = capacityRefusalOfCreate(error);
+      const refusals = batch.capacityRefusals + 1;
+      const notBefore = this.now() + capacityBackoffMs(refusals, this.deps.config.retryWaitsMs[0], refusal.hintMs);
+      const runningBatches = this.store.index.batches(job.id).filter((b) => b.remoteId !== null && !b.collected).length;
+      const reason = capacityWaitReason(refusal, { batchKey: batch.key, items: batch.itemCount, refusals, resendAt: notBefore, runningBatches, atCreate: true });
+      this.log(`${job.id}: ${reason}`);
+      await this.store.commit([{ type: 'batch.deferred', jobId: job.id, batchKey: batch.key, notBefore, refusals, reason }]);
+      later(notBefore);
+    }
+  }
+
   // ---- the ladder --------------------------------------------------------------------------
 
   /** Routes the failed items one rung up the ladder; true when it changed anything. */
@@ -509,20 +536,37 @@ export class Engine {
 
   /**
    * A sync call journaled as started but never answered was cut off by a crash: the provider
-   * may have run (and billed) it. Sending it again could pay twice, so it goes to dead letter
-   * with that reason; `retry-failed` sends it once more if the user wants.
+   * may have run (and billed) it. An answer that reached the job's sync results file before the
+   * crash is taken as the outcome; otherwise sending it again could pay twice, so it goes to dead
+   * letter with that reason, and `retry-failed` sends it once more if the user wants.
    */
-  private async abandonOrphanedSyncCalls(job: JobRow): Promise<void> {
+  private async abandonOrphanedSyncCalls(job: JobRow, provider: BatchProvider): Promise<void> {
     const orphans = this.store.index.items(job.id, { states: ['submitted'] }).filter((item) => item.batchKey === 'sync');
     if (orphans.length === 0) return;
-    await this.store.commit([
-      {
+    const answers = await findSyncAnswers(this.store, job.id, new Set(orphans.map((item) => item.id)), (line) => provider.parseResultLine(line));
+    const check = this.checkFor(job);
+    const events: StoreEvent[] = [];
+    const unknown: string[] = [];
+    for (const item of orphans) {
+      const answer = answers.get(item.id);
+      // Only an answer that passes the job's checks: one that failed them was recorded before.
+      if (!answer || check(answer.outcome.content) !== undefined) {
+        unknown.push(item.id);
+        continue;
+      }
+      const usage = answer.outcome.usage ?? { inputTokens: 0, outputTokens: 0 };
+      const cost = answer.outcome.usage ? (this.deps.pricer.price(job.provider as ProviderId, item.model, usage.inputTokens, usage.outputTokens)?.sync ?? 0) : 0;
+      events.push({ type: 'item.syncResult', jobId: job.id, outcome: { id: item.id, ok: true, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost, ref: answer.ref } });
+    }
+    if (unknown.length > 0) {
+      events.push({
         type: 'items.deadLettered',
         jobId: job.id,
-        ids: orphans.map((item) => item.id),
+        ids: unknown,
         reason: 'the process stopped during this item’s sync call, so its outcome is unknown; it was not sent again to avoid paying twice',
-      },
-    ]);
+      });
+    }
+    await this.store.commit(events);
   }
 
   private async cancelOpenWork(job: JobRow, provider: BatchProvider, signal: AbortSignal | undefined): Promise<void> {

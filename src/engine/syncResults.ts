@@ -1,7 +1,10 @@
 // Where strike-3 sync answers are kept: one append-only file per job, in the provider's own
 // batch output line format, so a paid sync answer is read back exactly like a batch one (by
 // `results`, export, the failure inspector and the result cache) through the item's result ref.
+import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
+import type { ItemOutcome } from '../core/itemOutcome';
+import { readLines } from '../core/jsonlReader';
 import { fsyncDirectory } from '../store/atomicFile';
 import type { ResultRef, StorePath } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
@@ -35,4 +38,29 @@ export async function appendSyncResult(store: WorkspaceStore, jobId: string, lin
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The last successful answer written for each of `ids`, if any: after a crash between writing
+ * an answer and journaling it, the answer is on disk and paid for, so it is taken rather than
+ * given up.
+ */
+export async function findSyncAnswers(
+  store: WorkspaceStore,
+  jobId: string,
+  ids: ReadonlySet<string>,
+  parse: (line: string) => ItemOutcome | undefined,
+): Promise<Map<string, { outcome: Extract<ItemOutcome, { ok: true }>; ref: ResultRef }>> {
+  const found = new Map<string, { outcome: Extract<ItemOutcome, { ok: true }>; ref: ResultRef }>();
+  const file = syncResultsFile(store, jobId);
+  const decoder = new TextDecoder();
+  try {
+    for await (const line of readLines(createReadStream(store.resolve(file)))) {
+      const outcome = parse(decoder.decode(line.bytes));
+      if (outcome?.ok && ids.has(outcome.customId)) found.set(outcome.customId, { outcome, ref: { file, offset: line.offset, length: line.bytes.length } });
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return found;
 }

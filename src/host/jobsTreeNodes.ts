@@ -77,6 +77,7 @@ export class JobNode {
     tooltip.appendText(Object.entries(this.counts).map(([state, n]) => `${STATE_LABELS[state as ItemState]}: ${n}`).join(' · '));
     if (this.job.alert) tooltip.appendText(`\n⚠ ${this.job.alert}`);
     if (this.job.blockedReason) tooltip.appendText(`\nWaits for you: ${this.job.blockedReason}. Resume it once fixed, or cancel it.`);
+    if (this.job.waitingReason) tooltip.appendText(`\n${this.job.waitingReason}`);
     item.tooltip = tooltip;
     return item;
   }

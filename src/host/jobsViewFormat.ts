@@ -22,7 +22,7 @@ export const STATE_ORDER: readonly ItemState[] = ['failed', 'dead_letter', 'subm
 export function jobDescription(job: JobRow, counts: Partial<Record<ItemState, number>>, actualCost: number, now: number): string {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const done = (counts.succeeded ?? 0) + (counts.deduped ?? 0) + (counts.cached ?? 0);
-  const status = job.blockedReason ?? job.status.replace(/_/g, ' ');
+  const status = job.blockedReason ?? (job.waitingReason ? 'waiting for capacity' : job.status.replace(/_/g, ' '));
   return `${status} · ${done}/${total} done · ${formatDollars(actualCost)} · ${age(job.createdAt, now)}`;
 }
 

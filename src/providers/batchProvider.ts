@@ -98,3 +98,22 @@ const ACCESS_PROBLEM: Readonly<Record<ProviderAccessKind, string>> = {
   permission: 'the API key is not allowed to do this (check the key’s project, organization or role)',
   not_found: 'the provider does not know this model or deployment (check the model name, deployment or endpoint)',
 };
+
+/** Codes with which a provider refuses a whole batch for capacity (the enqueued-token quota), not for its lines. */
+export const CAPACITY_REFUSAL_CODES: ReadonlySet<string> = new Set(['token_limit_exceeded', 'tokenlimitexceeded']);
+
+/**
+ * The provider refused to create a batch for capacity (Azure's "fail fast" regions answer the
+ * enqueued-token quota with a 400 on create): nothing was made or billed, and the same batch may
+ * be created later, when running batches have finished.
+ */
+export class CapacityRefusedError extends Error {
+  constructor(
+    readonly code: string,
+    /** The provider's own words. */
+    readonly providerMessage: string,
+  ) {
+    super(`the provider has no capacity for this batch now (${code}): ${providerMessage}`);
+    this.name = 'CapacityRefusedError';
+  }
+}

@@ -7,7 +7,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import type { BatchCreateParams } from 'openai/resources/batches';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
-import { ProviderAccessError, TERMINAL_STATES } from './batchProvider';
+import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from './batchProvider';
 import type { BatchProvider, CreateBatchRequest, RemoteBatch, SyncOutcome } from './batchProvider';
 import { downloadToFile } from './downloadToFile';
 import { accessKindOf, classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, retryAfterMsOf, syncResultLine, toRemoteBatch } from './openaiMapping';
@@ -168,6 +168,12 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
         // (the API takes no idempotency key). Ambiguous failures are reconciled below instead.
         return toRemoteBatch(await client.batches.create(params, { signal, maxRetries: 0 }));
       } catch (error) {
+        // Azure's fail-fast regions refuse an over-quota batch at create: a 400 that made nothing.
+        if (error instanceof BadRequestError && typeof error.code === 'string' && CAPACITY_REFUSAL_CODES.has(error.code.toLowerCase())) {
+          const body: unknown = error.error;
+          const message = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : error.message;
+          throw new CapacityRefusedError(error.code, message);
+        }
         if (!isAmbiguousCreateFailure(error)) throw error;
         // The input file id is ours alone, so a batch that names it is the one this call made.
         const existing = await findBatchByInputFile(request.fileId, startedAt, signal).catch(() => undefined);

@@ -359,6 +359,10 @@ export class StateIndex {
         ]);
         this.db.run('UPDATE jobs SET waiting_reason = ?, updated_at = ? WHERE id = ?', [event.reason, at, event.jobId]);
         return;
+      case 'batch.deferred':
+        this.db.run(`UPDATE remote_batches SET not_before = ?, capacity_refusals = ? WHERE key = ? AND state = 'intent'`, [event.notBefore, event.refusals, event.batchKey]);
+        this.db.run('UPDATE jobs SET waiting_reason = ?, updated_at = ? WHERE id = ?', [event.reason, at, event.jobId]);
+        return;
       case 'item.syncResult':
         this.recordOutcome(event.jobId, event.outcome, 'sync');
         this.touchJob(event.jobId, at);

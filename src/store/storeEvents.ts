@@ -128,6 +128,18 @@ export type StoreEvent =
       readonly refusals: number;
       readonly reason: string;
     }
+  /**
+   * The provider refused to create the batch for capacity (a 400 on create, no batch made): the
+   * intent stays as it is, to be created no earlier than `notBefore` (epoch ms).
+   */
+  | {
+      readonly type: 'batch.deferred';
+      readonly jobId: string;
+      readonly batchKey: string;
+      readonly notBefore: number;
+      readonly refusals: number;
+      readonly reason: string;
+    }
   | { readonly type: 'job.cancelRequested'; readonly jobId: string }
   | { readonly type: 'job.alert'; readonly jobId: string; readonly failureRate: number; readonly message: string }
   | { readonly type: 'job.state'; readonly jobId: string; readonly state: JobState }

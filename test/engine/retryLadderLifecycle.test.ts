@@ -8,7 +8,9 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createPricer } from '../../src/core/pricing';
 import { Engine } from '../../src/engine/engine';
+import { readItemLines } from '../../src/engine/batchInputs';
 import { exportResults } from '../../src/engine/exportResults';
+import { appendSyncResult } from '../../src/engine/syncResults';
 import { parseOpenAiResultLine } from '../../src/providers/openaiMapping';
 import { createOpenAiProvider } from '../../src/providers/openaiProvider';
 import type { BatchProvider } from '../../src/providers/batchProvider';
@@ -154,6 +156,31 @@ describe('retry ladder and sync strike', () => {
     );
   });
 
+  it('keeps a sync answer written just before a kill: the orphaned call takes it instead of dead letter', async () => {
+    h.emulator.setFaults({ itemErrors: { 'item-1': { status: 500, code: 'server_error' } } });
+    const jobId = await h.submit(h.file('sync-kill.jsonl', ['answered, then killed', 'fine too']));
+    await stepToSyncStrike(h, h.engine, jobId, ['item-1']);
+    // What a process killed between writing the answer and journaling it leaves behind.
+    const item = h.store.index.item(jobId, 'item-1');
+    assert.ok(item);
+    const request = JSON.parse((await readItemLines(h.store, [item])).get('item-1')?.toString('utf8') ?? '{}') as { url: string; body: Record<string, unknown> };
+    await h.store.commit([{ type: 'item.syncStarted', jobId, id: 'item-1' }]);
+    const answer = await h.provider.callSync(request.url, request.body, 'item-1');
+    assert.ok(answer.resultLine);
+    await appendSyncResult(h.store, jobId, answer.resultLine);
+    await h.reopen({ asIfKilled: true });
+
+    assert.equal((await h.engine.run(jobId)).status, 'completed');
+    assert.equal(syncRequests(h).length, 1, 'not sent again');
+    assert.deepEqual(
+      (await results(h, jobId)).map((r) => [r.custom_id, r.state, r.content]),
+      [
+        ['item-1', 'succeeded', 'Echo: answered, then killed'],
+        ['item-2', 'succeeded', 'Echo: fine too'],
+      ],
+    );
+  });
+
   it('retries a sync call through the journal, not the SDK: two 500s, then an answer, three journaled attempts', async () => {
     h.emulator.setFaults({
       itemErrors: { 'item-1': { status: 500, code: 'server_error' } },
@@ -233,6 +260,28 @@ describe('retry ladder and sync strike', () => {
     assert.equal(h.store.index.batches(jobId).length, 2);
     assert.equal(syncRequests(h).length, 0, 'no full-price sync call');
     assert.equal(h.emulator.batches().length, 2);
+  });
+
+  it('waits out a capacity refusal at create (Azure fail-fast regions) and creates the same intent later, no strike', async () => {
+    h.emulator.setFaults({ capacityRefusals: 1, capacityRefusalFailFast: true });
+    const jobId = await h.submit(h.file('capacity-at-create.jsonl', ['f1', 'f2']));
+    await h.engine.step(jobId);
+    const [deferred] = h.store.index.batches(jobId);
+    assert.equal(deferred?.state, 'intent', 'no batch was made');
+    assert.equal(deferred?.capacityRefusals, 1);
+    assert.ok(deferred && deferred.notBefore !== null && deferred.notBefore > Date.now() - 1_000, 'it waits before trying again');
+    assert.match(h.store.index.job(jobId)?.waitingReason ?? '', /^Waiting for provider capacity: batch \S+ \(2 items\) was refused at create: token_limit_exceeded: /);
+
+    const job = await h.engine.run(jobId);
+    assert.equal(job.status, 'completed');
+    assert.equal(job.waitingReason, null);
+    assert.deepEqual(
+      h.store.index.batches(jobId).map((b) => [b.key, b.strike]),
+      [[deferred?.key, 0]],
+      'the same intent was created: no new batch, no strike',
+    );
+    assert.equal(h.emulator.batches().length, 1);
+    assert.equal(h.emulator.createCalls(), 2);
   });
 
   it('lets one actor drive a job at a time: the poll loop and a user’s retry-by-sync never both call an item', async () => {

@@ -11,6 +11,8 @@ describe('Jobs view formatting', () => {
   it('describes a job by state, progress, cost and age', () => {
     const now = Date.parse('2026-11-27T10:03:00.000Z');
     assert.equal(jobDescription(job, { succeeded: 90, deduped: 5, dead_letter: 5 }, 0.0123, now), 'completed with failures · 95/100 done · $0.0123 · 3 min ago');
+    const waiting = { ...job, status: 'running', blockedReason: null, waitingReason: 'Waiting for provider capacity: …' } as JobRow;
+    assert.equal(jobDescription(waiting, { queued: 10 }, 0, now), 'waiting for capacity · 0/10 done · $0.00 · 3 min ago');
   });
 
   it('describes items with their line, failure class and cost', () => {
