@@ -5,9 +5,12 @@
 // Seeded and replayable: the seed is printed at the start (and in any failure message); run
 // `LLM_BATCH_SEED=<seed> node scripts/runTests.mjs engine/crash` to replay it. Every choice comes
 // from that seed: for each run, whether the kill comes after the child's Nth new journal record
-// (plus a short delay) or after a delay from spawn, and N and the delays themselves.
-// What the seed cannot pin down: the child keeps running between its Nth fsync and the moment
-// the SIGKILL lands (the journal is polled every ~2 ms, then scheduling); delays are wall-clock,
+// (plus a short delay), the moment the emulator has answered the child's Kth request of one kind
+// (upload, create, list, poll, download, sync call: e.g. right after its first create, before the
+// answer can be journaled), or after a delay from spawn; and N, the kind, K and the delays.
+// What the seed cannot pin down: the child keeps running between its Nth fsync (or the answer)
+// and the moment the SIGKILL lands (the journal is polled every ~2 ms; signal delivery and
+// scheduling); how many polls a run makes depends on timing; delays are wall-clock,
 // so start-up speed and machine load shift them; the emulator's batches advance with wall-clock
 // time; job and batch ids are random (and the emulator's output order is seeded by the batch id).
 // So a replay repeats the same schedule of kill points, not a byte-identical run: a failure that
@@ -48,16 +51,37 @@ describe('crash loop', () => {
     await emulator.close();
   });
 
-  /** When to kill a run: after N more journal records than `afterSeq` (then `thenMs`), or `ms` after spawn. */
-  type KillPoint = { kind: 'records'; afterSeq: number; records: number; thenMs: number } | { kind: 'delay'; ms: number };
+  /** Provider requests a kill can follow, as the emulator logs them (method and path). */
+  const PROVIDER_CALLS: Readonly<Record<string, RegExp>> = {
+    upload: /^POST \/v1\/files$/,
+    create: /^POST \/v1\/batches$/,
+    list: /^GET \/v1\/batches$/,
+    poll: /^GET \/v1\/batches\/[^/]+$/,
+    download: /^GET \/v1\/files\/[^/]+\/content$/,
+    sync: /^POST \/v1\/chat\/completions$/,
+  };
+  const CALL_NAMES = Object.keys(PROVIDER_CALLS);
 
-  /** Every run draws the same four numbers, whatever it uses, so the stream stays aligned on replay. */
+  /**
+   * When to kill a run: after N more journal records than `afterSeq` (then `thenMs`), at once when
+   * the emulator has answered the run's Kth `call`, or `ms` after spawn.
+   */
+  type KillPoint =
+    | { kind: 'records'; afterSeq: number; records: number; thenMs: number }
+    | { kind: 'answer'; call: string; nth: number }
+    | { kind: 'delay'; ms: number };
+
+  /** Every run draws the same six numbers, whatever it uses, so the stream stays aligned on replay. */
   function chooseKillPoint(random: () => number, lastSeq: number): KillPoint {
-    const byRecords = random() < 0.5;
+    const kind = random();
     const records = 1 + Math.floor(random() * 14);
     const thenMs = Math.floor(random() * 30);
+    const call = CALL_NAMES[Math.floor(random() * CALL_NAMES.length)] ?? 'create';
+    const nth = 1 + Math.floor(random() * 3);
     const ms = Math.floor(random() * 1200);
-    return byRecords ? { kind: 'records', afterSeq: lastSeq, records, thenMs } : { kind: 'delay', ms };
+    if (kind < 1 / 3) return { kind: 'records', afterSeq: lastSeq, records, thenMs };
+    if (kind < 2 / 3) return { kind: 'answer', call, nth };
+    return { kind: 'delay', ms };
   }
 
   /** The highest seq among the journal's whole lines now (0 when it has none; a torn last line is not counted). */
@@ -84,7 +108,16 @@ describe('crash loop', () => {
         if (!exited) killed = child.kill('SIGKILL');
       };
       let timer: NodeJS.Timeout | undefined;
+      let unsubscribe = (): void => undefined;
       if (kill?.kind === 'delay') timer = setTimeout(killNow, kill.ms);
+      if (kill?.kind === 'answer') {
+        // Only this child talks to the emulator while it runs (the test's own reads come after the loop).
+        const call = PROVIDER_CALLS[kill.call];
+        let answered = 0;
+        unsubscribe = emulator.onResponse((entry) => {
+          if (call?.test(`${entry.method} ${entry.path}`) && ++answered === kill.nth) killNow();
+        });
+      }
       if (kill?.kind === 'records') {
         // Snapshots empty the journal every few records, but seqs keep rising: watch the highest one.
         const target = kill.afterSeq + kill.records;
@@ -97,6 +130,7 @@ describe('crash loop', () => {
       child.on('exit', (code) => {
         exited = true;
         clearTimeout(timer);
+        unsubscribe();
         resolve({ code, killed, stdout, stderr });
       });
     });
@@ -143,16 +177,23 @@ describe('crash loop', () => {
     console.log(`crash loop seed ${SEED} (${REPLAY})`);
     try {
       const tally = await killLoop();
-      t.diagnostic(`${tally.byRecords} kills after journal records, ${tally.byDelay} after a delay; ${tally.clean} runs ended before their kill point`);
+      t.diagnostic(
+        `${tally.records} kills after journal records, ${tally.answer} on a provider's answer, ${tally.delay} after a delay; ${tally.clean} runs ended before their kill point`,
+      );
     } catch (error) {
-      if (error instanceof Error) error.message = `${error.message}\n(seed ${SEED}; ${REPLAY})`;
+      // Reporters print the stack, which was captured with the original message: amend both.
+      if (error instanceof Error) {
+        const hint = `(seed ${SEED}; ${REPLAY})`;
+        error.message = `${error.message}\n${hint}`;
+        if (error.stack !== undefined) error.stack = error.stack.replace(/\n {4}at /, `\n${hint}\n    at `);
+      }
       throw error;
     }
   });
 
-  async function killLoop(): Promise<{ byRecords: number; byDelay: number; clean: number }> {
+  async function killLoop(): Promise<{ records: number; answer: number; delay: number; clean: number }> {
     const random = seededRandom(SEED);
-    const tally = { byRecords: 0, byDelay: 0, clean: 0 };
+    const tally = { records: 0, answer: 0, delay: 0, clean: 0 };
     let kills = 0;
     let jobs = 0;
     const files: string[] = [];
@@ -168,8 +209,7 @@ describe('crash loop', () => {
       const result = await run(args, killPoint);
       if (result.killed) {
         kills++;
-        if (killPoint.kind === 'records') tally.byRecords++;
-        else tally.byDelay++;
+        tally[killPoint.kind]++;
       } else {
         tally.clean++;
         assertClean(args, result);

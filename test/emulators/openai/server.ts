@@ -72,6 +72,12 @@ export interface RunningEmulator {
   /** POST /batches requests that passed auth, including ones answered by an injected fault. */
   createCalls(): number;
   requests(): RequestLogEntry[];
+  /**
+   * Calls `listener` as each response (control endpoints included) has been sent, with its log
+   * entry; returns the unsubscribe function. Lets a test act at an exact point of a client's
+   * conversation, e.g. kill a process the moment its create was answered.
+   */
+  onResponse(listener: (entry: RequestLogEntry) => void): () => void;
   /** Drops files, batches, faults, the request log, the fail-once memory and the counters. */
   reset(): void;
   close(): Promise<void>;
@@ -181,6 +187,7 @@ class Emulator {
   readonly store = new Store();
   readonly faults = new FaultState();
   private log: RequestLogEntry[] = [];
+  readonly responseListeners = new Set<(entry: RequestLogEntry) => void>();
   private readonly timeScale: TimeScale;
   private readonly apiKey: string | undefined;
   /** createCalls() at the moment each batch was created, by batch id. */
@@ -232,6 +239,7 @@ class Emulator {
     this.log.push(entry);
     res.once('finish', () => {
       entry.status = res.statusCode;
+      for (const listener of this.responseListeners) listener(entry);
     });
     if (this.log.length > MAX_LOG_ENTRIES) this.log.splice(0, MAX_LOG_ENTRIES / 2);
 
@@ -592,6 +600,10 @@ export async function startOpenAiEmulator(options: EmulatorOptions = {}): Promis
     batches: () => emulator.batchRecords(),
     createCalls: () => emulator.store.createCalls,
     requests: () => emulator.requests(),
+    onResponse: (listener) => {
+      emulator.responseListeners.add(listener);
+      return () => emulator.responseListeners.delete(listener);
+    },
     reset: () => emulator.reset(),
     close: () =>
       new Promise<void>((resolve, reject) => {
