@@ -15,7 +15,8 @@ export async function runJobs(args: string[]): Promise<number> {
     else if (jobs.length === 0) process.stdout.write('No jobs in this workspace yet. Start one with: llm-batch submit <file.jsonl>\n');
     else {
       for (const job of jobs) {
-        process.stdout.write(`${job.id}  ${job.state.padEnd(23)}  ${job.name}  ${formatCounts(job.items)}  ${formatDollars(job.actualCost)}\n`);
+        const state = job.waitsForYou === null ? job.state : job.waitsForYou.startsWith('not submitted') ? 'not submitted' : 'waits for you';
+        process.stdout.write(`${job.id}  ${state.padEnd(23)}  ${job.name}  ${formatCounts(job.items)}  ${formatDollars(job.actualCost)}\n`);
       }
     }
     return 0;
@@ -46,6 +47,7 @@ export async function runStatus(args: string[]): Promise<number> {
       process.stdout.write(`${job.id}  ${job.name}\n  state     ${summary.state}\n  provider  ${job.provider} (${job.model})\n  items     ${formatCounts(summary.items)}\n`);
       process.stdout.write(`  cost      ${formatDollars(summary.actualCost)} actual, estimated ${formatDollars(job.estimateExpected)} (at most ${formatDollars(job.estimateMax)})\n`);
       if (job.alert) process.stdout.write(`  alert     ${job.alert}\n`);
+      if (job.blockedReason) process.stdout.write(`  waits     ${job.blockedReason}\n  next      llm-batch resume ${job.id}   (or discard it: llm-batch cancel ${job.id})\n`);
       if (job.waitingReason) process.stdout.write(`  waiting   ${job.waitingReason}\n`);
       for (const b of batches) process.stdout.write(`  batch ${b.key}  ${b.state}  ${b.remoteId ?? '(not created yet)'}  ${b.items} items\n`);
     }
@@ -140,6 +142,8 @@ export function jobSummary(store: WorkspaceStore, job: JobRow) {
     estimatedCost: job.estimateExpected,
     actualCost: store.index.actualCost(job.id),
     alert: job.alert,
+    /** Set when the job waits for the user: "not submitted: …", or the provider refused our access. */
+    waitsForYou: job.blockedReason,
     /** Set while a batch refused for capacity waits to be sent again: the provider's words and when. */
     waitingForCapacity: job.waitingReason,
   };

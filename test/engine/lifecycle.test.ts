@@ -179,7 +179,11 @@ describe('job lifecycle', () => {
     const file = h.file('budget.jsonl', Array.from({ length: 50 }, (_, i) => `question ${i}`));
     const prepared = await prepareJob(h.store, { file, provider: 'openai', outputBuffer: 0.25, budget: { daily: 0.000001 }, failureAlertRate: 0.05 });
     assert.equal(prepared.budget.accepted, false);
-    assert.match(prepared.blockers.join('\n'), /^Refused: this submission may cost up to \$0\.\d+, and \$0\.\d+ is already spent or reserved today; that would pass the daily budget of \$0\.000001 by \$0\.\d+\.$/m);
+    assert.deepEqual(
+      prepared.blockers.map((b) => b.kind),
+      ['budget'],
+    );
+    assert.match(prepared.blockers.map((b) => b.message).join('\n'), /^Refused: this submission may cost up to \$0\.\d+, and \$0\.\d+ is already spent or reserved today; that would pass the daily budget of \$0\.000001 by \$0\.\d+\.$/m);
     await assert.rejects(prepared.create(), /Not submitted: Refused/);
     assert.equal(h.emulator.requests().filter((r) => r.method === 'POST').length, 0, 'no upload, no create');
   });

@@ -83,9 +83,15 @@ describe('CLI against the standalone emulator', () => {
     assert.deepEqual([...new Set(dead.items.map((i) => i.class))].sort(), ['invalid_request', 'transient']);
     assert.ok(dead.items.every((i) => i.reason.length > 0), 'every dead letter has a reason');
 
-    const retried = cli('retry-failed', jobId, '--json');
+    // Without a terminal to confirm on, a resubmission that costs money needs --yes.
+    const unconfirmed = cli('retry-failed', jobId);
+    assert.equal(unconfirmed.code, 1);
+    assert.match(unconfirmed.stderr, /^Resubmit \d+ failed item\(s\) of job-[\w-]+ for at most \$[\d.]+\?/m);
+    assert.match(unconfirmed.stderr, /Nothing was resubmitted/);
+    const retried = cli('retry-failed', jobId, '--yes', '--json');
     assert.equal(retried.code, 0, retried.stderr);
-    const { ids } = JSON.parse(retried.stdout) as { ids: string[] };
+    const { ids, reserved } = JSON.parse(retried.stdout) as { ids: string[]; reserved: number };
+    assert.ok(reserved > 0, 'the resubmission was reserved against the budget');
     // From the fixture: the always-500 rows are the retryable ones; context-length rows are not.
     const transient = Array.from({ length: ITEMS }, (_, i) => i)
       .filter((i) => i % 500 === 1)
