@@ -1,6 +1,6 @@
 // Wire shapes of the OpenAI and Azure OpenAI batch APIs mapped onto provider-neutral types. Pure:
 // no I/O, no SDK types, so every branch is unit-tested with literal JSON from the spec
-// (shared/reference/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3, §6.1).
+// (docs/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3, §6.1).
 import type { FailureClass, ItemOutcome, Usage } from '../core/itemOutcome';
 import { REMOTE_STATES } from './batchProvider';
 import type { RemoteBatch, RemoteState } from './batchProvider';
