@@ -28,7 +28,7 @@ import { FAST_ENGINE } from './harness';
 
 const RIGHT_KEY = 'sk-model-right';
 /** How long a `watch` may take under faults before it counts as stuck. */
-const WATCH_LIMIT_MS = 15_000;
+const WATCH_LIMIT_MS = 6_000;
 const WRONG_KEY = 'sk-model-wrong';
 const MODEL = 'gpt-4o-mini';
 /** The states an item may end in. */
@@ -178,6 +178,17 @@ const FAULT_ROUTES: readonly EmulatorRoute[] = [
   'POST /chat/completions',
 ];
 
+/** Where a kill may land: when the emulator has answered one of these, or after a few ms. */
+type KillPoint = 'POST /files' | 'POST /batches' | 'GET /batches' | 'GET /files/{id}/content' | 'POST /batches/{id}/cancel' | 'POST /chat/completions' | 'delay';
+const KILL_POINTS: readonly KillPoint[] = ['POST /batches', 'POST /batches', 'POST /files', 'GET /files/{id}/content', 'POST /chat/completions', 'POST /chat/completions', 'delay'];
+
+/** Whether a request (method and path as the emulator logged it) is the route `point` names. */
+function matchesRoute(method: string, requestPath: string, point: Exclude<KillPoint, 'delay'>): boolean {
+  const [wantMethod, pattern] = point.split(' ') as [string, string];
+  const regex = new RegExp(`/${pattern.slice(1).replace(/\{id\}/g, '[^/]+')}$`);
+  return method === wantMethod && regex.test(requestPath);
+}
+
 class World {
   readonly failures: string[] = [];
   readonly trace: string[] = [];
@@ -187,6 +198,8 @@ class World {
   private readonly syncAllowance = new Map<string, number>();
   private readonly credentials = { key: RIGHT_KEY };
   private readonly counts = new Map<string, number>();
+  private lastNote = '';
+  private repeats = 0;
   private faults: FaultConfig = {};
   private fileCount = 0;
   private store!: WorkspaceStore;
@@ -217,6 +230,8 @@ class World {
       },
       config: FAST_ENGINE,
       budget: () => ({}),
+      // The engine's own account of what it did goes into the trace, beside the operations.
+      log: (message) => this.note(`    engine: ${oneLine(message)}`),
     });
     this.service = service;
   }
@@ -257,6 +272,14 @@ class World {
     // Top-level operations count by their first word; what followed (indented) is counted where it happens.
     const kind = /^[a-z][a-z-]*(?: -9)?/.exec(op)?.[0];
     if (kind) this.count(kind);
+    // A message repeated by a polling loop is kept once, with how often it came.
+    if (op === this.lastNote) {
+      this.repeats += 1;
+      this.trace[this.trace.length - 1] = `${op} (×${this.repeats + 1})`;
+      return;
+    }
+    this.lastNote = op;
+    this.repeats = 0;
     this.trace.push(op);
     this.onOperation?.(op);
   }
@@ -276,13 +299,15 @@ class World {
     else if (roll < 0.46) await this.watchJob();
     else if (roll < 0.53) await this.pause();
     else if (roll < 0.58) await this.killAndRestart();
-    else if (roll < 0.62) await this.killDuringStep();
+    else if (roll < 0.605) await this.killDuringWork();
+    else if (roll < 0.62) await this.killDuringSubmit();
     else if (roll < 0.72) this.changeFaults();
     else if (roll < 0.78) this.switchKey();
     else if (roll < 0.84) await this.retryFailed();
     else if (roll < 0.89) await this.cancel();
-    else if (roll < 0.95) await this.resume();
-    else await this.resumeUnfinished();
+    else if (roll < 0.93) await this.resume();
+    else if (roll < 0.96) await this.resumeUnfinished();
+    else await this.outage();
   }
 
   private generateLines(fileNo: number): FixtureLine[] {
@@ -310,6 +335,20 @@ class World {
     const file = path.join(this.dir, name);
     writeFileSync(file, lines.map((line) => `${requestLine(line.id, line.text)}\n`).join(''));
     return file;
+  }
+
+  /**
+   * Every batch fails as a whole (completed, no output file) while a new file is submitted and
+   * watched: its lines climb the whole ladder to the full-price sync calls, whose answers must be
+   * kept like a batch's.
+   */
+  private async outage(): Promise<void> {
+    this.faults = { completedWithNullOutput: true };
+    this.note(`faults ${JSON.stringify(this.faults)} (an outage)`);
+    this.emulator.setFaults(this.faults);
+    const before = this.jobs.length;
+    await this.submitFile();
+    if (this.jobs.length > before) await this.watch(this.jobs[this.jobs.length - 1] as FixtureJob);
   }
 
   private async submitFile(): Promise<void> {
@@ -396,7 +435,10 @@ class World {
 
   /** `watch`: the job is run to its end under whatever the provider does now (or until it is blocked). */
   private async watchJob(): Promise<void> {
-    const job = this.pick(this.jobs);
+    await this.watch(this.pick(this.jobs));
+  }
+
+  private async watch(job: FixtureJob): Promise<void> {
     this.note(`watch ${job.jobId}`);
     try {
       const row = await this.service.engine.run(job.jobId, { signal: AbortSignal.timeout(WATCH_LIMIT_MS) });
@@ -423,23 +465,61 @@ class World {
   }
 
   /**
-   * A kill in the middle of a step: the store closes under it (as the process would die), so the
-   * provider call in flight lands and whatever the step journals next is lost — a batch created
-   * but not recorded, a sync answer paid but not recorded. The new process starts once the old
-   * step has stopped, as it would after a real kill.
+   * Arms a kill -9 for the moment the emulator has answered `route` (or after `delayMs`): the
+   * store closes under whatever is running, so the provider's answer lands but what the process
+   * would journal next is lost — a batch created but not recorded, a sync answer paid but not
+   * recorded. Returns a disarm function that resolves true when the kill happened.
    */
-  private async killDuringStep(): Promise<void> {
+  private armKill(route: KillPoint): () => Promise<boolean> {
+    let killing: Promise<void> | undefined;
+    const kill = () => {
+      killing ??= this.store.closeWithoutSnapshot();
+    };
+    const unsubscribe = this.emulator.onResponse((entry) => {
+      if (route !== 'delay' && matchesRoute(entry.method, entry.path, route)) kill();
+    });
+    const timer = route === 'delay' ? setTimeout(kill, this.int(0, 60)) : undefined;
+    return async () => {
+      unsubscribe();
+      clearTimeout(timer);
+      if (killing === undefined) return false;
+      await killing;
+      return true;
+    };
+  }
+
+  /** A `watch` (or a single step) killed at a chosen point of its conversation with the provider; a new process starts after it. */
+  private async killDuringWork(): Promise<void> {
     const job = this.pick(this.jobs);
-    const after = this.int(0, 60);
-    this.note(`kill -9 during a step of ${job.jobId}, after ${after} ms`);
-    const stepping = this.service.engine.step(job.jobId).then(
-      () => undefined,
-      () => undefined,
+    const point = this.pick(KILL_POINTS);
+    this.note(`kill -9 during a watch of ${job.jobId}, when ${point === 'delay' ? 'a few ms have passed' : `${point} is answered`}`);
+    const disarm = this.armKill(point);
+    await this.service.engine.run(job.jobId, { signal: AbortSignal.timeout(WATCH_LIMIT_MS) }).catch(() => undefined);
+    if (await disarm()) {
+      this.note('  killed; a new process starts');
+      await this.startProcess();
+    } else this.note('  the watch ended before that point; no kill');
+  }
+
+  /** A submission killed when the upload, the create or the key check is answered; the next command starts a new process. */
+  private async killDuringSubmit(): Promise<void> {
+    const fileNo = ++this.fileCount;
+    const lines = this.generateLines(fileNo);
+    const file = this.writeFile(`input-${fileNo}.jsonl`, lines);
+    const point = this.pick(['POST /files', 'POST /batches', 'GET /batches'] as const);
+    this.note(`submit input-${fileNo}.jsonl and kill -9 when ${point} is answered: ${lines.map((l) => (l.duplicateOf ? `dup(${l.duplicateOf})` : l.kind)).join(',')}`);
+    const jobsBefore = this.store.index.jobs().map((job) => job.id);
+    const preview = await this.service.preview({ file, provider: 'openai', outputBuffer: 0.25, failureAlertRate: 0.05 });
+    const disarm = this.armKill(point);
+    const outcome = await this.service.submit(preview).then(
+      (done) => (done.submitted ? 'submitted' : `not submitted: ${oneLine(done.reason)}`),
+      (error: unknown) => `threw: ${oneLine((error as Error).message)}`,
     );
-    await sleep(after);
-    await this.store.closeWithoutSnapshot();
-    await stepping;
-    await this.startProcess();
+    const killed = await disarm();
+    if (killed) await this.startProcess();
+    const newJobs = this.store.index.jobs().filter((job) => !jobsBefore.includes(job.id));
+    this.note(`  ${killed ? 'killed; ' : ''}${newJobs.map((job) => job.id).join(', ') || 'no job'} (${outcome})`);
+    for (const job of newJobs) this.adopt(job.id, file, lines);
   }
 
   private changeFaults(): void {
