@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     }
     failed.push(seed);
     console.log(`seed ${seed}: FAIL (${summary})`);
-    console.log(values.verbose ? describeFailure(result) : result.failures.map((f) => `  - ${f}`).join('\n'));
+    const shown = result.failures.slice(0, 12).map((f) => `  - ${f}`);
+    if (result.failures.length > shown.length) shown.push(`  … and ${result.failures.length - shown.length} more (--verbose, or the replay command, shows all)`);
+    console.log(values.verbose ? describeFailure(result) : shown.join('\n'));
     console.log(`  replay: ${replayCommand(seed)}`);
   }
   console.log('\nwhat the seeds exercised, in all:');

@@ -138,20 +138,26 @@ interface SyncLedger {
   readonly paid: Map<string, number>;
 }
 
-function recordingProvider(inner: BatchProvider, ledger: SyncLedger): BatchProvider {
+/**
+ * The provider as the engine sees it: each call goes through an adapter made with the key as it
+ * is at that moment (a key changed mid-step reaches the next call), and every sync call and paid
+ * answer is counted.
+ */
+function recordingProvider(current: () => BatchProvider, ledger: SyncLedger): BatchProvider {
   return {
-    id: inner.id,
-    verifyAccess: (signal) => inner.verifyAccess(signal),
-    upload: (inputPath, signal) => inner.upload(inputPath, signal),
-    create: (request, signal) => inner.create(request, signal),
-    retrieve: (remoteId, signal) => inner.retrieve(remoteId, signal),
-    list: (signal) => inner.list(signal),
-    cancel: (remoteId, signal) => inner.cancel(remoteId, signal),
-    download: (fileId, destination, signal) => inner.download(fileId, destination, signal),
-    parseResultLine: (line) => inner.parseResultLine(line),
+    id: current().id,
+    verifyAccess: (signal) => current().verifyAccess(signal),
+    upload: (inputPath, signal) => current().upload(inputPath, signal),
+    create: (request, signal) => current().create(request, signal),
+    retrieve: (remoteId, signal) => current().retrieve(remoteId, signal),
+    list: (signal) => current().list(signal),
+    cancel: (remoteId, signal) => current().cancel(remoteId, signal),
+    download: (fileId, destination, signal) => current().download(fileId, destination, signal),
+    parseResultLine: (line) => current().parseResultLine(line),
     async callSync(endpoint, body, customId, signal) {
+      const provider = current();
       ledger.calls += 1;
-      const outcome = await inner.callSync(endpoint, body, customId, signal);
+      const outcome = await provider.callSync(endpoint, body, customId, signal);
       if (outcome.ok) {
         const text = lastUserText(body);
         ledger.paid.set(text, (ledger.paid.get(text) ?? 0) + 1);
@@ -224,9 +230,12 @@ class World {
     const { service } = assembleJobs(this.store, {
       // The key is read at call time, so switching it reaches the next call (as a settings change does).
       providerFor: (provider) => {
-        if (!this.credentials.key) throw new Error(`No API key for ${provider}`);
-        const inner = createOpenAiProvider({ provider: 'openai', apiKey: this.credentials.key, baseUrl: this.emulator.openaiBaseUrl, maxRetries: 1 });
-        return recordingProvider(inner, this.ledger);
+        const adapter = () => {
+          if (!this.credentials.key) throw new Error(`No API key for ${provider}`);
+          return createOpenAiProvider({ provider: 'openai', apiKey: this.credentials.key, baseUrl: this.emulator.openaiBaseUrl, maxRetries: 1 });
+        };
+        adapter();
+        return recordingProvider(adapter, this.ledger);
       },
       config: FAST_ENGINE,
       budget: () => ({}),
@@ -344,11 +353,24 @@ class World {
    */
   private async outage(): Promise<void> {
     this.faults = { completedWithNullOutput: true };
-    this.note(`faults ${JSON.stringify(this.faults)} (an outage)`);
+    const revoke = this.chance(0.5);
+    this.note(`faults ${JSON.stringify(this.faults)} (an outage)${revoke ? ', and the key is revoked after the first paid sync answer' : ''}`);
     this.emulator.setFaults(this.faults);
     const before = this.jobs.length;
     await this.submitFile();
-    if (this.jobs.length > before) await this.watch(this.jobs[this.jobs.length - 1] as FixtureJob);
+    const job = this.jobs[before];
+    if (!job) return;
+    // A key revoked in the middle of the full-price strike: the rest must wait for the user, not be condemned.
+    const unsubscribe = revoke
+      ? this.emulator.onResponse((entry) => {
+          if (entry.method === 'POST' && entry.path.endsWith('/chat/completions') && entry.status === 200) {
+            this.credentials.key = WRONG_KEY;
+            unsubscribe?.();
+          }
+        })
+      : undefined;
+    await this.watch(job);
+    unsubscribe?.();
   }
 
   private async submitFile(): Promise<void> {
