@@ -182,6 +182,8 @@ export class Engine {
         await this.pollAndCollect(job, batch, provider, later, signal);
       } catch (error) {
         signal?.throwIfAborted();
+        // A refused key is not a hiccup: polling again every interval would only repeat it.
+        if (error instanceof ProviderAccessError) throw error;
         this.log(`checking ${batch.key} failed, will retry: ${errorText(error)}`);
         later(this.now() + this.deps.config.pollInitialMs);
       }
@@ -237,7 +239,14 @@ export class Engine {
       const items = this.store.index.items(jobId, { states: ['failed', 'dead_letter'] }).filter((item) => wanted.has(item.id));
       if (items.length === 0) return [];
       if (FINAL_JOB_STATES.has(job.status)) await this.store.commit([{ type: 'job.state', jobId, state: 'running' }]);
-      await this.syncStrike(job, items, this.deps.providerFor(job.provider as ProviderId), signal);
+      try {
+        await this.syncStrike(job, items, this.deps.providerFor(job.provider as ProviderId), signal);
+      } catch (error) {
+        // The items were put back; the job waits for the user like any refused access.
+        if (!(error instanceof ProviderAccessError)) throw error;
+        await this.block(jobId, error.message);
+        throw new JobBlocked(jobId, error.message);
+      }
       return items.map((item) => item.id);
     });
   }
@@ -263,16 +272,18 @@ export class Engine {
    * Returns the ids resubmitted.
    */
   async resume(jobId: string): Promise<string[]> {
-    const job = this.requireJob(jobId);
-    const cancelled = this.store.index.items(jobId, { states: ['cancelled'] });
-    const events: StoreEvent[] = [{ type: 'job.resumed', jobId }];
-    if (cancelled.length > 0) {
-      if (FINAL_JOB_STATES.has(job.status)) events.push({ type: 'job.state', jobId, state: 'running' });
-      events.push(...(await planRetryIntents(this.store, job, cancelled, 'keep', 'u')));
-    }
-    await this.store.commit(events);
-    this.cancelSent.clear();
-    return cancelled.map((item) => item.id);
+    return this.exclusive(jobId, async () => {
+      const job = this.requireJob(jobId);
+      const cancelled = this.store.index.items(jobId, { states: ['cancelled'] });
+      const events: StoreEvent[] = [{ type: 'job.resumed', jobId }];
+      if (cancelled.length > 0) {
+        if (FINAL_JOB_STATES.has(job.status)) events.push({ type: 'job.state', jobId, state: 'running' });
+        events.push(...(await planRetryIntents(this.store, job, cancelled, 'keep', 'u')));
+      }
+      await this.store.commit(events);
+      this.cancelSent.clear();
+      return cancelled.map((item) => item.id);
+    });
   }
 
   private retryableFailures(jobId: string, ids: readonly string[] | undefined): ItemRow[] {

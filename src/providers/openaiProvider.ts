@@ -132,7 +132,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
   }
 
   const where = config.provider === 'azure' ? config.endpoint : (config.baseUrl ?? 'https://api.openai.com/v1');
-  return {
+  return withRefusedAccess({
     id: config.provider,
 
     async verifyAccess(signal) {
@@ -258,6 +258,42 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
         return { ...outcome, resultLine: syncResultLine(customId, 200, answer.request_id, answer.data), retryAfterMs: undefined };
       } catch (error) {
         return syncFailure(customId, error, signal);
+      }
+    },
+  });
+}
+
+/** A refused key or permission on a batch call, as the error that stops the job instead of a retry every poll. */
+function refusedAccess(error: unknown): unknown {
+  if (!(error instanceof APIError) || (error.status !== 401 && error.status !== 403)) return error;
+  const body: unknown = error.error;
+  const message = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : error.message;
+  return new ProviderAccessError(error.status === 401 ? 'auth' : 'permission', message, error.status);
+}
+
+/** The adapter with every batch call's 401/403 raised as ProviderAccessError (sync calls do so themselves). */
+function withRefusedAccess(adapter: BatchProvider): BatchProvider {
+  const guard =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        throw refusedAccess(error);
+      }
+    };
+  return {
+    ...adapter,
+    upload: guard(adapter.upload),
+    create: guard(adapter.create),
+    retrieve: guard(adapter.retrieve),
+    cancel: guard(adapter.cancel),
+    download: guard(adapter.download),
+    async *list(signal) {
+      try {
+        yield* adapter.list(signal);
+      } catch (error) {
+        throw refusedAccess(error);
       }
     },
   };

@@ -159,6 +159,25 @@ describe('submit service', () => {
     }
   });
 
+  it('a key refused mid-run stops the job with the reason instead of retrying every poll; resume goes on', { timeout: 30_000 }, async () => {
+    emulator.reset();
+    const ws = await openWorkspace(emulator);
+    try {
+      const outcome = await ws.service.submit(await ws.preview(ws.file('revoked.jsonl', ['a', 'b'])));
+      const jobId = outcome.jobId;
+      ws.key = 'sk-revoked';
+      await assert.rejects(ws.service.engine.run(jobId), (error: Error) => error.name === 'JobBlocked' && /API key|401/i.test(error.message));
+      assert.match(ws.store.index.job(jobId)?.blockedReason ?? '', /401|key/i);
+      assert.deepEqual(ws.service.engine.drivableJobs(), [], 'a blocked job is not polled by itself');
+      ws.key = KEY;
+      assert.equal((await ws.service.resume(jobId)).submitted, true);
+      assert.equal((await ws.service.engine.run(jobId)).status, 'completed');
+      assert.equal(emulator.batches().length, 1);
+    } finally {
+      await ws.close();
+    }
+  });
+
   it('sends the bytes that were priced: a file changed after its estimate is refused, nothing journaled or uploaded', async () => {
     emulator.reset();
     const ws = await openWorkspace(emulator);
