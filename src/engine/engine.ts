@@ -38,6 +38,13 @@ export interface StepResult {
   readonly wakeAt: number;
 }
 
+/** An error a job's step got over and will retry, for views that say why a job seems stuck. */
+export interface JobProblem {
+  readonly message: string;
+  /** When it happened (epoch ms). */
+  readonly at: number;
+}
+
 export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['completed', 'completed_with_failures', 'failed', 'cancelled']);
 
 /** Tags on every remote batch, so a restarted process can recognise its own. */
@@ -46,6 +53,10 @@ const TAG_BATCH = 'llmb_batch';
 
 export class Engine {
   private readonly polls = new Map<string, { at: number; interval: number }>();
+  /** The last error a job's step got over and will retry, until a step goes through cleanly. */
+  private readonly problems = new Map<string, JobProblem>();
+  /** Problems noted so far: a step that adds none clears its job's. */
+  private problemCount = 0;
   private readonly ladderReady = new Map<string, number>();
   private readonly cancelSent = new Set<string>();
   private readonly buckets = new Map<string, TokenBucket>();
@@ -129,12 +140,26 @@ export class Engine {
     if (FINAL_JOB_STATES.has(job.status)) return { done: true, wakeAt: Infinity };
     if (job.blockedReason !== null) return { done: false, wakeAt: Infinity };
     try {
-      return await this.stepJob(job, signal);
+      const problemsBefore = this.problemCount;
+      const result = await this.stepJob(job, signal);
+      if (this.problemCount === problemsBefore) this.problems.delete(jobId);
+      return result;
     } catch (error) {
       if (!(error instanceof ProviderAccessError)) throw error;
       await this.block(job.id, error.message);
       throw new JobBlocked(job.id, error.message);
     }
+  }
+
+  /** Why a job that is not blocked may still seem stuck: the last error its steps got over, if any. */
+  lastProblem(jobId: string): JobProblem | undefined {
+    return this.problems.get(jobId);
+  }
+
+  private noteProblem(jobId: string, message: string): void {
+    this.problemCount++;
+    this.problems.set(jobId, { message, at: this.now() });
+    this.log(`${jobId}: ${message}`);
   }
 
   private async block(jobId: string, reason: string): Promise<void> {
@@ -171,7 +196,7 @@ export class Engine {
           await this.block(jobId, reason);
           throw new JobBlocked(jobId, reason);
         }
-        this.log(`submitting ${jobId} failed, will retry: ${errorText(error)}`);
+        this.noteProblem(jobId, `submitting failed, will retry: ${errorText(error)}`);
         later(this.now() + this.deps.config.pollInitialMs);
       }
     }
@@ -184,7 +209,7 @@ export class Engine {
         signal?.throwIfAborted();
         // A refused key is not a hiccup: polling again every interval would only repeat it.
         if (error instanceof ProviderAccessError) throw error;
-        this.log(`checking ${batch.key} failed, will retry: ${errorText(error)}`);
+        this.noteProblem(jobId, `checking ${batch.remoteId ?? batch.key} failed, will retry: ${errorText(error)}`);
         later(this.now() + this.deps.config.pollInitialMs);
       }
     }

@@ -2,11 +2,13 @@
 // its parent (so `reveal` works) and builds its TreeItem from the model alone — no I/O here.
 import * as vscode from 'vscode';
 import { formatDollars } from '../core/budget';
+import { FINAL_JOB_STATES } from '../engine/engine';
+import type { JobProblem } from '../engine/engine';
 import { strikeLabel } from '../engine/retryLadder';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 import { CommandIds } from './commandIds';
-import { STATE_LABELS, itemDescription, itemTooltip, jobDescription } from './jobsViewFormat';
+import { STATE_LABELS, age, itemDescription, itemTooltip, jobDescription } from './jobsViewFormat';
 
 /** Every contextValue the tree uses, in one place (menus in package.json match on these). */
 export const ContextValues = {
@@ -45,6 +47,15 @@ const JOB_ICONS: Readonly<Record<string, [string, string | undefined]>> = {
   cancelled: ['circle-slash', 'descriptionForeground'],
 };
 
+/** What the tooltip says about where a job's work is and what last went wrong, for a job that seems stuck. */
+export interface JobWhereabouts {
+  /** The provider endpoint the job talks to (the user's base URL, or the provider's default). */
+  readonly endpoint: string | undefined;
+  /** The provider's ids of the job's batches still open there. */
+  readonly openRemoteIds: readonly string[];
+  readonly lastProblem: JobProblem | undefined;
+}
+
 export class JobNode {
   readonly kind = 'job';
   constructor(
@@ -52,6 +63,7 @@ export class JobNode {
     readonly counts: Partial<Record<ItemState, number>>,
     readonly actualCost: number,
     readonly now: number,
+    readonly whereabouts?: JobWhereabouts,
   ) {}
 
   get parent(): undefined {
@@ -78,6 +90,12 @@ export class JobNode {
     if (this.job.alert) tooltip.appendText(`\n⚠ ${this.job.alert}`);
     if (this.job.blockedReason) tooltip.appendText(`\nWaits for you: ${this.job.blockedReason}. Resume it once fixed, or cancel it.`);
     if (this.job.waitingReason) tooltip.appendText(`\n${this.job.waitingReason}`);
+    const where = this.whereabouts;
+    if (where?.lastProblem) tooltip.appendText(`\nLast problem (${age(new Date(where.lastProblem.at).toISOString(), this.now)}): ${where.lastProblem.message}`);
+    if (where && !FINAL_JOB_STATES.has(this.job.status)) {
+      if (where.endpoint) tooltip.appendText(`\nEndpoint: ${where.endpoint}`);
+      if (where.openRemoteIds.length > 0) tooltip.appendText(`\nAt the provider: ${where.openRemoteIds.slice(0, 5).join(', ')}${where.openRemoteIds.length > 5 ? ` and ${where.openRemoteIds.length - 5} more` : ''}`);
+    }
     item.tooltip = tooltip;
     return item;
   }

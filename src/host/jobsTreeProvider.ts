@@ -1,11 +1,13 @@
 // The Jobs view's data provider: reads the session's index (paged queries only) and rebuilds
 // nodes on demand. It never writes, never notifies; the session's change event refreshes it.
 import * as vscode from 'vscode';
+import type { ProviderId } from '../core/providerLimits';
+import type { JobRow } from '../store/stateIndex';
 import { BatchNode, ItemNode, JobNode, LoadMoreNode, PAGE_SIZE, StateGroupNode } from './jobsTreeNodes';
-import type { JobsTreeNode } from './jobsTreeNodes';
+import type { JobsTreeNode, JobWhereabouts } from './jobsTreeNodes';
+import { endpointFor } from './settings';
 import { STATE_ORDER } from './jobsViewFormat';
 import type { WorkspaceSession } from './workspaceSession';
-
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<JobsTreeNode | undefined>();
@@ -44,7 +46,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
     const index = this.session?.store.index;
     if (!index) return [];
     const now = Date.now();
-    if (!node) return index.jobs().map((job) => new JobNode(job, index.countsByState(job.id), index.actualCost(job.id), now));
+    if (!node) return index.jobs().map((job) => new JobNode(job, index.countsByState(job.id), index.actualCost(job.id), now, this.whereabouts(job)));
     switch (node.kind) {
       case 'job': {
         const jobId = node.job.id;
@@ -67,6 +69,18 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
       default:
         return [];
     }
+  }
+
+  private whereabouts(job: JobRow): JobWhereabouts | undefined {
+    const session = this.session;
+    if (!session) return undefined;
+    const provider = job.provider as ProviderId;
+    const endpoint = endpointFor(provider).baseUrl ?? (provider === 'openai' ? 'https://api.openai.com/v1' : undefined);
+    const openRemoteIds = session.store.index
+      .batches(job.id)
+      .filter((batch) => !batch.collected && batch.remoteId !== null)
+      .map((batch) => batch.remoteId ?? '');
+    return { endpoint, openRemoteIds, lastProblem: session.engine?.lastProblem(job.id) };
   }
 
   dispose(): void {

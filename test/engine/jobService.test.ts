@@ -178,6 +178,23 @@ describe('submit service', () => {
     }
   });
 
+  it('says why a job seems stuck: the last error its polling got over, until a poll goes through', async () => {
+    emulator.reset();
+    const ws = await openWorkspace(emulator);
+    try {
+      const { jobId } = await ws.service.submit(await ws.preview(ws.file('stuck.jsonl', ['a'])));
+      emulator.setFaults({ endpointFaults: [{ endpoint: 'GET /batches/{id}', times: 1_000, status: 503 }] });
+      await new Promise((resolve) => setTimeout(resolve, FAST_ENGINE.pollInitialMs * 2));
+      await ws.service.engine.step(jobId);
+      assert.match(ws.service.engine.lastProblem(jobId)?.message ?? '', /^checking batch_\w+ failed, will retry: .*503/);
+      emulator.setFaults({});
+      assert.equal((await ws.service.engine.run(jobId)).status, 'completed');
+      assert.equal(ws.service.engine.lastProblem(jobId), undefined);
+    } finally {
+      await ws.close();
+    }
+  });
+
   it('sends the bytes that were priced: a file changed after its estimate is refused, nothing journaled or uploaded', async () => {
     emulator.reset();
     const ws = await openWorkspace(emulator);
