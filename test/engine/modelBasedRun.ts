@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assembleJobs } from '../../src/app/assembleJobs';
 import type { JobService } from '../../src/app/jobService';
+import { deleteJob, deleteJobBlocker } from '../../src/engine/deleteJob';
 import { FINAL_JOB_STATES } from '../../src/engine/engine';
 import { exportResults } from '../../src/engine/exportResults';
 import { JobBlocked } from '../../src/engine/jobBlocked';
@@ -207,6 +208,8 @@ class World {
   private lastNote = '';
   private repeats = 0;
   private faults: FaultConfig = {};
+  /** What the deleted jobs had cost when they were deleted: paid, so still today's spend. */
+  private deletedCost = 0;
   private fileCount = 0;
   private store!: WorkspaceStore;
   private service!: JobService;
@@ -315,7 +318,8 @@ class World {
     else if (roll < 0.84) await this.retryFailed();
     else if (roll < 0.89) await this.cancel();
     else if (roll < 0.93) await this.resume();
-    else if (roll < 0.96) await this.resumeUnfinished();
+    else if (roll < 0.955) await this.resumeUnfinished();
+    else if (roll < 0.975) await this.deleteJob();
     else await this.outage();
   }
 
@@ -603,6 +607,21 @@ class World {
     await this.quietly(`resume ${job.jobId}`, () => this.service.resume(job.jobId));
   }
 
+  /**
+   * "Delete Job…": the job leaves the workspace; the answers later jobs reuse from it must stay
+   * readable, and what it cost stays in today's spend (it was paid).
+   */
+  private async deleteJob(): Promise<void> {
+    const job = this.pick(this.jobs);
+    const blocker = deleteJobBlocker(this.store, job.jobId);
+    this.note(`delete ${job.jobId}${blocker ? ' (refused: batches still run)' : ''}`);
+    if (blocker) return;
+    const cost = this.store.index.actualCost(job.jobId);
+    await deleteJob(this.store, job.jobId);
+    this.jobs.splice(this.jobs.indexOf(job), 1);
+    this.deletedCost += cost;
+  }
+
   private async resumeUnfinished(): Promise<void> {
     this.note('resume-unfinished (a writing command starts)');
     await this.quietly('resumeUnfinished', () => this.service.engine.resumeUnfinished());
@@ -687,8 +706,8 @@ class World {
     // Settled spend equals what the items cost; no reservation left open.
     const today = new Date().toISOString().slice(0, 10);
     const spend = index.spendSince(today);
-    const actual = this.jobs.reduce((sum, job) => sum + index.actualCost(job.jobId), 0);
-    if (Math.abs(spend - actual) > 1e-9) this.fail(`spend today ${spend} differs from the items' actual cost ${actual}`);
+    const actual = this.jobs.reduce((sum, job) => sum + index.actualCost(job.jobId), 0) + this.deletedCost;
+    if (Math.abs(spend - actual) > 1e-9) this.fail(`spend today ${spend} differs from the items' actual cost ${actual}${this.deletedCost > 0 ? ` (${this.deletedCost} of it by deleted jobs)` : ''}`);
     for (const job of this.jobs) {
       const open = index.openReservation(job.jobId);
       if (open !== 0) this.fail(`${job.jobId} (${index.job(job.jobId)?.status}) still has ${open} reserved`);
