@@ -46,7 +46,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
     const index = this.session?.store.index;
     if (!index) return [];
     const now = Date.now();
-    if (!node) return index.jobs().map((job) => new JobNode(job, index.countsByState(job.id), index.actualCost(job.id), now, this.whereabouts(job)));
+    if (!node) return index.jobs().map((job) => new JobNode(this.asShown(job), index.countsByState(job.id), index.actualCost(job.id), now, this.whereabouts(job)));
     switch (node.kind) {
       case 'job': {
         const jobId = node.job.id;
@@ -69,6 +69,16 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
       default:
         return [];
     }
+  }
+
+  /**
+   * A job a stopped process created but never got to the provider is not driven by itself (only
+   * an explicit resume sends it): it shows as waiting for the user, like a blocked one.
+   */
+  private asShown(job: JobRow): JobRow {
+    const engine = this.session?.engine;
+    if (!engine || job.blockedReason !== null || job.status !== 'submitting' || engine.reachedProvider(job.id)) return job;
+    return { ...job, blockedReason: 'not submitted: the process stopped before it reached the provider' };
   }
 
   private whereabouts(job: JobRow): JobWhereabouts | undefined {
