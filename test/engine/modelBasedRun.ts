@@ -210,6 +210,9 @@ class World {
   private faults: FaultConfig = {};
   /** What the deleted jobs had cost when they were deleted: paid, so still today's spend. */
   private deletedCost = 0;
+  private deletedJobs = 0;
+  /** Reservations the deleted jobs still held (not a promise, a clue when spend disagrees). */
+  private deletedOpenReservations = 0;
   private fileCount = 0;
   private store!: WorkspaceStore;
   private service!: JobService;
@@ -559,7 +562,11 @@ class World {
         // so a line without a marker is never condemned by an injected fault.
         const already = (faults.endpointFaults ?? []).some((f) => f.endpoint === endpoint);
         if (!already) faults.endpointFaults = [...(faults.endpointFaults ?? []), { endpoint, times: this.int(1, endpoint === 'POST /chat/completions' ? 2 : 3), status: this.pick([429, 500, 503] as const) }];
-      } else if (roll < 0.45) faults.capacityRefusals = this.int(1, 3);
+      } else if (roll < 0.45) {
+        faults.capacityRefusals = this.int(1, 3);
+        // Azure's fail-fast regions refuse at create (a 400) instead of failing the batch.
+        if (this.chance(0.3)) faults.capacityRefusalFailFast = true;
+      }
       else if (roll < 0.58) faults.truncateDownload = this.pick([true, 'short'] as const);
       else if (roll < 0.8) faults.completedWithNullOutput = true;
       else if (roll < 0.92) faults.expireAfterFraction = 0.5;
@@ -617,14 +624,27 @@ class World {
     this.note(`delete ${job.jobId}${blocker ? ' (refused: batches still run)' : ''}`);
     if (blocker) return;
     const cost = this.store.index.actualCost(job.jobId);
+    const reserved = this.store.index.openReservation(job.jobId);
+    this.note(`  it was ${this.store.index.job(job.jobId)?.status}, had cost ${cost}, with ${reserved} reserved and not settled`);
     await deleteJob(this.store, job.jobId);
     this.jobs.splice(this.jobs.indexOf(job), 1);
     this.deletedCost += cost;
+    this.deletedJobs += 1;
+    this.deletedOpenReservations += reserved;
   }
 
   private async resumeUnfinished(): Promise<void> {
     this.note('resume-unfinished (a writing command starts)');
+    // A job none of whose work reached the provider waits for the user: no other command sends it.
+    const waiting = this.store.index
+      .jobs()
+      .filter((job) => job.blockedReason?.startsWith('not submitted') && !this.service.engine.reachedProvider(job.id))
+      .map((job) => job.id);
     await this.quietly('resumeUnfinished', () => this.service.engine.resumeUnfinished());
+    for (const jobId of waiting) {
+      const sent = this.emulator.batches().filter((batch) => batch.metadata?.['llmb_job'] === jobId).length;
+      if (sent > 0 || this.service.engine.reachedProvider(jobId)) this.fail(`${jobId} was never submitted, yet resuming unfinished jobs sent it (${sent} batch(es))`);
+    }
   }
 
   /** Runs a user action or a step; what the provider or a block throws is part of the scenario, logged. */
@@ -707,11 +727,32 @@ class World {
     const today = new Date().toISOString().slice(0, 10);
     const spend = index.spendSince(today);
     const actual = this.jobs.reduce((sum, job) => sum + index.actualCost(job.jobId), 0) + this.deletedCost;
-    if (Math.abs(spend - actual) > 1e-9) this.fail(`spend today ${spend} differs from the items' actual cost ${actual}${this.deletedCost > 0 ? ` (${this.deletedCost} of it by deleted jobs)` : ''}`);
+    if (Math.abs(spend - actual) > 1e-9) this.fail(`spend today ${spend} differs from the items' actual cost ${actual}${this.deletedJobs > 0 ? ` (${this.deletedCost} of it by deleted jobs, which held ${this.deletedOpenReservations} in open reservations when deleted)` : ''}`);
+    if (Math.abs(spend - actual) > 1e-9) for (const line of this.spendLedger()) this.note(`  spend: ${line}`);
     for (const job of this.jobs) {
       const open = index.openReservation(job.jobId);
       if (open !== 0) this.fail(`${job.jobId} (${index.job(job.jobId)?.status}) still has ${open} reserved`);
     }
+  }
+
+  /**
+   * Each job's spend rows (reservations, settlements) beside what its items cost: where spend and
+   * cost part. Read from the index's own table (diagnostics only; the journal may be compacted).
+   */
+  private spendLedger(): string[] {
+    const index = this.store.index as unknown as { all(sql: string): Record<string, unknown>[] };
+    const byJob = new Map<string, string[]>();
+    for (const row of index.all('SELECT seq, job_id, kind, amount FROM spend ORDER BY seq')) {
+      const jobId = String(row['job_id']);
+      const entries = byJob.get(jobId) ?? [];
+      entries.push(`#${String(row['seq'])} ${String(row['kind'])} ${String(row['amount'])}`);
+      byJob.set(jobId, entries);
+    }
+    return [...byJob].map(([jobId, entries]) => {
+      const live = this.store.index.job(jobId);
+      const state = live ? `${live.status}, items cost ${this.store.index.actualCost(jobId)}, open reservation ${this.store.index.openReservation(jobId)}` : 'deleted';
+      return `${jobId} (${state}): ${entries.join(', ')}`;
+    });
   }
 
   private async checkJob(job: FixtureJob): Promise<void> {
