@@ -121,8 +121,16 @@ test('submit → preview → confirm → complete → inspect → resubmit, with
     for (const failure of ['context_length_exceeded', 'server_error', 'invalid_output']) assert.match(rows, new RegExp(failure));
     await wb.screenshot('inspector');
 
-    // 5. Resubmit failed: only the retryable ones go again, and end as injected.
-    await contextAction(wb, row, 'Resubmit Failed Items', () => wb.waitForNotification(/Resubmitted 2 failed item\(s\)/, 15_000));
+    // 5. Resubmit failed: the cost is named and confirmed first; only the retryable ones go again,
+    // and end as injected.
+    await contextAction(wb, row, 'Resubmit Failed Items', async () => {
+      const dialog = wb.page.locator('.monaco-dialog-box', { hasText: /Resubmit 2 failed item\(s\) of with-failures\.jsonl\?/ });
+      await dialog.waitFor({ timeout: 15_000 });
+      assert.match(await dialog.innerText(), /At most \$[\d.]+ at the batch price, reserved against your budget/);
+      await wb.screenshot('resubmit-confirm');
+      await dialog.getByRole('button', { name: 'Resubmit' }).click();
+      await wb.waitForNotification(/Resubmitted 2 failed item\(s\)/, 15_000);
+    });
     const second = await waitFor('the resubmitted items to finish', async () => {
       const job = (await readJobs()).find((j) => j.job.name === 'with-failures.jsonl');
       return job && job.batches > first.batches && job.job.status === 'completed_with_failures' ? job : undefined;
