@@ -2,10 +2,9 @@
 // batch output line format, so a paid sync answer is read back exactly like a batch one (by
 // `results`, export, the failure inspector and the result cache) through the item's result ref.
 import { createReadStream } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
 import type { ItemOutcome } from '../core/itemOutcome';
 import { readLines } from '../core/jsonlReader';
-import { fsyncDirectory } from '../store/atomicFile';
+import { appendLinesDurably } from '../store/appendLines';
 import type { ResultRef, StorePath } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 
@@ -21,23 +20,8 @@ export function syncResultsFile(store: WorkspaceStore, jobId: string): StorePath
  */
 export async function appendSyncResult(store: WorkspaceStore, jobId: string, line: string): Promise<ResultRef> {
   const file = syncResultsFile(store, jobId);
-  const handle = await openFile(store.resolve(file), 'a+');
-  try {
-    const { size } = await handle.stat();
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = '\n';
-    }
-    const text = Buffer.from(line, 'utf8');
-    await handle.write(Buffer.concat([Buffer.from(prefix), text, Buffer.from('\n')]));
-    await handle.sync();
-    if (size === 0) await fsyncDirectory(store.resolve(store.jobDir(jobId)));
-    return { file, offset: size + prefix.length, length: text.length };
-  } finally {
-    await handle.close();
-  }
+  const offset = await appendLinesDurably(store.resolve(file), `${line}\n`);
+  return { file, offset, length: Buffer.byteLength(line, 'utf8') };
 }
 
 /**

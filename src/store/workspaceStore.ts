@@ -9,9 +9,10 @@
 // Everything read back (journal, histories, snapshot) may have been written elsewhere (a cloned
 // repository): records naming an invalid id or a path outside `.llm-batch/` are refused with a
 // notice, and `resolve()` refuses such paths wherever they come from (storePaths.ts).
-import { mkdir, open as openFile, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { errorCode, fsyncDirectory, readFileIfExists, writeFileAtomic } from './atomicFile';
+import { appendLinesDurably } from './appendLines';
+import { errorCode, readFileIfExists, writeFileAtomic } from './atomicFile';
 import { Journal, readJournal } from './journal';
 import type { JournalRecord } from './journal';
 import { StateIndex, fileLines } from './stateIndex';
@@ -190,7 +191,11 @@ export class WorkspaceStore {
       lines.push(JSON.stringify(record));
       byJob.set(jobId, lines);
     }
-    for (const [jobId, lines] of byJob) await appendDurably(path.join(this.root, 'jobs', jobId), HISTORY, `${lines.join('\n')}\n`);
+    for (const [jobId, lines] of byJob) {
+      const dir = path.join(this.root, 'jobs', jobId);
+      await mkdir(dir, { recursive: true });
+      await appendLinesDurably(path.join(dir, HISTORY), `${lines.join('\n')}\n`);
+    }
     await writeFileAtomic(path.join(this.root, SNAPSHOT), this.index.export());
     try {
       await journal.truncate({ coveredThroughSeq: this.index.lastSeq });
@@ -388,23 +393,3 @@ async function isDirectory(dir: string): Promise<boolean> {
   );
 }
 
-/** Appends whole lines; a torn last line left by a crash is ended first, so it never swallows the next record. */
-async function appendDurably(dir: string, name: string, text: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, name);
-  const handle = await openFile(file, 'a+');
-  try {
-    const { size } = await handle.stat();
-    let separator = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) separator = '\n';
-    }
-    await handle.appendFile(separator + text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fsyncDirectory(dir);
-}
