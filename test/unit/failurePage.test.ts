@@ -3,33 +3,10 @@ import { describe, it } from 'node:test';
 import { failurePage } from '../../src/host/failurePage';
 import type { ItemRow } from '../../src/store/stateIndex';
 import type { ItemState } from '../../src/store/storeEvents';
+import { itemRow } from '../support/itemRow';
 
-function itemRow(line: number, state: ItemState, failureClass: string | null): ItemRow {
-  return {
-    jobId: 'job',
-    id: `item-${line}`,
-    line,
-    hash: '',
-    model: 'm',
-    state,
-    strike: 1,
-    batchKey: null,
-    inputFile: null,
-    inputOffset: null,
-    inputLength: null,
-    twin: null,
-    failureClass,
-    failureCode: null,
-    failureMessage: null,
-    tokensIn: 0,
-    tokensOut: 0,
-    cost: 0,
-    estimatedCost: 0,
-    estimatedMax: 0,
-    resultFile: null,
-    resultOffset: null,
-    resultLength: null,
-  };
+function row(line: number, state: ItemState, failureClass: string | null): ItemRow {
+  return itemRow(line, { jobId: 'job', state, failureClass, strike: 1 });
 }
 
 /** The index's items() as the store implements it: by line, after a line, of some states, limited. */
@@ -51,9 +28,9 @@ function fakeIndex(rows: ItemRow[]) {
 const CLASSES = ['transient', 'rate_limited', null] as const;
 const rows = Array.from({ length: 500 }, (_, i) => {
   const line = i + 1;
-  if (line % 2 === 1) return itemRow(line, 'succeeded', null);
+  if (line % 2 === 1) return row(line, 'succeeded', null);
   const n = line / 2;
-  return itemRow(line, n % 5 === 0 ? 'dead_letter' : 'failed', CLASSES[n % 3] ?? null);
+  return row(line, n % 5 === 0 ? 'dead_letter' : 'failed', CLASSES[n % 3] ?? null);
 });
 
 describe('failurePage', () => {
@@ -93,7 +70,7 @@ describe('failurePage', () => {
   });
 
   it('says one empty page when nothing failed', () => {
-    const page = failurePage(fakeIndex([itemRow(1, 'succeeded', null)]), 'job', [], 0);
+    const page = failurePage(fakeIndex([row(1, 'succeeded', null)]), 'job', [], 0);
     assert.deepEqual({ rows: page.rows, page: page.page, pageCount: page.pageCount, total: page.total, classes: page.classes }, { rows: [], page: 0, pageCount: 1, total: 0, classes: [] });
   });
 });

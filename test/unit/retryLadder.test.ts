@@ -8,36 +8,11 @@ import { planRetryChunks } from '../../src/engine/retryBatches';
 import { byNextStrike, ladderWaitMs, routeFailures, strikeLabel } from '../../src/engine/retryLadder';
 import type { RemoteBatch } from '../../src/providers/batchProvider';
 import type { ItemRow } from '../../src/store/stateIndex';
+import { itemRow } from '../support/itemRow';
 
 let nextLine = 0;
 function item(overrides: Partial<ItemRow>): ItemRow {
-  const line = ++nextLine;
-  return {
-    jobId: 'job-1',
-    id: `item-${line}`,
-    line,
-    hash: line.toString(16).padStart(64, '0'),
-    model: 'gpt-4o-mini',
-    state: 'failed',
-    strike: 0,
-    batchKey: 'job-1.s0.b1',
-    inputFile: 'jobs/job-1/job-1.s0.b1.input.jsonl',
-    inputOffset: 0,
-    inputLength: 99,
-    twin: null,
-    failureClass: 'transient',
-    failureCode: null,
-    failureMessage: null,
-    tokensIn: 0,
-    tokensOut: 0,
-    cost: 0,
-    estimatedCost: 0,
-    estimatedMax: 0,
-    resultFile: null,
-    resultOffset: null,
-    resultLength: null,
-    ...overrides,
-  };
+  return itemRow(++nextLine, overrides);
 }
 
 function failedBatch(overrides: Partial<RemoteBatch>): RemoteBatch {
