@@ -322,8 +322,9 @@ class World {
     else if (roll < 0.89) await this.cancel();
     else if (roll < 0.93) await this.resume();
     else if (roll < 0.955) await this.resumeUnfinished();
-    else if (roll < 0.975) await this.deleteJob();
-    else await this.outage();
+    else if (roll < 0.97) await this.deleteJob();
+    else if (roll < 0.985) await this.outage();
+    else await this.strandedSubmit();
   }
 
   private generateLines(fileNo: number): FixtureLine[] {
@@ -378,6 +379,23 @@ class World {
       : undefined;
     await this.watch(job);
     unsubscribe?.();
+  }
+
+  /**
+   * The key is good but every upload fails: the job exists and nothing of it reached the
+   * provider. The next command (a resume of unfinished jobs) must leave it alone — only the user
+   * sends it (the drive to the end resumes it explicitly).
+   */
+  private async strandedSubmit(): Promise<void> {
+    const previous = this.faults;
+    this.faults = { endpointFaults: [{ endpoint: 'POST /files', times: 1_000, status: 503 }] };
+    this.note(`faults ${JSON.stringify(this.faults)} (uploads fail)`);
+    this.emulator.setFaults(this.faults);
+    await this.submitFile();
+    this.faults = previous;
+    this.note(`faults ${JSON.stringify(previous)} (uploads work again)`);
+    this.emulator.setFaults(previous);
+    await this.resumeUnfinished();
   }
 
   private async submitFile(): Promise<void> {
