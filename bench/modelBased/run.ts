@@ -2,6 +2,9 @@
 // Prints pass/fail per seed and, for each failing seed, what broke and the command that replays it.
 // Run: node --import tsx bench/modelBased/run.ts --seeds 200 [--first 1] [--operations 30]
 // Exit code 1 when any seed failed.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeFailure, replayCommand, runModelSequence } from '../../test/engine/modelBasedRun';
 
@@ -34,7 +37,10 @@ async function main(): Promise<void> {
     const shown = result.failures.slice(0, 12).map((f) => `  - ${f}`);
     if (result.failures.length > shown.length) shown.push(`  … and ${result.failures.length - shown.length} more (--verbose, or the replay command, shows all)`);
     console.log(values.verbose ? describeFailure(result) : shown.join('\n'));
-    console.log(`  replay: ${replayCommand(seed)}`);
+    // Timing at the emulator varies between runs, so a rare race may not come back on replay: keep what this run did.
+    const traceFile = path.join(tmpdir(), `model-based-seed-${seed}.txt`);
+    writeFileSync(traceFile, `${describeFailure(result)}\n`);
+    console.log(`  replay: ${replayCommand(seed)}\n  this run's operations and engine log: ${traceFile}`);
   }
   console.log('\nwhat the seeds exercised, in all:');
   for (const [what, n] of [...reach.entries()].sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${what}: ${n}`);
