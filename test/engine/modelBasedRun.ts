@@ -1,12 +1,22 @@
 // The model-based engine test's machinery, shared by test/engine/modelBased.test.ts (a fixed set of
 // seeds) and bench/modelBased/run.ts (many). One seed draws a random sequence of what happens to a
-// workspace in real use — files submitted (some changed between estimate and submit), jobs
-// stepped, the process killed and restarted, the provider failing (endpoint 429/5xx, capacity
-// refusals, cut downloads, batches that lose their output, a refused key) and the user retrying,
-// cancelling and resuming — against the in-process emulator. Then it drives every job to its end
-// with a good key and a healthy provider and checks the promises that must hold whatever
-// happened. Every expectation comes from the fixture (which markers each line carries), never
-// from the run under test.
+// workspace in real use, against the in-process emulator:
+//   - files of 2–12 lines submitted through the submit service (markers fail / fail-once /
+//     context_length_exceeded, duplicates, lines repeated from earlier files), some changed
+//     between the estimate and the submit (must be refused, nothing journaled or uploaded);
+//   - steps and `watch` runs; kill -9 between operations, or at a chosen point of the provider
+//     conversation (create, upload, download, sync answer, the key check) so the answer lands and
+//     what would be journaled next is lost; a new process (store + service) each time;
+//   - provider faults: endpoint 429/5xx, capacity refusals (also Azure's fail-fast 400), cut
+//     downloads, batches that lose their output or expire, duplicate output lines, a wrong or
+//     missing key (401), an outage that drives lines to the sync strike with the key revoked
+//     mid-strike, uploads failing so a job is never submitted;
+//   - the user's retry-failed, cancel, resume, Delete Job, and a command resuming unfinished jobs.
+// Then every job is driven to its end (good key, no faults, blocked jobs resumed) and the promises
+// are checked (checkInvariants). Every expectation comes from the fixture (which markers each line
+// carries, which user actions were taken), never from the run under test. The operations replay
+// exactly from the seed; timing at the emulator does not, so a rare race may need a few replays
+// (the bench keeps each failing run's trace).
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
