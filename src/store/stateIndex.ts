@@ -409,6 +409,14 @@ export class StateIndex {
         this.touchJob(event.jobId, at);
         return;
       case 'job.deleted':
+        // What the job cost stays spent; what it still had reserved is released: a settlement of
+        // its actual cost (booked as what it adds) closes every open reservation.
+        this.db.run(
+          `INSERT OR REPLACE INTO spend (seq, job_id, kind, amount, day)
+           SELECT ?, ?, 'settled', (SELECT COALESCE(SUM(cost), 0) FROM items WHERE job_id = ?) - COALESCE(SUM(amount), 0), ?
+           FROM spend WHERE job_id = ? AND kind = 'settled' AND seq < ?`,
+          [record.seq, event.jobId, event.jobId, at.slice(0, 10), event.jobId, record.seq],
+        );
         this.db.run('DELETE FROM items WHERE job_id = ?', [event.jobId]);
         this.db.run('DELETE FROM remote_batches WHERE job_id = ?', [event.jobId]);
         this.db.run('DELETE FROM result_cache WHERE job_id = ?', [event.jobId]);

@@ -45,6 +45,28 @@ describe('spend ledger', () => {
     assert.ok(Math.abs(index.spendSince('2026-12') - 2.4) < 1e-9);
   });
 
+  it('releases what a deleted job still had reserved, and keeps what it cost', async () => {
+    const seed = { id: 'a', line: 1, hash: 'h', model: 'm', state: 'queued', batchKey: 'b1', estimatedCost: 1 };
+    const lines = () => (async function* () {
+      yield JSON.stringify(seed);
+    })();
+    const index = await StateIndex.open();
+    const events: StoreEvent[] = [
+      {
+        type: 'job.created', jobId: 'j', name: 'j', sourceFile: 'j.jsonl', sourceSha256: '', provider: 'openai', model: 'm', endpoint: '/v1/chat/completions',
+        createdAt: '2026-12-01T00:00:00.000Z', estimate: { expected: 1, max: 5 }, options: { failureAlertRate: 0.05 }, itemsFile: 'jobs/j/items.jsonl', itemCount: 1,
+      },
+      { type: 'spend.reserved', jobId: 'j', amount: 5, day: '2026-12-01' },
+      { type: 'batch.collected', jobId: 'j', batchKey: 'b1', outcomes: [{ id: 'a', ok: true, inputTokens: 1, outputTokens: 1, cost: 2 }] },
+      { type: 'spend.reserved', jobId: 'j', amount: 1, day: '2026-12-01' },
+      { type: 'job.deleted', jobId: 'j' },
+    ];
+    let seq = 0;
+    for (const event of events) await index.apply({ seq: ++seq, at: '2026-12-01T00:00:00.000Z', ...event }, lines);
+    assert.equal(index.openReservation('j'), 0, 'nothing stays reserved for a job that is gone');
+    assert.equal(index.spendSince('2026-12-01'), 2, 'what it cost stays spent');
+  });
+
   it('migrates settlements written as running totals into what each added', async () => {
     // A snapshot of schema 2, written by the version that stored running totals.
     const SQL = await initSqlJs();
