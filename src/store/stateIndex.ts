@@ -162,10 +162,11 @@ export class StateIndex {
     return row && toBatch(row);
   }
 
+  /** From the per-job totals (schema 5), not a scan of the job's items: the Jobs view asks for every job after each poll. */
   countsByState(jobId: string): Partial<Record<ItemState, number>> {
     const counts: Partial<Record<ItemState, number>> = {};
-    for (const row of this.all('SELECT state, COUNT(*) AS n FROM items WHERE job_id = ? GROUP BY state', [jobId])) {
-      counts[row['state'] as ItemState] = Number(row['n']);
+    for (const row of this.all('SELECT state, items FROM job_item_counts WHERE job_id = ? AND items > 0', [jobId])) {
+      counts[row['state'] as ItemState] = Number(row['items']);
     }
     return counts;
   }
@@ -245,8 +246,9 @@ export class StateIndex {
     return Number(row?.['n'] ?? 0);
   }
 
+  /** From the per-job totals (schema 5), like `countsByState`. */
   actualCost(jobId: string): number {
-    return Number(this.one('SELECT COALESCE(SUM(cost), 0) AS total FROM items WHERE job_id = ?', [jobId])?.['total'] ?? 0);
+    return Number(this.one('SELECT cost FROM job_item_cost WHERE job_id = ?', [jobId])?.['cost'] ?? 0);
   }
 
   // ---- writes (only through apply) -------------------------------------------------------
@@ -286,6 +288,17 @@ export class StateIndex {
     } finally {
       insert.free();
     }
+    this.recountJob(jobId);
+  }
+
+  /**
+   * A job's totals from its rows, after its seeds were inserted (inserts have no trigger, see
+   * schema 5; one scan here costs far less than a trigger on each of a million inserts).
+   */
+  private recountJob(jobId: string): void {
+    this.db.run('DELETE FROM job_item_counts WHERE job_id = ?', [jobId]);
+    this.db.run('INSERT INTO job_item_counts (job_id, state, items) SELECT job_id, state, COUNT(*) FROM items WHERE job_id = ? GROUP BY state', [jobId]);
+    this.db.run('INSERT OR REPLACE INTO job_item_cost (job_id, cost) SELECT ?, COALESCE(SUM(cost), 0) FROM items WHERE job_id = ?', [jobId, jobId]);
   }
 
   private applyEvent(event: StoreEvent, record: JournalRecord): void {
@@ -421,6 +434,9 @@ export class StateIndex {
         this.db.run('DELETE FROM remote_batches WHERE job_id = ?', [event.jobId]);
         this.db.run('DELETE FROM result_cache WHERE job_id = ?', [event.jobId]);
         this.db.run('DELETE FROM jobs WHERE id = ?', [event.jobId]);
+        // Deletes have no trigger (schema 5): the job's totals go with it here.
+        this.db.run('DELETE FROM job_item_counts WHERE job_id = ?', [event.jobId]);
+        this.db.run('DELETE FROM job_item_cost WHERE job_id = ?', [event.jobId]);
         return;
     }
   }
