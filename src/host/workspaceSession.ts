@@ -1,6 +1,7 @@
 // The workspace's jobs as the extension host sees them: the store (writer, or a read-only
 // follower when another window or a CLI holds the lock), the engine, and a polling loop that
 // steps every unfinished job and tells the views when something moved. Resumes on reopen.
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { assembleJobs } from '../app/assembleJobs';
 import type { JobService } from '../app/jobService';
@@ -12,9 +13,11 @@ import { engineConfigFor } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
 import { createOpenAiProvider } from '../providers/openaiProvider';
 import type { JobRow } from '../store/stateIndex';
+import { StoreChangeDetector } from '../store/storeChanges';
 import { LockHeldError } from '../store/workspaceLock';
-import { WorkspaceStore } from '../store/workspaceStore';
+import { STORE_DIR, WorkspaceStore } from '../store/workspaceStore';
 import type { ApiKeys } from './apiKeys';
+import { noticeOnce } from './noticeOnce';
 import { budgetCaps, endpointFor, engineOverrides, providerSetupProblem } from './settings';
 
 export interface JobTransition {
@@ -62,9 +65,14 @@ export class WorkspaceSession implements vscode.Disposable {
     } catch (error) {
       if (!(error instanceof LockHeldError)) throw error;
       log.info(`following read-only: ${error.message}`);
-      const reader = await WorkspaceStore.open(workspaceDir, { purpose: 'VS Code window (read-only)', readOnly: true, onNotice });
+      // Taken before the first read: whatever the writer does from here on is reloaded.
+      const changes = new StoreChangeDetector(path.join(workspaceDir, STORE_DIR));
+      const before = await changes.current();
+      const readerNotice = noticeOnce(onNotice);
+      const reader = await WorkspaceStore.open(workspaceDir, { purpose: 'VS Code window (read-only)', readOnly: true, onNotice: readerNotice });
+      changes.loaded(before);
       const session = new WorkspaceSession(workspaceDir, reader, undefined, undefined, error.message, keys, log);
-      session.follow();
+      session.follow(changes, readerNotice);
       return session;
     }
     const holder: { session?: WorkspaceSession } = {};
@@ -171,24 +179,37 @@ export class WorkspaceSession implements vscode.Disposable {
     }
   }
 
-  /** A read-only window reloads the index when the writer's files change. */
-  private follow(): void {
+  /**
+   * A read-only window reloads the index only when the writer's journal or snapshot changed
+   * (reloading a million-item index every 3 s kept the window busy for nothing). Notices a reload
+   * repeats (a damaged snapshot, refused records) are shown once.
+   */
+  private follow(changes: StoreChangeDetector, onNotice: (message: string) => void): void {
     let reloading = false;
     this.followTimer = setInterval(() => {
       if (reloading) return;
       reloading = true;
-      void WorkspaceStore.open(this.workspaceDir, { purpose: 'VS Code window (read-only)', readOnly: true })
-        .then(async (fresh) => {
-          const previous = this.current;
-          this.current = fresh;
-          await previous.close();
-          this.changed.fire();
-        })
+      void this.reloadIfChanged(changes, onNotice)
         .catch((error: unknown) => this.log.warn(`reloading the workspace state failed: ${String(error)}`))
         .finally(() => {
           reloading = false;
         });
     }, FOLLOW_INTERVAL_MS);
+  }
+
+  private async reloadIfChanged(changes: StoreChangeDetector, onNotice: (message: string) => void): Promise<void> {
+    const fingerprint = await changes.changed();
+    if (fingerprint === undefined) return;
+    const fresh = await WorkspaceStore.open(this.workspaceDir, { purpose: 'VS Code window (read-only)', readOnly: true, onNotice });
+    if (this.stopping.signal.aborted) {
+      await fresh.close();
+      return;
+    }
+    changes.loaded(fingerprint);
+    const previous = this.current;
+    this.current = fresh;
+    await previous.close();
+    this.changed.fire();
   }
 
   dispose(): void {

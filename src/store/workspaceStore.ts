@@ -22,8 +22,8 @@ import { acquireWorkspaceLock } from './workspaceLock';
 import type { WorkspaceLock } from './workspaceLock';
 
 export const STORE_DIR = '.llm-batch';
-const JOURNAL = 'journal.jsonl';
-const SNAPSHOT = 'state.sqlite';
+export const JOURNAL = 'journal.jsonl';
+export const SNAPSHOT = 'state.sqlite';
 const HISTORY = 'history.jsonl';
 
 export interface WorkspaceStoreOptions {
