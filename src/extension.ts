@@ -3,13 +3,15 @@
 import * as vscode from 'vscode';
 import { ApiKeys } from './host/apiKeys';
 import { registerEstimateCommand } from './host/estimateCommand';
+import { InvalidLineDiagnostics } from './host/invalidLineDiagnostics';
 import { registerJobsFeature } from './host/jobsFeature';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('LLM Batch Runner', { log: true });
   try {
     const keys = new ApiKeys(context.secrets);
-    context.subscriptions.push(log, registerEstimateCommand(), registerJobsFeature(context, keys, log));
+    const invalidLines = new InvalidLineDiagnostics();
+    context.subscriptions.push(log, invalidLines, registerEstimateCommand(invalidLines), registerJobsFeature(context, keys, log, invalidLines));
   } catch (error) {
     log.error(`activation failed: ${error instanceof Error ? error.message : String(error)}`);
     void vscode.window.showErrorMessage(`LLM Batch Runner failed to start: ${error instanceof Error ? error.message : String(error)}`);

@@ -2,6 +2,7 @@
 // service, shows what a submission would send and cost against the budget, and submits only on
 // "Confirm & submit". Nothing is written and nothing is spent until then; Cancel closes it with no
 // trace. The service refuses a file changed since its estimate; the panel then estimates again.
+// Each estimate's invalid lines are also listed in the Problems panel.
 import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { checkBudget } from '../core/budget';
@@ -17,6 +18,7 @@ import type { BudgetView, CostPreviewToHost, CostPreviewToWebview, SubmitProvide
 import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
 import { CommandIds } from './commandIds';
+import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer } from './settings';
 
 const VIEW_TYPE = 'llmBatch.costPreview';
@@ -25,6 +27,10 @@ const PROVIDER_LABELS: Record<SubmitProvider, string> = { openai: 'OpenAI', azur
 const PROGRESS_INTERVAL_MS = 100;
 /** Invalid lines, duplicates and chunks listed in the panel; the totals still count them all. */
 const LIST_LIMIT = 500;
+
+export interface CostPreviewDeps extends PanelDeps {
+  readonly invalidLines: InvalidLineDiagnostics;
+}
 
 interface FileSnapshot {
   readonly uri: vscode.Uri;
@@ -44,7 +50,7 @@ interface Estimated {
 }
 
 /** Opens a new cost preview for `files` (one panel per invocation). */
-export function showCostPreview(deps: PanelDeps, files: vscode.Uri[]): void {
+export function showCostPreview(deps: CostPreviewDeps, files: vscode.Uri[]): void {
   if (files.length === 0) return;
   new CostPreview(deps, files);
 }
@@ -64,7 +70,7 @@ class CostPreview {
   private disposed = false;
 
   constructor(
-    private readonly deps: PanelDeps,
+    private readonly deps: CostPreviewDeps,
     private readonly files: readonly vscode.Uri[],
   ) {
     const provider = defaultProvider();
@@ -170,6 +176,7 @@ class CostPreview {
       progress(total, true);
       if (!current()) return;
       const reports = prepared.map((p) => p.preview.prepared.estimate.report);
+      for (const report of reports) this.deps.invalidLines.show(report);
       if (this.model === undefined && this.fileModels === undefined) this.fileModels = modelsIn(reports);
       this.estimated = { files: prepared, message: this.estimateMessage(prepared) };
       this.post(this.estimated.message);

@@ -1,12 +1,14 @@
 // "Estimate Cost of JSONL File": runs the core estimate on the chosen files with a cancellable
-// progress notification and shows the readable report in an output channel.
+// progress notification and shows the readable report in an output channel, its invalid lines in
+// the Problems panel.
 import * as vscode from 'vscode';
 import { estimateFiles } from '../core/estimate';
 import { formatEstimateReport } from '../core/formatEstimateReport';
 import { DEFAULT_OUTPUT_BUFFER } from '../core/tokens';
 import { CommandIds } from './commandIds';
+import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 
-export function registerEstimateCommand(): vscode.Disposable {
+export function registerEstimateCommand(invalidLines: InvalidLineDiagnostics): vscode.Disposable {
   const output = vscode.window.createOutputChannel('LLM Batch Runner: Estimate');
   const command = vscode.commands.registerCommand(CommandIds.estimateFile, async (clicked?: vscode.Uri, selected?: vscode.Uri[]) => {
     const files = await pickFiles(clicked, selected);
@@ -31,6 +33,7 @@ export function registerEstimateCommand(): vscode.Disposable {
               },
             },
           );
+          invalidLines.show(report);
           output.clear();
           output.append(formatEstimateReport(report));
           output.show(true);

@@ -8,13 +8,14 @@ import type { ApiKeys } from './apiKeys';
 import { CommandIds } from './commandIds';
 import { showCostPreview } from './costPreviewPanel';
 import { showFailureInspector } from './failureInspectorPanel';
+import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { registerJobCommands } from './jobCommands';
 import { notifyOnTransitions } from './jobNotifications';
 import { JobsTreeProvider } from './jobsTreeProvider';
 import { createStatusBar } from './statusBar';
 import { WorkspaceSession } from './workspaceSession';
 
-export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiKeys, log: vscode.LogOutputChannel): vscode.Disposable {
+export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiKeys, log: vscode.LogOutputChannel, invalidLines: InvalidLineDiagnostics): vscode.Disposable {
   const tree = new JobsTreeProvider();
   const sessionChanged = new vscode.EventEmitter<void>();
   let session: WorkspaceSession | undefined;
@@ -36,6 +37,7 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
       void vscode.commands.executeCommand('setContext', 'llmBatch.hasJobs', session.store.index.jobs().length > 0);
       session.onDidChange(() => void vscode.commands.executeCommand('setContext', 'llmBatch.hasJobs', (session?.store.index.jobs().length ?? 0) > 0));
       sessionChanged.fire();
+      log.info(`opened the workspace's job state (${session.store.index.jobs().length} jobs${session.readOnly ? ', read-only' : ''})`);
       if (session.readOnly) log.info('this window follows the workspace read-only');
     } catch (error) {
       log.error(`could not open the workspace's job state: ${error instanceof Error ? error.message : String(error)}`);
@@ -70,7 +72,7 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
         return;
       }
       const files = selected && selected.length > 0 ? selected : clicked ? [clicked] : await pickJsonl();
-      if (files.length > 0) showCostPreview(deps, files);
+      if (files.length > 0) showCostPreview({ ...deps, invalidLines }, files);
     }),
     vscode.commands.registerCommand(CommandIds.setApiKey, async () => {
       if (await keys.prompt()) void vscode.window.showInformationMessage('API key saved in VS Code’s secret storage.');

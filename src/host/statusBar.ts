@@ -1,4 +1,5 @@
-// The status-bar item: batches running and spend today; a click opens the Jobs view.
+// The status-bar item: batches running and spend today; a click opens the Jobs view. Shown only
+// while a batch runs or something was spent (or reserved) today: an idle "0 batches · $0.00" is noise.
 import * as vscode from 'vscode';
 import { formatDollars } from '../core/budget';
 import type { WorkspaceSession } from './workspaceSession';
@@ -19,6 +20,10 @@ export function createStatusBar(session: () => WorkspaceSession | undefined, onD
       .flatMap((job) => index.batches(job.id))
       .filter((batch) => batch.remoteId !== null && !batch.collected).length;
     const today = index.spendSince(new Date().toISOString().slice(0, 10));
+    if (running === 0 && today <= 0) {
+      item.hide();
+      return;
+    }
     item.text = `${running > 0 ? '$(sync~spin)' : '$(layers)'} ${running} batch${running === 1 ? '' : 'es'} · ${formatDollars(today)} today${current.readOnly ? ' (read-only)' : ''}`;
     item.tooltip = current.readOnly ? `LLM Batch Runner follows this workspace read-only: ${current.readOnlyReason ?? ''}` : 'LLM Batch Runner: running batches and spend today (reserved or settled). Click to open the Jobs view.';
     item.show();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, withWorkbench } from './workbench';
+import { makeWorkspace, startEmulator, waitForJobState, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const COMMAND = 'Submit as LLM Batch…';
@@ -25,13 +25,13 @@ after(async () => {
 /** Opens the Jobs view (so the session is open first), then the preview of the bad-lines file. */
 async function openPreview(wb: Workbench) {
   await wb.openFolder();
-  // Open the Jobs view first and wait for the session (the status bar shows once it is open).
+  // Open the Jobs view first and wait for the session (the extension logs when it is open).
   // Right-clicking first would activate the extension through the command itself, and the
   // command's own open() would race activate()'s and leave this window read-only: that is a
   // bug of registerJobsFeature (two concurrent WorkspaceSession.open), reported, not hidden.
   await wb.waitForExtensionReady('LLM Batches');
   await wb.page.locator('.activitybar a.action-label[aria-label^="LLM Batches"]').first().click();
-  await wb.page.locator('.statusbar-item', { hasText: /batches? · \$[\d.]+ today$/ }).first().waitFor({ timeout: 60_000 });
+  await waitForJobState(wb);
   await wb.waitForCommand(COMMAND);
   await wb.rightClickExplorer('with-bad-lines.jsonl');
   await wb.clickMenuItem(COMMAND);
@@ -84,6 +84,8 @@ test('cost preview: estimate, open an invalid line, skip invalid lines, submit',
     await panel.locator('vscode-button#confirm:not([disabled])').waitFor({ timeout: 15_000 });
     await panel.locator('vscode-button#confirm').click();
     await wb.waitForNotification(/Submitted job job-/, 60_000);
+    // Hidden while nothing ran or was spent today; the submission reserved its cost.
+    await wb.page.locator('.statusbar-item', { hasText: /batch(es)? · \$[\d.]+ today$/ }).first().waitFor({ timeout: 30_000 });
     await wb.screenshot('submitted');
     await wb.page.locator('.tabs-container .tab', { hasText: 'Cost preview' }).waitFor({ state: 'detached', timeout: 15_000 });
     assert.deepEqual(refused, [], 'the webview CSP refused something');

@@ -336,3 +336,13 @@ function readOutputChannelLog(logsDir: string, channelName: string): string {
 function cssString(value: string): string {
   return value.replace(/["\\]/g, '\\$&');
 }
+
+/** Waits until the extension has opened the workspace's job state (its log says so): the status
+ *  bar item cannot tell, it shows only while a batch runs or something was spent today. */
+export async function waitForJobState(wb: Workbench, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!wb.outputChannelText('LLM Batch Runner').includes("opened the workspace's job state")) {
+    if (Date.now() > deadline) throw new Error("the extension never logged \"opened the workspace's job state\"");
+    await wb.page.waitForTimeout(500);
+  }
+}

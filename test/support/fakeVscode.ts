@@ -61,6 +61,7 @@ const fake = namespace({
     executeCommand: () => Promise.resolve(undefined),
   }),
   window: namespace({}),
+  languages: namespace({}),
   workspace: namespace({ workspaceFolders: undefined, isTrusted: true, onDidGrantWorkspaceTrust: () => new Disposable(() => undefined) }),
   StatusBarAlignment: { Left: 1, Right: 2 },
   ProgressLocation: { Notification: 15 },
