@@ -1,25 +1,29 @@
 // Native behaviour in a real VS Code workbench: the cost preview of a file with invalid lines lists
 // them in the Problems panel (one error per line, source "LLM Batch"); estimating the file again
-// once it is fixed clears them. In a fresh workspace the status-bar item stays hidden (nothing runs,
+// once it is fixed clears them, and so does deleting a file. In a fresh workspace the status-bar item stays hidden (nothing runs,
 // nothing was spent today) and `.llm-batch/` is not in the Explorer.
 // Run with `npm run test:e2e` (needs scripts/workbench/install.sh).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { estimateFiles } from '../../src/core/estimate';
 import { DEFAULT_OUTPUT_BUFFER } from '../../src/core/tokens';
 import { makeWorkspace, waitForJobState, withWorkbench } from './workbench';
+import type { Workbench } from './workbench';
 
 const FILE = 'with-bad-lines.jsonl';
+/** A second copy, estimated with "Estimate Cost of JSONL File" and then deleted. */
+const DOOMED = 'doomed.jsonl';
 
 let workspace: ReturnType<typeof makeWorkspace>;
 before(() => {
   workspace = makeWorkspace([`examples/${FILE}`]);
+  copyFileSync(path.join(workspace.dir, FILE), path.join(workspace.dir, DOOMED));
 });
 after(() => workspace.remove());
 
-test('the cost preview lists invalid lines in the Problems panel; a clean estimate clears them', { timeout: 300_000 }, async () => {
+test('the cost preview lists invalid lines in the Problems panel; a clean estimate or a delete clears them', { timeout: 300_000 }, async () => {
   const file = path.join(workspace.dir, FILE);
   // What the estimate itself finds, so the test follows the fixture rather than copying it.
   const { report } = await estimateFiles([file], { outputBuffer: DEFAULT_OUTPUT_BUFFER });
@@ -56,6 +60,14 @@ test('the cost preview lists invalid lines in the Problems panel; a clean estima
     assert.equal((text.match(/LLM Batch/g) ?? []).length, report.invalid.length, 'each problem names its source');
     await wb.screenshot('problems-panel');
 
+    // "Estimate Cost of JSONL File" lists another file's problems beside them; deleting that
+    // file clears its problems.
+    await wb.rightClickExplorer(DOOMED);
+    await wb.clickMenuItem('Estimate Cost of JSONL File');
+    await untilProblems(wb, (shown) => shown.includes(DOOMED) && shown.includes(FILE));
+    rmSync(path.join(workspace.dir, DOOMED));
+    await untilProblems(wb, (shown) => !shown.includes(DOOMED) && shown.includes(FILE));
+
     // Fix the file (keep only the valid lines) and estimate it again: its problems are cleared.
     const bad = new Set(report.invalid.map((p) => p.line));
     const clean = readFileSync(file, 'utf8')
@@ -65,10 +77,21 @@ test('the cost preview lists invalid lines in the Problems panel; a clean estima
     writeFileSync(file, clean);
     await wb.rightClickExplorer(FILE);
     await wb.clickMenuItem('Estimate Cost of JSONL File');
-    // The estimate shows its report in the Output panel; go back to the Problems tab.
-    await wb.waitForOutput('Prices:', 60_000);
-    await wb.page.locator('.part.panel .composite-bar .action-label', { hasText: /^Problems/ }).first().click();
-    await problems.getByText(/No problems have been detected/).waitFor({ timeout: 30_000 });
+    await untilProblems(wb, (shown) => /No problems have been detected/.test(shown));
     await wb.screenshot('problems-cleared');
   });
 });
+
+/** Brings the Problems tab forward until it shows what `ok` wants: the estimate command shows
+ *  its report in the Output panel when it ends, which takes the panel away from Problems. */
+async function untilProblems(wb: Workbench, ok: (shown: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let shown = '';
+  for (;;) {
+    await wb.page.locator('.part.panel .composite-bar .action-label', { hasText: /^Problems/ }).first().click();
+    shown = (await wb.page.locator('.markers-panel').innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+    if (ok(shown)) return shown;
+    if (Date.now() > deadline) throw new Error(`the Problems panel never showed what was expected; it shows:\n${shown}`);
+    await wb.page.waitForTimeout(1_000);
+  }
+}
