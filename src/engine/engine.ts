@@ -121,7 +121,8 @@ export class Engine {
         await this.step(job.id, signal);
       } catch (error) {
         signal?.throwIfAborted();
-        this.log(`resuming ${job.id} failed, will retry: ${errorText(error)}`);
+        // A job that now waits for the user said so when it was blocked; it is not retried.
+        if (!(error instanceof JobBlocked)) this.log(`resuming ${job.id} failed, will retry: ${errorText(error)}`);
       }
     }
   }
