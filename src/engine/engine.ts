@@ -452,10 +452,12 @@ export class Engine {
   /** Routes the failed items one rung up the ladder; true when it changed anything. */
   private async routeFailed(job: JobRow, provider: BatchProvider, later: (at: number) => void, signal: AbortSignal | undefined): Promise<boolean> {
     const failed = this.store.index.items(job.id, { states: ['failed'] });
-    const decision = routeFailures(failed, job.cancelRequested);
+    const decision = routeFailures(failed, job.cancelRequested, job.resumed);
     const events: StoreEvent[] = [];
     if (decision.deadLetter.length > 0) events.push({ type: 'items.deadLettered', jobId: job.id, ids: decision.deadLetter });
     if (decision.cancelled.length > 0) events.push({ type: 'items.cancelled', jobId: job.id, ids: decision.cancelled });
+    // A cancel the user withdrew reached a batch anyway: its items go again, as a resume promises.
+    if (decision.resubmit.length > 0) events.push(...(await planRetryIntents(this.store, job, decision.resubmit, 'keep', 'u')));
     if (events.length > 0) await this.store.commit(events);
     let acted = events.length > 0;
 

@@ -24,22 +24,31 @@ export interface LadderDecision {
   readonly nextBatch: readonly ItemRow[];
   /** Items for one sync call each (strike 3). */
   readonly sync: readonly ItemRow[];
+  /** Items cancelled by a cancel the user has since withdrawn (resume): sent again at their strike. */
+  readonly resubmit: readonly ItemRow[];
 }
 
-export function routeFailures(failed: readonly ItemRow[], cancelRequested: boolean): LadderDecision {
+/**
+ * `resumed`: the user resumed the job after cancelling it, so an item a late cancel stopped is sent
+ * again; without a resume a cancelled item stays cancelled (it may have been cancelled at the
+ * provider, which is the user's word too).
+ */
+export function routeFailures(failed: readonly ItemRow[], cancelRequested: boolean, resumed = false): LadderDecision {
   const deadLetter: string[] = [];
   const cancelled: string[] = [];
   const nextBatch: ItemRow[] = [];
   const sync: ItemRow[] = [];
+  const resubmit: ItemRow[] = [];
   for (const item of failed) {
     const failureClass = (item.failureClass ?? 'transient') as FailureClass;
-    if (cancelRequested || failureClass === 'cancelled') cancelled.push(item.id);
+    if (!cancelRequested && resumed && failureClass === 'cancelled') resubmit.push(item);
+    else if (cancelRequested || failureClass === 'cancelled') cancelled.push(item.id);
     else if (!RETRYABLE.has(failureClass)) deadLetter.push(item.id);
     else if (item.strike < MAX_BATCH_STRIKES) nextBatch.push(item);
     else if (item.strike === MAX_BATCH_STRIKES) sync.push(item);
     else deadLetter.push(item.id);
   }
-  return { deadLetter, cancelled, nextBatch, sync };
+  return { deadLetter, cancelled, nextBatch, sync, resubmit };
 }
 
 /** The items of `nextBatch` grouped by the strike their new batch will be (1 or 2), lowest first. */

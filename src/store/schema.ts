@@ -140,6 +140,11 @@ export const MIGRATIONS: readonly string[] = [
       ON CONFLICT (job_id) DO UPDATE SET cost = cost + excluded.cost;
   END;
   `,
+  // 6: whether the user resumed a job after cancelling it: a batch whose cancel was already on its
+  // way comes back cancelled, and its items are then sent again instead of staying cancelled.
+  `
+  ALTER TABLE jobs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -28,6 +28,8 @@ export interface JobRow {
   readonly alert: string | null;
   /** Why the engine does not drive this job until the user acts (see `job.blocked`). */
   readonly blockedReason: string | null;
+  /** The user resumed it (after a cancel, or a block): work that comes back cancelled is sent again. */
+  readonly resumed: boolean;
   /** Why the job is waiting before it sends more (the provider refused a batch for capacity). */
   readonly waitingReason: string | null;
 }
@@ -415,7 +417,7 @@ export class StateIndex {
         this.db.run('UPDATE jobs SET blocked_reason = ?, updated_at = ? WHERE id = ?', [event.reason, at, event.jobId]);
         return;
       case 'job.resumed':
-        this.db.run('UPDATE jobs SET blocked_reason = NULL, cancel_requested = 0, updated_at = ? WHERE id = ?', [at, event.jobId]);
+        this.db.run('UPDATE jobs SET blocked_reason = NULL, cancel_requested = 0, resumed = 1, updated_at = ? WHERE id = ?', [at, event.jobId]);
         return;
       case 'items.resultsCopied':
         this.repointCopiedResults(event.jobId, event.fromJobId, event.results);
@@ -575,6 +577,7 @@ function toJob(row: Record<string, SqlValue>): JobRow {
     cancelRequested: Number(row['cancel_requested']) === 1,
     alert: str(row['alert']),
     blockedReason: str(row['blocked_reason']),
+    resumed: Number(row['resumed']) === 1,
     waitingReason: str(row['waiting_reason']),
   };
 }

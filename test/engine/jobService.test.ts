@@ -289,6 +289,24 @@ describe('submit service', () => {
     }
   });
 
+  it('resume right after a cancel: a batch the cancel still reaches comes back and its items are sent again', async () => {
+    emulator.reset();
+    const ws = await openWorkspace(emulator);
+    try {
+      const { jobId } = await ws.service.submit(await ws.preview(ws.file('cancel-then-resume.jsonl', ['a', 'b', 'c'])));
+      await ws.service.cancel(jobId);
+      const [first] = ws.store.index.batches(jobId);
+      assert.ok(first && first.state !== 'cancelled' && !first.collected, 'the cancel is still on its way when the user resumes');
+      await ws.service.resume(jobId);
+      const done = await ws.service.engine.run(jobId);
+      assert.equal(done.status, 'completed');
+      assert.equal(ws.store.index.countsByState(jobId).succeeded, 3);
+      assert.equal(ws.store.index.batch(first.key)?.state, 'cancelled', 'the first batch was cancelled at the provider');
+    } finally {
+      await ws.close();
+    }
+  });
+
   it('a full disk while writing the job leaves no job, no half-made folder and no lock', { skip: !canMountTmpfs() && 'needs root to mount a tiny tmpfs' }, async () => {
     emulator.reset();
     const dir = mkdtempSync(path.join(tmpdir(), 'job-service-full-'));
