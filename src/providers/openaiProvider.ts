@@ -9,6 +9,7 @@ import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/ch
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from './batchProvider';
 import type { BatchProvider, CreateBatchRequest, RemoteBatch, SyncOutcome } from './batchProvider';
+import { withCallSignals } from './callSignals';
 import { downloadToFile } from './downloadToFile';
 import { accessKindOf, classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, retryAfterMsOf, syncResultLine, toRemoteBatch } from './openaiMapping';
 
@@ -132,7 +133,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
   }
 
   const where = config.provider === 'azure' ? config.endpoint : (config.baseUrl ?? 'https://api.openai.com/v1');
-  return withRefusedAccess({
+  return withCallSignals(withRefusedAccess({
     id: config.provider,
 
     async verifyAccess(signal) {
@@ -260,7 +261,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
         return syncFailure(customId, error, signal);
       }
     },
-  });
+  }));
 }
 
 /** A refused key or permission on a batch call, as the error that stops the job instead of a retry every poll. */

@@ -2,6 +2,7 @@
 // local emulator, through the real `openai` SDK, in all three URL styles: OpenAI, Azure dated
 // api-version and Azure v1 (spec §1, §2, §6).
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -624,6 +625,23 @@ describe('sync calls and signals', () => {
     const line = chatLine('a', 'x');
     expectFail(await provider.callSync(line.url, { ...line.body, stream: true }, 'a'), 'invalid_request', 'stream_unsupported');
     assert.equal(emu.requests().length, 0);
+  });
+
+  it('leaves no listener behind on a long-lived signal, call after call (a watch, the extension session)', async () => {
+    const provider = openaiProvider();
+    const session = new AbortController();
+    const line = chatLine('a', 'x');
+    const created = await submit(provider, [line]);
+    for (let call = 0; call < 15; call++) {
+      await provider.retrieve(created.remoteId, session.signal);
+      await provider.callSync(line.url, line.body, 'a', session.signal);
+      for await (const batch of provider.list(session.signal)) assert.ok(batch.remoteId);
+    }
+    assert.equal(getEventListeners(session.signal, 'abort').length, 0);
+    // The link still works while a call runs: aborting the session aborts it.
+    const pending = provider.retrieve(created.remoteId, session.signal);
+    session.abort();
+    await assert.rejects(pending, APIUserAbortError);
   });
 
   it('an aborted signal rejects every call instead of producing an outcome', async () => {
