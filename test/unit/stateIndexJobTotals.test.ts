@@ -35,7 +35,7 @@ function assertTotalsMatchScan(index: StateIndex, jobIds: Iterable<string>, wher
   }
 }
 
-/** A schema-4 snapshot (before the totals existed) of the same data: every later table and trigger dropped. */
+/** A schema-4 snapshot (before the totals existed) of the same data: every later table, trigger and column dropped. */
 async function asSchema4(snapshot: Uint8Array): Promise<Uint8Array> {
   const SQL = await initSqlJs();
   const old = new SQL.Database();
@@ -45,6 +45,12 @@ async function asSchema4(snapshot: Uint8Array): Promise<Uint8Array> {
   for (const type of ['trigger', 'table']) {
     const kept = names(old, type);
     for (const name of names(db, type)) if (!kept.has(name)) db.exec(`DROP ${type.toUpperCase()} ${name}`);
+  }
+  // Columns later migrations added to the tables schema 4 had go too.
+  const columns = (of: typeof old, table: string) => new Set((of.exec(`SELECT name FROM pragma_table_info('${table}')`)[0]?.values ?? []).map((row) => String(row[0])));
+  for (const table of names(old, 'table')) {
+    const kept = columns(old, table);
+    for (const column of columns(db, table)) if (!kept.has(column)) db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
   }
   db.exec(`UPDATE meta SET value = '4' WHERE key = 'schema_version'`);
   return db.export();
