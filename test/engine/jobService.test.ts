@@ -159,6 +159,24 @@ describe('submit service', () => {
     }
   });
 
+  it('a job a stopped process journaled but never sent is not sent by resuming jobs; only a resume or a watch of it sends it', async () => {
+    emulator.reset();
+    const ws = await openWorkspace(emulator);
+    try {
+      // What a kill right after the job was journaled leaves: the job and its intents, nothing sent.
+      const jobId = await (await ws.preview(ws.file('killed-early.jsonl', ['a', 'b']))).prepared.create();
+      await ws.reopen();
+      await ws.service.engine.resumeUnfinished();
+      assert.equal(emulator.batches().length, 0, 'no command that did not name it sent it');
+      assert.deepEqual(ws.service.engine.drivableJobs(), []);
+      assert.equal((await ws.service.resume(jobId)).submitted, true);
+      assert.equal((await ws.service.engine.run(jobId)).status, 'completed');
+      assert.equal(emulator.batches().length, 1);
+    } finally {
+      await ws.close();
+    }
+  });
+
   it('a key refused mid-run stops the job with the reason instead of retrying every poll; resume goes on', { timeout: 30_000 }, async () => {
     emulator.reset();
     const ws = await openWorkspace(emulator);
