@@ -12,6 +12,7 @@ import { JobBlocked } from '../engine/jobBlocked';
 import { SubmitRefused } from '../engine/submitRefused';
 import type { BatchProvider } from '../providers/batchProvider';
 import type { Blocker } from '../shared/blockers';
+import type { ItemRow } from '../store/stateIndex';
 import type { WorkspaceStore } from '../store/workspaceStore';
 
 export interface JobServiceDeps {
@@ -74,13 +75,7 @@ export class JobService {
    * stands, the key or the provider fails, the spend moved past a cap, or the file changed.
    */
   async submit(preview: SubmitPreview, options: { skipInvalid?: boolean; signal?: AbortSignal } = {}): Promise<SubmitOutcome> {
-    const provider = this.requireProvider(preview.provider);
-    try {
-      await provider.verifyAccess(options.signal);
-    } catch (error) {
-      options.signal?.throwIfAborted();
-      throw new SubmitRefused([{ kind: 'provider_unreachable', message: (error as Error).message }]);
-    }
+    await this.verifyAccess(preview.provider, '', options.signal);
     const jobId = await preview.prepared.create({ skipInvalid: options.skipInvalid ?? false });
     return this.firstStep(jobId, options.signal);
   }
@@ -88,7 +83,7 @@ export class JobService {
   /** The retryable failed items of a job (or of `ids`), what resubmitting them reserves, and the budget's answer. */
   previewRetry(jobId: string, ids?: readonly string[]): RetryPreview {
     const items = this.deps.engine.retryableItems(jobId, ids);
-    const reservation = items.reduce((sum, item) => sum + Math.max(item.estimatedMax, item.estimatedCost), 0);
+    const reservation = upperBound(items);
     return { jobId, ids: items.map((item) => item.id), reservation, budget: this.budgetFor(reservation) };
   }
 
@@ -120,16 +115,10 @@ export class JobService {
     const job = this.deps.store.index.job(jobId);
     if (!job) throw new Error(`no job ${jobId} in this workspace`);
     const cancelled = this.deps.store.index.items(jobId, { states: ['cancelled'] });
-    const reservation = cancelled.reduce((sum, item) => sum + Math.max(item.estimatedMax, item.estimatedCost), 0);
+    const reservation = upperBound(cancelled);
     const budget = this.budgetFor(reservation);
     if (!budget.accepted) throw new SubmitRefused([{ kind: 'budget', message: budget.message }]);
-    const provider = this.requireProvider(job.provider as ProviderId);
-    try {
-      await provider.verifyAccess(signal);
-    } catch (error) {
-      signal?.throwIfAborted();
-      throw new SubmitRefused([{ kind: 'provider_unreachable', message: `${jobId} was not resumed: ${(error as Error).message}` }]);
-    }
+    await this.verifyAccess(job.provider as ProviderId, `${jobId} was not resumed: `, signal);
     if (reservation > 0) await this.reserve(jobId, reservation);
     await this.deps.engine.resume(jobId);
     return this.firstStep(jobId, signal);
@@ -137,9 +126,18 @@ export class JobService {
 
   /** What the budget says to reserving `amount` more, with the spend as it stands now. */
   budgetFor(amount: number): BudgetDecision {
-    const today = new Date().toISOString().slice(0, 10);
-    const index = this.deps.store.index;
-    return checkBudget(this.deps.budget(), { today: index.spendSince(today), thisMonth: index.spendSince(today.slice(0, 7)) }, amount);
+    return checkBudget(this.deps.budget(), this.deps.store.index.spendSoFar(), amount);
+  }
+
+  /** One cheap authenticated call before anything is journaled; a refusal says why, after `context`. */
+  private async verifyAccess(provider: ProviderId, context: string, signal: AbortSignal | undefined): Promise<void> {
+    const adapter = this.requireProvider(provider);
+    try {
+      await adapter.verifyAccess(signal);
+    } catch (error) {
+      signal?.throwIfAborted();
+      throw new SubmitRefused([{ kind: 'provider_unreachable', message: `${context}${(error as Error).message}` }]);
+    }
   }
 
   private async reserve(jobId: string, amount: number): Promise<void> {
@@ -185,4 +183,9 @@ export class JobService {
       throw new SubmitRefused([{ kind: 'no_credentials', message: (error as Error).message }]);
     }
   }
+}
+
+/** What sending these items again may cost at most: each one's upper bound at the batch price. */
+function upperBound(items: readonly ItemRow[]): number {
+  return items.reduce((sum, item) => sum + Math.max(item.estimatedMax, item.estimatedCost), 0);
 }

@@ -136,8 +136,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
 }
 
 function budgetFor(store: WorkspaceStore, request: SubmitRequest, reservation: number): BudgetDecision {
-  const today = new Date().toISOString().slice(0, 10);
-  return checkBudget(request.budget, { today: store.index.spendSince(today), thisMonth: store.index.spendSince(today.slice(0, 7)) }, reservation);
+  return checkBudget(request.budget, store.index.spendSoFar(), reservation);
 }
 
 async function writeJob(

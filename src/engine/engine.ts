@@ -147,8 +147,7 @@ export class Engine {
       return result;
     } catch (error) {
       if (!(error instanceof ProviderAccessError)) throw error;
-      await this.block(job.id, error.message);
-      throw new JobBlocked(job.id, error.message);
+      throw await this.block(job.id, error.message);
     }
   }
 
@@ -163,9 +162,11 @@ export class Engine {
     this.log(`${jobId}: ${message}`);
   }
 
-  private async block(jobId: string, reason: string): Promise<void> {
+  /** Journals that the job waits for the user; returns the error that says so, for the caller to throw. */
+  private async block(jobId: string, reason: string): Promise<JobBlocked> {
     this.log(`${jobId} waits for you: ${reason}`);
     await this.store.commit([{ type: 'job.blocked', jobId, reason }]);
+    return new JobBlocked(jobId, reason);
   }
 
   private async stepJob(job: JobRow, signal: AbortSignal | undefined): Promise<StepResult> {
@@ -194,8 +195,7 @@ export class Engine {
           // Nothing of this job reached the provider: it waits for the user, never for the
           // next command that happens to resume jobs.
           const reason = `not submitted: ${errorText(error)}`;
-          await this.block(jobId, reason);
-          throw new JobBlocked(jobId, reason);
+          throw await this.block(jobId, reason);
         }
         this.noteProblem(jobId, `submitting failed, will retry: ${errorText(error)}`);
         later(this.now() + this.deps.config.pollInitialMs);
@@ -270,8 +270,7 @@ export class Engine {
       } catch (error) {
         // The items were put back; the job waits for the user like any refused access.
         if (!(error instanceof ProviderAccessError)) throw error;
-        await this.block(jobId, error.message);
-        throw new JobBlocked(jobId, error.message);
+        throw await this.block(jobId, error.message);
       }
       return items.map((item) => item.id);
     });

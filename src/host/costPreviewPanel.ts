@@ -213,12 +213,10 @@ class CostPreview {
 
   /** Every file's reservation together against the caps, with the spend as it stands now. */
   private combinedBudget(prepared: readonly PreparedFile[]): BudgetDecision {
-    const index = this.deps.session.store.index;
-    const today = new Date().toISOString().slice(0, 10);
     const reservation = prepared
       .filter((p) => !p.submitted)
       .reduce((sum, p) => sum + p.preview.prepared.reservation, 0);
-    return checkBudget(budgetCaps(), { today: index.spendSince(today), thisMonth: index.spendSince(today.slice(0, 7)) }, reservation);
+    return checkBudget(budgetCaps(), this.deps.session.store.index.spendSoFar(), reservation);
   }
 
   private async confirm(skipInvalid: boolean): Promise<void> {

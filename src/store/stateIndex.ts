@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import readline from 'node:readline';
 import type { Database, SqlValue } from 'sql.js';
+import type { SpendSoFar } from '../core/budget';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 import { loadSqlJs } from './sqlEngine';
 import { resolveStorePath } from './storePaths';
@@ -230,6 +231,12 @@ export class StateIndex {
       [`${dayPrefix}%`],
     );
     return Number(row?.['total'] ?? 0);
+  }
+
+  /** What the budget counts against its caps now: today's and this month's spend (UTC days). */
+  spendSoFar(now = Date.now()): SpendSoFar {
+    const today = new Date(now).toISOString().slice(0, 10);
+    return { today: this.spendSince(today), thisMonth: this.spendSince(today.slice(0, 7)) };
   }
 
   /** Reservations of a job that no settlement has closed yet (0 when none is open). */
