@@ -2,12 +2,12 @@
 // The same code answers batch items and sync calls, so a content marker behaves identically in
 // both paths (spec §1.7: re-issuing an item sends its JSONL body unchanged to the sync URL).
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { fakeAnswerText, findMarker, isJsonObject, randomId, requestKey } from '../shared/content';
+import type { Json, JsonObject } from '../shared/content';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-export const isJsonObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { canonicalJson, findMarker, isJsonObject, randomId, requestKey } from '../shared/content';
+export type { Json, JsonObject, Marker } from '../shared/content';
 
 /** OpenAI's error body (spec §1.5); the SDK reads `code`, `type` and `param` from it. */
 // A type alias (not an interface) so it stays assignable to Json when embedded in result lines.
@@ -67,50 +67,6 @@ export function errorForCode(code: string, message?: string): ModelError {
     default:
       return openAiError(400, message ?? `Emulated failure: ${code}`, 'invalid_request_error', null, code);
   }
-}
-
-export type Marker = { kind: 'fail' | 'fail-once'; code: string } | { kind: 'empty' } | { kind: 'not-json' };
-
-const MARKER_RE = /\[\[(fail|fail-once):([A-Za-z0-9_.-]+)\]\]|\[\[(empty|not-json)\]\]/g;
-
-/** Finds content markers; a failure marker wins over a content-shaping one, whatever the order. */
-export function findMarker(text: string): Marker | null {
-  if (!text.includes('[[')) return null;
-  let shaping: Marker | null = null;
-  for (const m of text.matchAll(MARKER_RE)) {
-    const failKind = m[1];
-    const code = m[2];
-    if ((failKind === 'fail' || failKind === 'fail-once') && code !== undefined) return { kind: failKind, code };
-    if (shaping === null && (m[3] === 'empty' || m[3] === 'not-json')) shaping = { kind: m[3] };
-  }
-  return shaping;
-}
-
-/** Keys sorted at every level, so "the same request" survives a client re-serialising the body. */
-export function canonicalJson(v: Json): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const keys = Object.keys(v).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k] ?? null)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-export const requestKey = (body: JsonObject): string => createHash('sha256').update(canonicalJson(body)).digest('hex');
-
-// randomBytes costs ~5 µs a call, which dominated a 10,000-item batch (four ids per item); drawing
-// from a 64 KiB pool makes ids nearly free while keeping them unguessable and collision-free.
-let idPool = Buffer.alloc(0);
-let idPoolPos = 0;
-
-export function randomId(prefix: string, bytes = 12): string {
-  if (idPoolPos + bytes > idPool.length) {
-    idPool = randomBytes(64 * 1024);
-    idPoolPos = 0;
-  }
-  const hex = idPool.toString('hex', idPoolPos, idPoolPos + bytes);
-  idPoolPos += bytes;
-  return `${prefix}${hex}`;
 }
 
 /** Text of a message `content`: a string, or the text parts of a content array. */
@@ -183,10 +139,6 @@ function wantsJson(endpoint: ModelEndpoint, body: JsonObject): boolean {
 }
 
 /** First 60 characters, counted in code points so a surrogate pair is never split. */
-function snippet(text: string): string {
-  return Array.from(text.slice(0, 120)).slice(0, 60).join('');
-}
-
 export interface ModelContext {
   /** Request keys that already failed once for a `[[fail-once:…]]` marker, shared by batch and sync. */
   failedOnce: Set<string>;
@@ -213,13 +165,11 @@ export function runFakeModel(endpoint: ModelEndpoint, body: JsonObject, ctx: Mod
   const inputTokens = Math.max(1, Math.ceil(prompt.totalChars / 4));
   if (endpoint === '/embeddings') return embeddingsBody(model, prompt, inputTokens);
 
-  let content: string;
-  const echo = snippet(prompt.lastUser);
-  if (marker?.kind === 'empty' || ctx.emptyContent) content = '';
-  // Unterminated on purpose: it starts like JSON so a lenient parser cannot rescue it.
-  else if (marker?.kind === 'not-json' || ctx.nonJsonContent) content = `Sure! Here is the JSON you asked for: {"echo": ${JSON.stringify(echo)}`;
-  else if (wantsJson(endpoint, body)) content = JSON.stringify({ echo, length: prompt.lastUser.length });
-  else content = `Echo: ${echo}`;
+  const content = fakeAnswerText(prompt.lastUser, {
+    wantsJson: wantsJson(endpoint, body),
+    empty: marker?.kind === 'empty' || ctx.emptyContent,
+    nonJson: marker?.kind === 'not-json' || ctx.nonJsonContent,
+  });
   const outputTokens = Math.ceil(content.length / 4);
 
   const out = endpoint === '/chat/completions' ? chatBody(model, content, inputTokens, outputTokens, ctx) : responsesBody(model, body, content, inputTokens, outputTokens, ctx);
