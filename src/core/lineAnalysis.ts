@@ -5,6 +5,8 @@
 import { requestHashBinary } from './canonicalHash';
 import { structureProblem } from './jsonStructure';
 import { FORMAT_NAMES, ID_FIELD, MODEL_FIELD, detectFormat, parseLine } from './lineFormats';
+import { convertedLineLength } from './portable/nativeLine';
+import { convertPortableLine } from './portable/portableRequest';
 import type { Pricer } from './pricing';
 import { DEFAULT_PROVIDER_FOR_FORMAT, PROVIDER_LIMITS } from './providerLimits';
 import type { FormatId, ProviderId } from './providerLimits';
@@ -36,7 +38,10 @@ export interface ValidLine {
   readonly kind: 'valid';
   readonly line: number;
   readonly offset: number;
-  /** Bytes of the line without its terminator. */
+  /**
+   * Bytes of the line without its terminator, as sent: a portable line converted for another
+   * provider (portable/portableRequest.ts) counts its converted bytes; offset is in the source.
+   */
   readonly length: number;
   readonly format: FormatId;
   readonly provider: ProviderId;
@@ -109,16 +114,35 @@ function analyzeParsed(number: number, offset: number, length: number, text: str
   const structure = structureProblem(text, json);
   if (structure !== undefined) return invalidLine(number, structure);
 
-  const format = detectFormat(json as Record<string, unknown>);
+  let line = json as Record<string, unknown>;
+  let format = detectFormat(line);
   if (!format) {
     return invalidLine(number, `unrecognized line format: expected ${Object.values(FORMAT_NAMES).join(', ')}`);
   }
   const provider = options.provider ?? DEFAULT_PROVIDER_FOR_FORMAT[format];
   const limits = PROVIDER_LIMITS[provider];
+  // Bytes of the line as sent, which the planner sizes batches by.
+  let sentLength = length;
+  // The model a converted Bedrock record no longer names (it goes on the job).
+  let portableModel: string | undefined;
   if (limits.format !== format) {
-    return invalidLine(number, `line is in ${FORMAT_NAMES[format]} format, but ${limits.displayName} expects ${FORMAT_NAMES[limits.format]}`);
+    if (format !== 'openai') {
+      return invalidLine(number, `line is in ${FORMAT_NAMES[format]} format, but ${limits.displayName} expects ${FORMAT_NAMES[limits.format]}`);
+    }
+    // A portable chat request: checked as the OpenAI line it is (its fields named as the user
+    // wrote them), then analysed as the line sent, so tokens, hash and checks are of those bytes.
+    const portable = parseLine('openai', line);
+    if ('error' in portable) return invalidLine(number, portable.error);
+    const portableRule = requestProblem('openai', limits, portable.url, portable.request);
+    if (portableRule !== undefined) return invalidLine(number, portableRule);
+    const converted = convertPortableLine(line, provider, { model: options.model });
+    if ('problems' in converted) return invalidLine(number, converted.problems.join('; '));
+    line = converted.line;
+    format = limits.format;
+    sentLength = convertedLineLength(line);
+    portableModel = portable.model;
   }
-  const parsed = parseLine(format, json);
+  const parsed = parseLine(format, line);
   if ('error' in parsed) return invalidLine(number, parsed.error);
 
   const idField = ID_FIELD[format];
@@ -139,7 +163,7 @@ function analyzeParsed(number: number, offset: number, length: number, text: str
   }
   const requestRule = requestProblem(format, limits, parsed.url, parsed.request);
   if (requestRule !== undefined) return invalidLine(number, requestRule);
-  const model = options.model ?? parsed.model;
+  const model = options.model ?? parsed.model ?? portableModel;
   if (!model) {
     const field = MODEL_FIELD[format];
     return invalidLine(number, field ? `missing model: set field "${field}" or pass --model` : `missing model: ${FORMAT_NAMES[format]} lines do not name one; pass --model`);
@@ -158,7 +182,7 @@ function analyzeParsed(number: number, offset: number, length: number, text: str
     kind: 'valid',
     line: number,
     offset,
-    length,
+    length: sentLength,
     format,
     provider,
     id: parsed.id,

@@ -151,9 +151,16 @@ const corpus: Readonly<Record<string, Expectation>> = {
   'stream-true.jsonl': { invalid: [[1, `field "body.stream": ${NO_STREAM}`]] },
   'anthropic-stream-true.jsonl': { invalid: [[1, `field "params.stream": ${NO_STREAM}`]] },
   'embeddings-too-many-inputs.jsonl': { invalid: [[1, 'field "body.input": 2,049 inputs; OpenAI takes at most 2,048 per embeddings request']] },
+  // An OpenAI chat line for Anthropic is converted (a portable request); this one cannot be, as
+  // it sets no max tokens, which Anthropic requires.
   'provider-mismatch.jsonl': {
     provider: 'anthropic',
-    invalid: [[1, `line is in ${OPENAI_FORMAT} format, but Anthropic expects Anthropic (custom_id, params)`]],
+    invalid: [[1, 'field "body.max_completion_tokens": Anthropic needs max_tokens; set max_completion_tokens (or max_tokens)']],
+  },
+  // Only OpenAI-shaped lines convert: a native line of another provider stays refused.
+  'anthropic-line-for-openai.jsonl': {
+    provider: 'openai',
+    invalid: [[1, `line is in Anthropic (custom_id, params) format, but OpenAI expects ${OPENAI_FORMAT}`]],
   },
 };
 
