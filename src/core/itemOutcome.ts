@@ -1,5 +1,6 @@
 // What became of one item in one attempt, in provider-neutral terms, and the failure taxonomy
 // the retry ladder routes on. Adapters map their wire shapes onto this; the engine only reads it.
+import type { FinishReason } from './portable/finishReason';
 
 /**
  * - transient: 5xx, timeouts, an id missing from both result files — worth another batch.
@@ -29,6 +30,8 @@ export type ItemOutcome =
       /** The model's text answer (chat content or Responses output text); may be empty. */
       readonly content: string;
       readonly usage: Usage | undefined;
+      /** Why the model stopped (portable/finishReason.ts), where the provider said. */
+      readonly finishReason?: FinishReason | undefined;
     }
   | {
       readonly ok: false;
