@@ -19,8 +19,13 @@ export type FailureClass = (typeof FAILURE_CLASSES)[number];
 export const RETRYABLE: ReadonlySet<FailureClass> = new Set(['transient', 'rate_limited', 'expired', 'invalid_output']);
 
 export interface Usage {
+  /** Every input token, those read from or written to a prompt cache included. */
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Of inputTokens, those read from the provider's prompt cache (priced lower), where it says. */
+  readonly cacheReadTokens?: number | undefined;
+  /** Of inputTokens, those written to the prompt cache (Anthropic prices them higher), where it says. */
+  readonly cacheWriteTokens?: number | undefined;
 }
 
 export type ItemOutcome =

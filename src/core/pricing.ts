@@ -30,7 +30,7 @@ export interface PricingOptions {
 }
 
 /**
- * Batch price as a share of the sync price. All five document 50% off both input and output
+ * Batch price as a share of the sync price. All six document 50% off both input and output
  * (docs/PROVIDER_BATCH_APIS.md); Bedrock's is "about 50% for supported models".
  */
 export const DEFAULT_BATCH_MULTIPLIERS: Readonly<Record<ProviderId, number>> = {
@@ -38,6 +38,7 @@ export const DEFAULT_BATCH_MULTIPLIERS: Readonly<Record<ProviderId, number>> = {
   azure: 0.5,
   anthropic: 0.5,
   gemini: 0.5,
+  vertex: 0.5,
   bedrock: 0.5,
 };
 
@@ -78,6 +79,8 @@ export const GENAI_PRICES_PROVIDER: Readonly<Record<ProviderId, string>> = {
   azure: 'azure',
   anthropic: 'anthropic',
   gemini: 'google',
+  // Vertex serves the same Gemini models at the same list prices.
+  vertex: 'google',
   bedrock: 'aws',
 };
 
@@ -141,7 +144,7 @@ function rateFor(rate: Rate, inputTokens: number): number {
  */
 function normaliseModel(provider: ProviderId, model: string): string {
   const trimmed = model.trim();
-  if (provider === 'gemini' || provider === 'bedrock') {
+  if (provider === 'gemini' || provider === 'vertex' || provider === 'bedrock') {
     const slash = trimmed.lastIndexOf('/');
     if (slash !== -1) return trimmed.slice(slash + 1);
   }

@@ -3,7 +3,7 @@
 // Sizes use decimal megabytes (1 MB = 1,000,000 bytes): where a provider says "200 MB" and does
 // not say which, the smaller reading keeps every chunk we plan within either.
 
-export const PROVIDER_IDS = ['openai', 'azure', 'anthropic', 'gemini', 'bedrock'] as const;
+export const PROVIDER_IDS = ['openai', 'azure', 'anthropic', 'gemini', 'vertex', 'bedrock'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** The JSONL line shapes we accept; OpenAI's shape also serves Azure OpenAI. */
@@ -81,6 +81,15 @@ export const PROVIDER_LIMITS: Readonly<Record<ProviderId, ProviderLimits>> = {
     minRequests: 1,
     oneModelPerBatch: true,
     source: 'Gemini batch mode: inline requests under 20 MB; the model is in the URL (request count cap unverified, kept at 100,000)',
+  },
+  vertex: {
+    displayName: 'Google Vertex AI',
+    format: 'gemini',
+    maxRequests: 200_000,
+    maxBytes: 1_000 * MB,
+    minRequests: 1,
+    oneModelPerBatch: true,
+    source: 'Vertex AI batch prediction from Cloud Storage: JSONL of {request} lines in GCS, the model on the job (limits unverified; kept at 200,000 requests and 1 GB per file)',
   },
   bedrock: {
     displayName: 'AWS Bedrock',

@@ -20,11 +20,11 @@ const MAX_DOUBLINGS = 5;
 
 /**
  * The refusal, when the batch failed as a whole for capacity only: every error names no line
- * and has a capacity code, and no item ran (no output or error file).
+ * and has a capacity code, and no item ran (no results at all).
  */
 export function capacityRefusalOf(remote: RemoteBatch): CapacityRefusal | undefined {
   if (remote.state !== 'failed' || remote.errors.length === 0) return undefined;
-  if (remote.outputFileId !== undefined || remote.errorFileId !== undefined || remote.counts.completed > 0) return undefined;
+  if (remote.resultRefs.length > 0 || remote.counts.completed > 0) return undefined;
   if (!remote.errors.every((error) => error.line === undefined && CAPACITY_REFUSAL_CODES.has(error.code.toLowerCase()))) return undefined;
   const first = remote.errors[0];
   return refusal(first?.code ?? 'token_limit_exceeded', first?.message ?? '');

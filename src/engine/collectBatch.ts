@@ -1,5 +1,5 @@
-// Collecting a finished remote batch: download its output and error files as soon as it ends
-// (providers delete them), read BOTH, match every line to its item by id — never by position —
+// Collecting a finished remote batch: fetch its results as soon as it ends (providers delete
+// them), read every file the adapter wrote, match every line to its item by id — never by position —
 // and decide each item's outcome. An id in neither file failed; a repeated output line counts
 // once; a "successful" answer that is empty or fails the job's checks is `invalid_output`.
 import { createReadStream } from 'node:fs';
@@ -8,7 +8,7 @@ import type { FailureClass } from '../core/itemOutcome';
 import type { OutputCheck } from '../core/outputChecks';
 import type { Pricer } from '../core/pricing';
 import type { ProviderId } from '../core/providerLimits';
-import type { BatchProvider, RemoteBatch } from '../providers/batchProvider';
+import type { BatchProvider, BatchSubmission, RemoteBatch, ResultKind } from '../providers/batchProvider';
 import type { BatchRow, ItemRow } from '../store/stateIndex';
 import type { RecordedOutcome, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
@@ -30,36 +30,30 @@ const MISSING: Readonly<Record<string, { failureClass: FailureClass; message: st
   completed: { failureClass: 'transient', message: 'missing from both the output and the error file' },
 };
 
-export async function collectBatch(context: CollectContext, batch: BatchRow, remote: RemoteBatch): Promise<StoreEvent> {
+export async function collectBatch(context: CollectContext, batch: BatchRow, remote: RemoteBatch, submission: BatchSubmission): Promise<StoreEvent> {
   const { store, provider } = context;
   const items = store.index.itemsOfBatch(batch.key).filter((item) => item.state === 'submitted');
   const byId = new Map(items.map((item) => [item.id, item]));
   const outcomes = new Map<string, RecordedOutcome>();
 
   const files: { outputFile?: string; errorFile?: string } = {};
-  for (const [kind, fileId] of [
-    ['output', remote.outputFileId],
-    ['errors', remote.errorFileId],
-  ] as const) {
-    if (!fileId) continue;
-    const storePath = `${store.jobDir(batch.jobId)}/${batch.key}.${kind}.jsonl`;
-    await provider.download(fileId, store.resolve(storePath), context.signal);
+  const pathOf = (kind: ResultKind) => `${store.jobDir(batch.jobId)}/${batch.key}.${kind}.jsonl`;
+  for (const kind of await provider.fetchResults(remote, submission, (kind) => store.resolve(pathOf(kind)), context.signal)) {
+    const storePath = pathOf(kind);
     if (kind === 'output') files.outputFile = storePath;
     else files.errorFile = storePath;
     await readOutcomes(context, storePath, byId, outcomes);
   }
 
-  const lineErrors = validationErrorsByItem(remote, items);
   const missing = MISSING[remote.state] ?? MISSING['completed'];
   for (const item of items) {
     if (outcomes.has(item.id)) continue;
-    const lineError = lineErrors.get(item.id);
     outcomes.set(item.id, {
       id: item.id,
       ok: false,
-      failureClass: lineError ? 'invalid_request' : missing?.failureClass,
-      code: lineError?.code ?? (remote.state === 'failed' ? remote.errors[0]?.code : undefined),
-      message: lineError?.message ?? (remote.state === 'failed' && remote.errors[0] ? `the batch failed: ${remote.errors[0].message}` : missing?.message),
+      failureClass: missing?.failureClass,
+      code: remote.state === 'failed' ? remote.errors[0]?.code : undefined,
+      message: remote.state === 'failed' && remote.errors[0] ? `the batch failed: ${remote.errors[0].message}` : missing?.message,
       inputTokens: 0,
       outputTokens: 0,
       cost: 0,
@@ -101,15 +95,4 @@ async function readOutcomes(context: CollectContext, storePath: string, items: R
       });
     }
   }
-}
-
-/** A validation failure names input lines; line n of a batch's input is its n-th item in source order. */
-function validationErrorsByItem(remote: RemoteBatch, items: readonly ItemRow[]): Map<string, { code: string; message: string }> {
-  const byItem = new Map<string, { code: string; message: string }>();
-  for (const error of remote.errors) {
-    if (error.line === undefined) continue;
-    const item = items[error.line - 1];
-    if (item) byItem.set(item.id, { code: error.code, message: error.message });
-  }
-  return byItem;
 }

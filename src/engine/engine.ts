@@ -9,7 +9,8 @@ import type { OutputCheck } from '../core/outputChecks';
 import type { Pricer } from '../core/pricing';
 import type { ProviderId } from '../core/providerLimits';
 import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../providers/batchProvider';
-import type { BatchProvider, RemoteBatch, SyncOutcome } from '../providers/batchProvider';
+import type { BatchProvider, BatchSubmission, RemoteBatch, SyncOutcome } from '../providers/batchProvider';
+import type { ProviderSettings } from '../core/providerSettings';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { JobOptions, JobState, ResultRef, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
@@ -25,7 +26,8 @@ import { TokenBucket } from './tokenBucket';
 
 export interface EngineDeps {
   readonly store: WorkspaceStore;
-  readonly providerFor: (provider: ProviderId) => BatchProvider;
+  /** The adapter for a provider, reached with a job's settings; throws with what is missing (a key, a region). */
+  readonly providerFor: (provider: ProviderId, settings?: ProviderSettings) => BatchProvider;
   readonly pricer: Pricer;
   readonly config: EngineConfig;
   readonly log?: ((message: string) => void) | undefined;
@@ -46,10 +48,6 @@ export interface JobProblem {
 }
 
 export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['completed', 'completed_with_failures', 'failed', 'cancelled']);
-
-/** Tags on every remote batch, so a restarted process can recognise its own. */
-const TAG_JOB = 'llmb_job';
-const TAG_BATCH = 'llmb_batch';
 
 export class Engine {
   private readonly polls = new Map<string, { at: number; interval: number }>();
@@ -106,9 +104,9 @@ export class Engine {
     return this.unfinishedJobs().filter((job) => job.blockedReason === null && this.reachedProvider(job.id));
   }
 
-  /** Whether any batch of the job was uploaded or created at the provider. */
+  /** Whether any batch of the job was staged, sent or created at the provider. */
   reachedProvider(jobId: string): boolean {
-    return this.store.index.batches(jobId).some((batch) => batch.fileId !== null || batch.remoteId !== null);
+    return this.store.index.batches(jobId).some((batch) => batch.stagedRef !== null || batch.submittingAt !== null || batch.remoteId !== null);
   }
 
   /**
@@ -171,7 +169,7 @@ export class Engine {
 
   private async stepJob(job: JobRow, signal: AbortSignal | undefined): Promise<StepResult> {
     const jobId = job.id;
-    const provider = this.deps.providerFor(job.provider as ProviderId);
+    const provider = this.providerOf(job);
     let wakeAt = Infinity;
     const later = (at: number) => {
       wakeAt = Math.min(wakeAt, at);
@@ -186,8 +184,7 @@ export class Engine {
     for (const waiting of batches) if (waiting.state === 'intent' && waiting.notBefore !== null && waiting.notBefore > this.now()) later(waiting.notBefore);
     if (intents.length > 0 && !job.cancelRequested) {
       try {
-        const remote = await this.ourRemoteBatches(provider, signal);
-        for (const batch of intents) await this.submitOrDefer(job, batch, provider, remote.get(batch.key), later, signal);
+        for (const batch of intents) await this.submitOrDefer(job, batch, provider, later, signal);
       } catch (error) {
         signal?.throwIfAborted();
         if (error instanceof ProviderAccessError) throw error;
@@ -266,7 +263,7 @@ export class Engine {
       if (items.length === 0) return [];
       if (FINAL_JOB_STATES.has(job.status)) await this.store.commit([{ type: 'job.state', jobId, state: 'running' }]);
       try {
-        await this.syncStrike(job, items, this.deps.providerFor(job.provider as ProviderId), signal);
+        await this.syncStrike(job, items, this.providerOf(job), signal);
       } catch (error) {
         // The items were put back; the job waits for the user like any refused access.
         if (!(error instanceof ProviderAccessError)) throw error;
@@ -320,32 +317,54 @@ export class Engine {
 
   // ---- submit ------------------------------------------------------------------------------
 
-  private async ourRemoteBatches(provider: BatchProvider, signal: AbortSignal | undefined): Promise<Map<string, RemoteBatch>> {
-    const ours = new Map<string, RemoteBatch>();
-    for await (const remote of provider.list(signal)) {
-      const key = remote.metadata[TAG_BATCH];
-      if (key !== undefined && !ours.has(key)) ours.set(key, remote);
-    }
-    return ours;
+  /** The provider's adapter for a job, with the settings it was submitted with (region, bucket…). */
+  private providerOf(job: JobRow): BatchProvider {
+    return this.deps.providerFor(job.provider as ProviderId, (JSON.parse(job.options) as JobOptions).providerSettings);
   }
 
-  /** Adopt what a killed process already created; otherwise upload (once) and create. */
-  private async submit(job: JobRow, batch: BatchRow, provider: BatchProvider, existing: RemoteBatch | undefined, signal: AbortSignal | undefined): Promise<void> {
-    if (existing) {
-      this.log(`${batch.key}: adopting ${existing.remoteId}, created before a restart`);
-      await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: existing.remoteId, adopted: true }, statusEvent(batch, existing)]);
-      this.polls.set(batch.key, { at: this.now(), interval: this.deps.config.pollInitialMs });
-      return;
+  private submissionOf(job: JobRow, batch: BatchRow): BatchSubmission {
+    return {
+      tags: { jobId: job.id, batchKey: batch.key },
+      inputPath: this.store.resolve(batch.inputFile),
+      itemCount: batch.itemCount,
+      model: this.store.index.modelOfBatch(batch.key) ?? job.model,
+      endpoint: job.endpoint,
+    };
+  }
+
+  /**
+   * Sends an intent: staged once, then created, each step journaled before the next. An intent
+   * whose create was sent before (the process stopped before the answer was journaled) is first
+   * looked for at the provider, and adopted when found; when the provider cannot tell which of
+   * several batches it is, the job waits for the user rather than risk a second batch.
+   */
+  private async submit(job: JobRow, batch: BatchRow, provider: BatchProvider, signal: AbortSignal | undefined): Promise<void> {
+    const submission = this.submissionOf(job, batch);
+    if (batch.submittingAt !== null || batch.stagedRef !== null) {
+      // Journals from before the seam have no submitting mark: an upload alone may have been created from.
+      const since = batch.submittingAt ?? Date.parse(job.createdAt);
+      const found = await provider.findCreated(submission, batch.stagedRef ?? undefined, since, signal);
+      if (found.kind === 'found') {
+        this.log(`${batch.key}: adopting ${found.remote.remoteId}, created before a restart`);
+        await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: found.remote.remoteId, adopted: true }, statusEvent(batch, found.remote)]);
+        this.polls.set(batch.key, { at: this.now(), interval: this.deps.config.pollInitialMs });
+        return;
+      }
+      if (found.kind === 'ambiguous') {
+        throw await this.block(
+          job.id,
+          `batch ${batch.key} may already exist at ${provider.id} as one of ${found.candidates.join(', ')}, and the provider cannot tell which; ` +
+            'it was not sent again, to avoid paying twice. Cancel the extra batches at the provider, then resume the job or cancel it',
+        );
+      }
     }
-    let fileId = batch.fileId;
-    if (fileId === null) {
-      fileId = await provider.upload(this.store.resolve(batch.inputFile), signal);
-      await this.store.commit([{ type: 'batch.uploaded', jobId: job.id, batchKey: batch.key, fileId }]);
+    let staged = batch.stagedRef ?? undefined;
+    if (staged === undefined) {
+      staged = await provider.stage(submission, signal);
+      if (staged !== undefined) await this.store.commit([{ type: 'batch.staged', jobId: job.id, batchKey: batch.key, ref: staged }]);
     }
-    const created = await provider.create(
-      { inputPath: this.store.resolve(batch.inputFile), fileId, endpoint: job.endpoint, metadata: { [TAG_JOB]: job.id, [TAG_BATCH]: batch.key } },
-      signal,
-    );
+    await this.store.commit([{ type: 'batch.submitting', jobId: job.id, batchKey: batch.key, sentAt: this.now() }]);
+    const created = await provider.create(submission, staged, signal);
     await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: created.remoteId, adopted: false }, statusEvent(batch, created)]);
     this.polls.set(batch.key, { at: this.now() + this.deps.config.pollInitialMs, interval: this.deps.config.pollInitialMs });
   }
@@ -379,6 +398,7 @@ export class Engine {
       { store: this.store, provider, providerId: job.provider as ProviderId, pricer: this.deps.pricer, check: this.checkFor(job), signal },
       batch,
       remote,
+      this.submissionOf(job, batch),
     );
     await this.store.commit([event]);
     this.polls.delete(batch.key);
@@ -423,16 +443,9 @@ export class Engine {
    * Submits the intent; a create refused for capacity (Azure's fail-fast regions) is no failure:
    * the intent waits, with the same backoff as a batch refused after creation.
    */
-  private async submitOrDefer(
-    job: JobRow,
-    batch: BatchRow,
-    provider: BatchProvider,
-    existing: RemoteBatch | undefined,
-    later: (at: number) => void,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
+  private async submitOrDefer(job: JobRow, batch: BatchRow, provider: BatchProvider, later: (at: number) => void, signal: AbortSignal | undefined): Promise<void> {
     try {
-      await this.submit(job, batch, provider, existing, signal);
+      await this.submit(job, batch, provider, signal);
     } catch (error) {
       if (!(error instanceof CapacityRefusedError)) throw error;
       const refusal = capacityRefusalOfCreate(error);
@@ -505,8 +518,8 @@ export class Engine {
     }
     for (const item of items) {
       if (this.now() >= until) return;
-      const request = JSON.parse(lines.get(item.id)?.toString('utf8') ?? '{}') as { url?: string; body?: Record<string, unknown> };
-      await this.syncCall(job, item, request, provider, bucket, signal);
+      const line = JSON.parse(lines.get(item.id)?.toString('utf8') ?? '{}') as Record<string, unknown>;
+      await this.syncCall(job, item, line, provider, bucket, signal);
     }
   }
 
@@ -520,7 +533,7 @@ export class Engine {
   private async syncCall(
     job: JobRow,
     item: ItemRow,
-    request: { url?: string; body?: Record<string, unknown> },
+    line: Readonly<Record<string, unknown>>,
     provider: BatchProvider,
     bucket: TokenBucket,
     signal: AbortSignal | undefined,
@@ -532,7 +545,7 @@ export class Engine {
       await this.store.commit([{ type: 'item.syncStarted', jobId: job.id, id: item.id }]);
       let outcome: SyncOutcome;
       try {
-        outcome = await provider.callSync(request.url ?? job.endpoint, request.body ?? {}, item.id, signal);
+        outcome = await provider.callSync({ line, customId: item.id, model: item.model, endpoint: job.endpoint }, signal);
       } catch (error) {
         if (error instanceof ProviderAccessError) {
           await this.store.commit([
@@ -705,8 +718,7 @@ function statusEvent(batch: BatchRow, remote: RemoteBatch): StoreEvent {
     state: remote.state,
     rawStatus: remote.rawStatus,
     counts: remote.counts,
-    outputFileId: remote.outputFileId,
-    errorFileId: remote.errorFileId,
+    resultRefs: remote.resultRefs,
   };
 }
 

@@ -1,11 +1,12 @@
 // Adopting a remote batch that was started elsewhere (a script, the provider's console): its
-// input file is downloaded and becomes the job's items, and the batch is recorded as already
+// requests are downloaded (in the provider's own line format) and become the job's items, and the batch is recorded as already
 // created, so `watch` polls, collects and runs the retry ladder on it like any other.
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { requestHash, toHex } from '../core/canonicalHash';
 import { readLines } from '../core/jsonlReader';
+import { detectFormat, parseLine } from '../core/lineFormats';
 import type { ProviderId } from '../core/providerLimits';
 import type { BatchProvider, RemoteBatch } from '../providers/batchProvider';
 import type { ItemSeed, StoreEvent } from '../store/storeEvents';
@@ -16,19 +17,18 @@ export async function untrackedBatches(store: WorkspaceStore, provider: BatchPro
   const known = new Set(store.index.jobs().flatMap((job) => store.index.batches(job.id).map((batch) => batch.remoteId)));
   const found: RemoteBatch[] = [];
   for await (const remote of provider.list(signal)) {
-    if (!known.has(remote.remoteId) && remote.metadata['llmb_batch'] === undefined) found.push(remote);
+    if (!known.has(remote.remoteId) && remote.tags === undefined) found.push(remote);
   }
   return found;
 }
 
 export async function importBatch(store: WorkspaceStore, providerId: ProviderId, provider: BatchProvider, remote: RemoteBatch, signal?: AbortSignal): Promise<string> {
-  if (!remote.inputFileId) throw new Error(`batch ${remote.remoteId} has no input file to read its requests from`);
   const jobId = `job-import-${remote.remoteId.replace(/[^a-zA-Z0-9_-]/g, '')}-${randomBytes(2).toString('hex')}`;
   const dir = store.jobDir(jobId);
   await mkdir(store.resolve(dir), { recursive: true });
   const batchKey = `${jobId}.s0.b1`;
   const inputFile = `${dir}/${batchKey}.input.jsonl`;
-  await provider.download(remote.inputFileId, store.resolve(inputFile), signal);
+  await provider.readInput(remote, store.resolve(inputFile), signal);
 
   const seeds: ItemSeed[] = [];
   const models = new Set<string>();
@@ -37,15 +37,18 @@ export async function importBatch(store: WorkspaceStore, providerId: ProviderId,
   for await (const line of readLines(createReadStream(store.resolve(inputFile)))) {
     const text = decoder.decode(line.bytes).trim();
     if (!text) continue;
-    const request = JSON.parse(text) as { custom_id?: string; url?: string; body?: Record<string, unknown> };
-    const body = request.body ?? {};
-    const modelName = typeof body['model'] === 'string' ? body['model'] : '';
+    const json = JSON.parse(text) as Record<string, unknown>;
+    const format = detectFormat(json);
+    const parsed = format === undefined ? undefined : parseLine(format, json);
+    if (parsed === undefined || 'error' in parsed) throw new Error(`batch ${remote.remoteId}: input line ${line.number} is not a request line we can read`);
+    // Gemini, Vertex and Bedrock name the model on the batch, not the line.
+    const modelName = parsed.model ?? remote.model ?? '';
     models.add(modelName);
-    endpoint ||= request.url ?? '';
+    endpoint ||= parsed.url ?? '';
     seeds.push({
-      id: String(request.custom_id ?? `line-${line.number}`),
+      id: parsed.id,
       line: line.number,
-      hash: toHex(requestHash(providerId, modelName, request.url, body)),
+      hash: toHex(requestHash(providerId, modelName, parsed.url, parsed.request)),
       model: modelName,
       state: 'queued',
       batchKey,
@@ -73,7 +76,7 @@ export async function importBatch(store: WorkspaceStore, providerId: ProviderId,
       itemCount: seeds.length,
     },
     { type: 'batch.intent', jobId, batchKey, strike: 0, inputFile, itemCount: seeds.length },
-    { type: 'batch.uploaded', jobId, batchKey, fileId: remote.inputFileId },
+    ...(remote.inputRef === undefined ? [] : [{ type: 'batch.staged', jobId, batchKey, ref: remote.inputRef } as const]),
     { type: 'batch.created', jobId, batchKey, remoteId: remote.remoteId, adopted: true },
     {
       type: 'batch.status',
@@ -82,8 +85,7 @@ export async function importBatch(store: WorkspaceStore, providerId: ProviderId,
       state: remote.state,
       rawStatus: remote.rawStatus,
       counts: remote.counts,
-      outputFileId: remote.outputFileId,
-      errorFileId: remote.errorFileId,
+      resultRefs: remote.resultRefs,
     },
   ];
   await store.commit(events);

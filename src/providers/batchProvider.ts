@@ -1,5 +1,9 @@
-// The seam between the engine and one provider's batch API. Adapters implement it over the
-// official SDK; everything they return is provider-neutral. Every call takes an AbortSignal.
+// The seam between the engine and one provider's batch API. An adapter implements it over the
+// provider's official SDK and owns everything provider-shaped: where the input is staged (an
+// uploaded file, an S3 or GCS object, or nothing when requests go inline), the tags or
+// idempotency key that let a restarted process find its own batch, the states, the result
+// files, the line formats and the sync call. Everything it returns is provider-neutral, and the
+// journal keeps only the opaque references it hands out. Every call takes an AbortSignal.
 import type { ItemOutcome } from '../core/itemOutcome';
 import type { ProviderId } from '../core/providerLimits';
 
@@ -8,66 +12,127 @@ export const REMOTE_STATES = ['validating', 'in_progress', 'finalizing', 'comple
 export type RemoteState = (typeof REMOTE_STATES)[number];
 export const TERMINAL_STATES: ReadonlySet<RemoteState> = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
+/** What names one of our batches at the provider, so a restarted process recognises it. */
+export interface BatchTags {
+  readonly jobId: string;
+  readonly batchKey: string;
+}
+
 export interface RemoteBatch {
+  /** The provider's id or resource name, as its retrieve and cancel take it. */
   readonly remoteId: string;
   readonly state: RemoteState;
   readonly rawStatus: string;
+  /** `completed`/`failed` stay 0 until the provider reports them (Anthropic: until the batch ends). */
   readonly counts: { readonly total: number; readonly completed: number; readonly failed: number };
-  /** The uploaded input, where the provider keeps one (what `import` reads the requests from). */
-  readonly inputFileId: string | undefined;
+  /** Our tags, when the provider carries them and this batch has them (someone else's has none). */
+  readonly tags: BatchTags | undefined;
+  /** Where the results can be fetched from, when the batch has any (opaque; journaled as is). */
+  readonly resultRefs: readonly string[];
+  /** The staged input, where the provider keeps it (what `import` reads the requests from). */
+  readonly inputRef: string | undefined;
+  /** The model or endpoint the batch runs, as the provider names it, when it says. */
   readonly endpoint: string | undefined;
-  /** Undefined when the provider has none (also for Azure's empty-string ids). */
-  readonly outputFileId: string | undefined;
-  readonly errorFileId: string | undefined;
-  readonly metadata: Readonly<Record<string, string>>;
+  readonly model: string | undefined;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
   readonly expiresAt: number | undefined;
-  /** Validation errors of a failed batch, with the input line where given. */
+  /** Why the batch as a whole failed, where the provider says (validation, capacity, quota). */
   readonly errors: readonly { readonly code: string; readonly message: string; readonly line: number | undefined }[];
 }
 
-export interface CreateBatchRequest {
-  /** Path of the exact JSONL bytes to upload. */
+/** One batch to send: the exact native request lines the engine wrote, and what names it. */
+export interface BatchSubmission {
+  readonly tags: BatchTags;
+  /** The JSONL file of request lines in this provider's own format, exactly as they are sent. */
   readonly inputPath: string;
-  /** e.g. /v1/chat/completions (as written on the lines). */
+  readonly itemCount: number;
+  /** The one model of the batch (Gemini, Vertex and Bedrock name it on the batch, not the line). */
+  readonly model: string;
+  /** OpenAI/Azure: the lines' URL (e.g. `/v1/chat/completions`); others ignore it. */
   readonly endpoint: string;
-  /** Tags that let a restarted process find this batch again (OpenAI/Azure `metadata`). */
-  readonly metadata: Readonly<Record<string, string>>;
 }
+
+/** What looking for a batch an earlier attempt may have created found. */
+export type FoundBatch =
+  | { readonly kind: 'found'; readonly remote: RemoteBatch }
+  | { readonly kind: 'none' }
+  /** More than one batch could be it, and the provider gives no way to tell: never guess. */
+  | { readonly kind: 'ambiguous'; readonly candidates: readonly string[] };
+
+/** Where `fetchResults` writes: one local file per kind, named by the engine. */
+export type ResultKind = 'output' | 'errors';
 
 export interface BatchProvider {
   readonly id: ProviderId;
   /**
-   * One cheap authenticated call, made before a job is journaled: proves that the key is taken
-   * and the provider answers. Throws an error whose message says which, in plain words.
+   * One cheap authenticated call, made before a job is journaled: proves that the credentials
+   * are taken and the provider answers. Throws an error whose message says which, in plain words.
    */
   verifyAccess(signal?: AbortSignal): Promise<void>;
-  /** Uploads the input file; returns the provider's file id. */
-  upload(inputPath: string, signal?: AbortSignal): Promise<string>;
-  create(request: CreateBatchRequest & { readonly fileId: string }, signal?: AbortSignal): Promise<RemoteBatch>;
+  /**
+   * Puts the input where the provider reads it (an uploaded file, an S3 or GCS object) and returns
+   * its reference, which the engine journals before `create`; undefined when the provider takes
+   * the requests inline (nothing to stage). Staging again after a crash must be harmless.
+   */
+  stage(submission: BatchSubmission, signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * Creates the batch from the staged input (or the lines, inline), tagged with `submission.tags`
+   * where the provider carries tags, and with an idempotency key where it takes one. Must not
+   * retry a create whose outcome is unknown by creating again (that could pay twice); it may look
+   * for the batch instead. Throws CapacityRefusedError when the provider refuses it for capacity.
+   */
+  create(submission: BatchSubmission, staged: string | undefined, signal?: AbortSignal): Promise<RemoteBatch>;
+  /**
+   * Finds the batch an earlier `create` of this submission may have made before the process
+   * stopped (`since`: when that attempt was journaled, epoch ms). Says `ambiguous` rather than
+   * guess when the provider cannot tell two batches apart.
+   */
+  findCreated(submission: BatchSubmission, staged: string | undefined, since: number, signal?: AbortSignal): Promise<FoundBatch>;
   retrieve(remoteId: string, signal?: AbortSignal): Promise<RemoteBatch>;
   /** Every remote batch, newest first, across pages. */
   list(signal?: AbortSignal): AsyncIterable<RemoteBatch>;
   cancel(remoteId: string, signal?: AbortSignal): Promise<RemoteBatch>;
-  /** Downloads a result file to `destination` (written atomically); throws if the body is cut short. */
-  download(fileId: string, destination: string, signal?: AbortSignal): Promise<void>;
-  /** Parses one line of an output or error file. Undefined for a line that is not a result. */
+  /**
+   * Downloads the results of a batch that ended (as soon as it ends: providers delete them) into
+   * `destination(kind)`, each written completely or not at all; throws if a body is cut short.
+   * Every line written is one `parseResultLine` reads, carrying the item's id: failures the
+   * provider reports another way (a validation error naming an input line, a record missing from
+   * a shard) are written as result lines too, so the engine matches every outcome by id.
+   * Returns the kinds written.
+   */
+  fetchResults(remote: RemoteBatch, submission: BatchSubmission, destination: (kind: ResultKind) => string, signal?: AbortSignal): Promise<ResultKind[]>;
+  /** Parses one line of a results file (or a kept sync answer). Undefined for a line that is not a result. */
   parseResultLine(line: string): ItemOutcome | undefined;
   /**
-   * One item through the synchronous API (strike 3), once: the adapter never retries it itself
-   * (the engine's journaled policy does). Throws ProviderAccessError when the provider refuses
-   * our access rather than the item.
+   * Downloads the request lines of a batch made elsewhere into `destination`, in this provider's
+   * line format, for `import`. Throws with the reason when the provider keeps no input.
    */
-  callSync(endpoint: string, body: Readonly<Record<string, unknown>>, customId: string, signal?: AbortSignal): Promise<SyncOutcome>;
+  readInput(remote: RemoteBatch, destination: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * One item through the synchronous API (strike 3), once: the adapter never retries it itself
+   * (the engine's journaled policy does). `line` is the item's request line as sent in batches.
+   * Throws ProviderAccessError when the provider refuses our access rather than the item.
+   */
+  callSync(call: SyncCall, signal?: AbortSignal): Promise<SyncOutcome>;
+}
+
+export interface SyncCall {
+  /** The item's request line, parsed, in this provider's line format. */
+  readonly line: Readonly<Record<string, unknown>>;
+  readonly customId: string;
+  /** The item's model (Bedrock and Gemini lines need not name it). */
+  readonly model: string;
+  /** OpenAI/Azure: the job's URL when the line has none. */
+  readonly endpoint: string;
 }
 
 /** What one sync call gave: the item's outcome, and what the engine needs to keep and pace it. */
 export type SyncOutcome = ItemOutcome & {
   /**
-   * The provider's answer as one line of its batch output/error file (read back by
-   * `parseResultLine`), so a paid sync answer is kept like a batch one. Undefined when no answer
-   * came back (connection lost, timeout).
+   * The provider's answer as one line of its results file (read back by `parseResultLine`), so
+   * a paid sync answer is kept like a batch one. Undefined when no answer came back (connection
+   * lost, timeout).
    */
   readonly resultLine: string | undefined;
   /** How long the provider asked us to wait before calling again (retry-after), if it said. */
@@ -94,8 +159,8 @@ export class ProviderAccessError extends Error {
 }
 
 const ACCESS_PROBLEM: Readonly<Record<ProviderAccessKind, string>> = {
-  auth: 'the provider refused the API key (check the key)',
-  permission: 'the API key is not allowed to do this (check the key’s project, organization or role)',
+  auth: 'the provider refused the credentials (check the API key)',
+  permission: 'the credentials are not allowed to do this (check the key’s project, organization or role)',
   not_found: 'the provider does not know this model or deployment (check the model name, deployment or endpoint)',
 };
 

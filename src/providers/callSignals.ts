@@ -32,11 +32,13 @@ export function withCallSignals(adapter: BatchProvider): BatchProvider {
   return {
     ...adapter,
     verifyAccess: wrap(adapter.verifyAccess),
-    upload: wrap(adapter.upload),
+    stage: wrap(adapter.stage),
     create: wrap(adapter.create),
+    findCreated: wrap(adapter.findCreated),
     retrieve: wrap(adapter.retrieve),
     cancel: wrap(adapter.cancel),
-    download: wrap(adapter.download),
+    fetchResults: wrap(adapter.fetchResults),
+    readInput: wrap(adapter.readInput),
     callSync: wrap(adapter.callSync),
     async *list(signal) {
       const link = callSignal(signal);

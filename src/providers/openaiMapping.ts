@@ -3,7 +3,7 @@
 // (docs/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3, §6.1).
 import type { FailureClass, ItemOutcome, Usage } from '../core/itemOutcome';
 import { REMOTE_STATES } from './batchProvider';
-import type { RemoteBatch, RemoteState } from './batchProvider';
+import type { BatchTags, RemoteBatch, RemoteState } from './batchProvider';
 
 type JsonRecord = Readonly<Record<string, unknown>>;
 
@@ -100,13 +100,30 @@ function batchErrorsOf(v: unknown): RemoteBatch['errors'] {
   });
 }
 
+/** The metadata keys that tag our batches, so a restarted process recognises its own. */
+export const TAG_JOB = 'llmb_job';
+export const TAG_BATCH = 'llmb_batch';
+
+export function tagMetadata(tags: BatchTags): Record<string, string> {
+  return { [TAG_JOB]: tags.jobId, [TAG_BATCH]: tags.batchKey };
+}
+
+function tagsOf(metadata: Readonly<Record<string, string>>): BatchTags | undefined {
+  const jobId = metadata[TAG_JOB];
+  const batchKey = metadata[TAG_BATCH];
+  return jobId !== undefined && batchKey !== undefined ? { jobId, batchKey } : undefined;
+}
+
+/** An OpenAI batch as the adapter sees it: the neutral view, plus its two result files by kind. */
+export type OpenAiRemoteBatch = RemoteBatch & { readonly outputFileId: string | undefined; readonly errorFileId: string | undefined };
+
 /**
  * A wire batch object (OpenAI or any Azure variant) as a RemoteBatch.
  * Throws on an object with no id, no parseable created_at or a status we do not know: guessing a
  * state could make the engine treat a running batch as finished (lost results) or a finished one
  * as running forever; a loud error is the only safe answer.
  */
-export function toRemoteBatch(wire: unknown): RemoteBatch {
+export function toRemoteBatch(wire: unknown): OpenAiRemoteBatch {
   if (!isRecord(wire)) throw new Error('OpenAI batch object is not a JSON object');
   const remoteId = wire['id'];
   if (typeof remoteId !== 'string' || remoteId === '') throw new Error('OpenAI batch object has no id');
@@ -121,11 +138,13 @@ export function toRemoteBatch(wire: unknown): RemoteBatch {
     state,
     rawStatus,
     counts: { total: countOf(counts['total']), completed: countOf(counts['completed']), failed: countOf(counts['failed']) },
-    inputFileId: fileIdOf(wire['input_file_id']),
-    endpoint: stringOf(wire['endpoint']),
+    tags: tagsOf(metadataOf(wire['metadata'])),
+    resultRefs: [fileIdOf(wire['output_file_id']), fileIdOf(wire['error_file_id'])].filter((id): id is string => id !== undefined),
     outputFileId: fileIdOf(wire['output_file_id']),
     errorFileId: fileIdOf(wire['error_file_id']),
-    metadata: metadataOf(wire['metadata']),
+    inputRef: fileIdOf(wire['input_file_id']),
+    endpoint: stringOf(wire['endpoint']),
+    model: stringOf(wire['model']),
     createdAt,
     expiresAt: epochMs(wire['expires_at']),
     errors: batchErrorsOf(wire['errors']),

@@ -1,17 +1,29 @@
 // The OpenAI and Azure OpenAI adapter over the official `openai` SDK (spec §1, §2). It owns the
 // choice of client per URL style, the upload/download plumbing and the sync fallback; all wire
 // mapping lives in ./openaiMapping so it can be tested without a server.
-import { openAsBlob } from 'node:fs';
+import { createReadStream, openAsBlob } from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AzureOpenAI, BadRequestError, OpenAI } from 'openai';
 import type { BatchCreateParams } from 'openai/resources/batches';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from './batchProvider';
-import type { BatchProvider, CreateBatchRequest, RemoteBatch, SyncOutcome } from './batchProvider';
+import type { BatchProvider, FoundBatch, RemoteBatch, ResultKind, SyncOutcome } from './batchProvider';
 import { withCallSignals } from './callSignals';
 import { downloadToFile } from './downloadToFile';
-import { accessKindOf, classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, retryAfterMsOf, syncResultLine, toRemoteBatch } from './openaiMapping';
+import {
+  TAG_BATCH,
+  accessKindOf,
+  classifyHttpFailure,
+  outcomeFromSyncResponse,
+  parseOpenAiResultLine,
+  retryAfterMsOf,
+  syncResultLine,
+  tagMetadata,
+  toRemoteBatch,
+} from './openaiMapping';
+import type { OpenAiRemoteBatch } from './openaiMapping';
 
 // Optional members also accept an explicit undefined, so callers can pass a possibly-missing
 // flag straight through under exactOptionalPropertyTypes.
@@ -121,15 +133,20 @@ function accessFailureText(error: unknown, where: string): string {
 export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvider {
   const client = makeClient(config);
 
-  /** Newest-first scan for the batch made from `fileId`, bounded in time and count. */
-  async function findBatchByInputFile(fileId: string, since: number, signal: AbortSignal | undefined): Promise<RemoteBatch | undefined> {
+  /** Newest-first scan for our batch (its tag, or the input file only it was made from), bounded in time and count. */
+  async function findOurBatch(batchKey: string, fileId: string | undefined, since: number, signal: AbortSignal | undefined): Promise<OpenAiRemoteBatch | undefined> {
     let scanned = 0;
     for await (const batch of client.batches.list({ limit: 100 }, { signal })) {
       const remote = toRemoteBatch(batch);
-      if (batch.input_file_id === fileId) return remote;
+      if (remote.tags?.batchKey === batchKey || (fileId !== undefined && batch.input_file_id === fileId)) return remote;
       if (remote.createdAt < since - RECONCILE_WINDOW_MS || ++scanned >= RECONCILE_MAX_SCANNED) return undefined;
     }
     return undefined;
+  }
+
+  async function download(fileId: string, destination: string, signal: AbortSignal | undefined): Promise<void> {
+    const response = await client.files.content(fileId, { signal });
+    await downloadToFile(response, destination, { signal, label: `OpenAI file ${fileId}` });
   }
 
   const where = config.provider === 'azure' ? config.endpoint : (config.baseUrl ?? 'https://api.openai.com/v1');
@@ -145,23 +162,24 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
       }
     },
 
-    async upload(inputPath, signal) {
+    async stage(submission, signal) {
       // A file-backed Blob is read lazily while the request streams, so a 200 MB file is never
       // held in memory; unlike a ReadStream it can be re-read, so the SDK may still retry the
       // upload, and it throws if the file changes after this point instead of sending other bytes.
-      const blob = await openAsBlob(inputPath);
-      const file = new File([blob], path.basename(inputPath));
+      const blob = await openAsBlob(submission.inputPath);
+      const file = new File([blob], path.basename(submission.inputPath));
       const created = await client.files.create({ file, purpose: 'batch' }, { signal });
       return created.id;
     },
 
-    async create(request: CreateBatchRequest & { readonly fileId: string }, signal) {
+    async create(submission, staged, signal) {
+      if (staged === undefined) throw new Error(`batch ${submission.tags.batchKey}: its input file was not uploaded`);
       const params: BatchCreateParams = {
-        input_file_id: request.fileId,
+        input_file_id: staged,
         // Passed through as written: Azure also takes `/chat/completions`, which the SDK's union omits.
-        endpoint: request.endpoint as BatchCreateParams['endpoint'],
+        endpoint: submission.endpoint as BatchCreateParams['endpoint'],
         completion_window: '24h',
-        ...(Object.keys(request.metadata).length > 0 ? { metadata: { ...request.metadata } } : {}),
+        metadata: tagMetadata(submission.tags),
       };
       const startedAt = Date.now();
       try {
@@ -176,11 +194,16 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
           throw new CapacityRefusedError(error.code, message);
         }
         if (!isAmbiguousCreateFailure(error)) throw error;
-        // The input file id is ours alone, so a batch that names it is the one this call made.
-        const existing = await findBatchByInputFile(request.fileId, startedAt, signal).catch(() => undefined);
+        // The tag and the input file id are ours alone, so a batch that has them is the one this call made.
+        const existing = await findOurBatch(submission.tags.batchKey, staged, startedAt, signal).catch(() => undefined);
         if (existing) return existing;
         throw error;
       }
+    },
+
+    async findCreated(submission, staged, since, signal): Promise<FoundBatch> {
+      const found = await findOurBatch(submission.tags.batchKey, staged, since, signal);
+      return found ? { kind: 'found', remote: found } : { kind: 'none' };
     },
 
     async retrieve(remoteId, signal) {
@@ -195,7 +218,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
         } catch (error) {
           // Someone else's odd batch must not stop reconciliation; one of ours must, loudly,
           // since skipping it could lead to creating it a second time.
-          if (batch.metadata && Object.keys(batch.metadata).some((key) => key.startsWith('llmb_'))) throw error;
+          if (batch.metadata && TAG_BATCH in batch.metadata) throw error;
           continue;
         }
         yield remote;
@@ -215,17 +238,39 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
       }
     },
 
-    async download(fileId, destination, signal) {
-      const response = await client.files.content(fileId, { signal });
-      await downloadToFile(response, destination, { signal, label: `OpenAI file ${fileId}` });
+    async fetchResults(remote, submission, destination, signal) {
+      const batch = remote as Partial<OpenAiRemoteBatch>;
+      const written: ResultKind[] = [];
+      if (batch.outputFileId) {
+        await download(batch.outputFileId, destination('output'), signal);
+        written.push('output');
+      }
+      if (batch.errorFileId) {
+        await download(batch.errorFileId, destination('errors'), signal);
+        written.push('errors');
+      } else if (remote.errors.some((error) => error.line !== undefined)) {
+        // A batch that failed validation names input lines, not items: each becomes the error line
+        // of the item on that line, so outcomes are matched by id like every other.
+        const lines = await validationErrorLines(remote, submission.inputPath);
+        await downloadToFile(new Response(lines.map((line) => `${line}\n`).join('')), destination('errors'), { signal, label: 'validation errors' });
+        written.push('errors');
+      }
+      return written;
+    },
+
+    async readInput(remote, destination, signal) {
+      if (!remote.inputRef) throw new Error(`batch ${remote.remoteId} has no input file to read its requests from`);
+      await download(remote.inputRef, destination, signal);
     },
 
     parseResultLine(line) {
       return parseOpenAiResultLine(line);
     },
 
-    async callSync(endpoint, body, customId, signal) {
-      const sdkPath = sdkPathOf(endpoint);
+    async callSync(call, signal) {
+      const { customId } = call;
+      const body = (typeof call.line['body'] === 'object' && call.line['body'] !== null ? call.line['body'] : {}) as Record<string, unknown>;
+      const sdkPath = sdkPathOf(typeof call.line['url'] === 'string' ? call.line['url'] : call.endpoint);
       if (body['stream'] === true) {
         // A batch line cannot stream either; answering with a stream here would be unreadable.
         return {
@@ -285,11 +330,13 @@ function withRefusedAccess(adapter: BatchProvider): BatchProvider {
     };
   return {
     ...adapter,
-    upload: guard(adapter.upload),
+    stage: guard(adapter.stage),
     create: guard(adapter.create),
+    findCreated: guard(adapter.findCreated),
     retrieve: guard(adapter.retrieve),
     cancel: guard(adapter.cancel),
-    download: guard(adapter.download),
+    fetchResults: guard(adapter.fetchResults),
+    readInput: guard(adapter.readInput),
     async *list(signal) {
       try {
         yield* adapter.list(signal);
@@ -298,4 +345,38 @@ function withRefusedAccess(adapter: BatchProvider): BatchProvider {
       }
     },
   };
+}
+
+/**
+ * The error line of each item a validation failure names by input line (1-based), as an error
+ * file line with a 400: the item was refused as written, so another batch of it would be refused too.
+ */
+async function validationErrorLines(remote: RemoteBatch, inputPath: string): Promise<string[]> {
+  const byLine = new Map<number, { code: string; message: string }>();
+  for (const error of remote.errors) if (error.line !== undefined && !byLine.has(error.line)) byLine.set(error.line, error);
+  const lines: string[] = [];
+  let number = 0;
+  for await (const text of readline.createInterface({ input: createReadStream(inputPath), crlfDelay: Infinity })) {
+    number++;
+    const error = byLine.get(number);
+    if (!error || text.trim() === '') continue;
+    // The line named may be the one that is not JSON (invalid_json_line): no item can carry its
+    // error then, and it must not stop the errors of the lines that have an id from being written.
+    const customId = customIdOf(text);
+    if (customId === undefined) continue;
+    const body = { error: { message: error.message, type: 'invalid_request_error', code: error.code } };
+    lines.push(JSON.stringify({ id: null, custom_id: customId, response: { status_code: 400, request_id: null, body }, error: null }));
+  }
+  return lines;
+}
+
+/** The custom_id of a request line, or undefined when the line is not JSON or names none. */
+function customIdOf(text: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const customId = typeof parsed === 'object' && parsed !== null && 'custom_id' in parsed ? parsed.custom_id : undefined;
+    return typeof customId === 'string' && customId !== '' ? customId : undefined;
+  } catch {
+    return undefined;
+  }
 }

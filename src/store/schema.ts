@@ -145,6 +145,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 7: the provider seam. What a batch staged is an opaque reference, not an OpenAI file id, and
+  // the moment a create was sent is kept, so a restarted process looks for that batch (by tag,
+  // idempotency key or, for Anthropic, time and size) before creating anything again. Result
+  // references stay in the journal only: results are fetched from the batch as retrieved.
+  `
+  ALTER TABLE remote_batches RENAME COLUMN file_id TO staged_ref;
+  ALTER TABLE remote_batches ADD COLUMN submitting_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -41,7 +41,10 @@ export interface BatchRow {
   readonly strike: number;
   readonly inputFile: string;
   readonly itemCount: number;
-  readonly fileId: string | null;
+  /** Where the input was staged for the provider (opaque), once it was. */
+  readonly stagedRef: string | null;
+  /** When a create was last sent (epoch ms): the batch may exist at the provider from then on. */
+  readonly submittingAt: number | null;
   readonly remoteId: string | null;
   readonly adopted: boolean;
   /** 'intent' until created, then the normalized remote state. */
@@ -50,8 +53,6 @@ export interface BatchRow {
   readonly total: number;
   readonly completed: number;
   readonly failed: number;
-  readonly outputFileId: string | null;
-  readonly errorFileId: string | null;
   readonly collected: boolean;
   readonly outputFile: string | null;
   readonly errorFile: string | null;
@@ -210,6 +211,12 @@ export class StateIndex {
     return this.all('SELECT * FROM items WHERE batch_key = ? ORDER BY line', [batchKey]).map(toItem);
   }
 
+  /** The model a batch's items name (one per batch where the provider requires it). */
+  modelOfBatch(batchKey: string): string | undefined {
+    const row = this.one('SELECT model FROM items WHERE batch_key = ? LIMIT 1', [batchKey]);
+    return row ? String(row['model']) : undefined;
+  }
+
   item(jobId: string, id: string): ItemRow | undefined {
     const row = this.one('SELECT * FROM items WHERE job_id = ? AND id = ?', [jobId, id]);
     return row && toItem(row);
@@ -341,8 +348,12 @@ export class StateIndex {
         else this.db.run('UPDATE items SET strike = ? WHERE job_id = ? AND batch_key = ?', [event.strike, event.jobId, event.batchKey]);
         this.touchJob(event.jobId, at);
         return;
+      case 'batch.staged':
       case 'batch.uploaded':
-        this.db.run('UPDATE remote_batches SET file_id = ? WHERE key = ?', [event.fileId, event.batchKey]);
+        this.db.run('UPDATE remote_batches SET staged_ref = ? WHERE key = ?', [event.type === 'batch.staged' ? event.ref : event.fileId, event.batchKey]);
+        return;
+      case 'batch.submitting':
+        this.db.run('UPDATE remote_batches SET submitting_at = ? WHERE key = ?', [event.sentAt, event.batchKey]);
         return;
       case 'batch.created':
         this.db.run(`UPDATE remote_batches SET remote_id = ?, adopted = ?, state = CASE WHEN state = 'intent' THEN 'validating' ELSE state END WHERE key = ?`, [
@@ -356,8 +367,8 @@ export class StateIndex {
         return;
       case 'batch.status':
         this.db.run(
-          'UPDATE remote_batches SET state = ?, raw_status = ?, total = ?, completed = ?, failed = ?, output_file_id = ?, error_file_id = ? WHERE key = ?',
-          [event.state, event.rawStatus, event.counts.total, event.counts.completed, event.counts.failed, event.outputFileId ?? null, event.errorFileId ?? null, event.batchKey],
+          'UPDATE remote_batches SET state = ?, raw_status = ?, total = ?, completed = ?, failed = ? WHERE key = ?',
+          [event.state, event.rawStatus, event.counts.total, event.counts.completed, event.counts.failed, event.batchKey],
         );
         this.touchJob(event.jobId, at);
         return;
@@ -596,7 +607,8 @@ function toBatch(row: Record<string, SqlValue>): BatchRow {
     strike: Number(row['strike']),
     inputFile: String(row['input_file']),
     itemCount: Number(row['item_count']),
-    fileId: str(row['file_id']),
+    stagedRef: str(row['staged_ref']),
+    submittingAt: num(row['submitting_at']),
     remoteId: str(row['remote_id']),
     adopted: Number(row['adopted']) === 1,
     state: String(row['state']),
@@ -604,8 +616,6 @@ function toBatch(row: Record<string, SqlValue>): BatchRow {
     total: Number(row['total']),
     completed: Number(row['completed']),
     failed: Number(row['failed']),
-    outputFileId: str(row['output_file_id']),
-    errorFileId: str(row['error_file_id']),
     collected: Number(row['collected']) === 1,
     outputFile: str(row['output_file']),
     errorFile: str(row['error_file']),

@@ -3,6 +3,7 @@
 // snapshot, rebuilds exactly the state that was acknowledged.
 import type { FailureClass } from '../core/itemOutcome';
 import type { ProviderId } from '../core/providerLimits';
+import type { ProviderSettings } from '../core/providerSettings';
 
 export const JOB_STATES = ['submitting', 'running', 'completed', 'completed_with_failures', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -16,6 +17,8 @@ export interface JobOptions {
   /** Require outputs to parse as JSON even without a schema. */
   readonly outputJson?: boolean;
   readonly failureAlertRate: number;
+  /** Where the job's batches go (region, bucket, project…), as it was submitted. */
+  readonly providerSettings?: ProviderSettings | undefined;
 }
 
 /** A path inside the workspace's `.llm-batch/` folder, always with forward slashes. */
@@ -72,7 +75,15 @@ export type StoreEvent =
       /** For retry batches: the ids it carries (initial batches take theirs from the items file). */
       readonly ids?: readonly string[] | undefined;
     }
+  /** The batch's input was staged where the provider reads it (an uploaded file, an S3 or GCS object): an opaque reference. */
+  | { readonly type: 'batch.staged'; readonly jobId: string; readonly batchKey: string; readonly ref: string }
+  /** Journals written before the provider seam: an OpenAI file id, read as `batch.staged`. */
   | { readonly type: 'batch.uploaded'; readonly jobId: string; readonly batchKey: string; readonly fileId: string }
+  /**
+   * Journaled just before a create is sent (`sentAt`, epoch ms): after a crash, a batch with this mark
+   * may exist at the provider, so it is looked for before anything is created again.
+   */
+  | { readonly type: 'batch.submitting'; readonly jobId: string; readonly batchKey: string; readonly sentAt: number }
   | { readonly type: 'batch.created'; readonly jobId: string; readonly batchKey: string; readonly remoteId: string; readonly adopted: boolean }
   | {
       readonly type: 'batch.status';
@@ -81,6 +92,9 @@ export type StoreEvent =
       readonly state: string;
       readonly rawStatus: string;
       readonly counts: { readonly total: number; readonly completed: number; readonly failed: number };
+      /** Where the provider keeps the batch's results (opaque references, kept for the record). */
+      readonly resultRefs?: readonly string[] | undefined;
+      /** Journals written before the provider seam carried OpenAI file ids here. */
       readonly outputFileId?: string | undefined;
       readonly errorFileId?: string | undefined;
     }

@@ -158,19 +158,21 @@ function recordingProvider(current: () => BatchProvider, ledger: SyncLedger): Ba
   return {
     id: current().id,
     verifyAccess: (signal) => current().verifyAccess(signal),
-    upload: (inputPath, signal) => current().upload(inputPath, signal),
-    create: (request, signal) => current().create(request, signal),
+    stage: (submission, signal) => current().stage(submission, signal),
+    create: (submission, staged, signal) => current().create(submission, staged, signal),
+    findCreated: (submission, staged, since, signal) => current().findCreated(submission, staged, since, signal),
     retrieve: (remoteId, signal) => current().retrieve(remoteId, signal),
     list: (signal) => current().list(signal),
     cancel: (remoteId, signal) => current().cancel(remoteId, signal),
-    download: (fileId, destination, signal) => current().download(fileId, destination, signal),
+    fetchResults: (remote, submission, destination, signal) => current().fetchResults(remote, submission, destination, signal),
+    readInput: (remote, destination, signal) => current().readInput(remote, destination, signal),
     parseResultLine: (line) => current().parseResultLine(line),
-    async callSync(endpoint, body, customId, signal) {
+    async callSync(call, signal) {
       const provider = current();
       ledger.calls += 1;
-      const outcome = await provider.callSync(endpoint, body, customId, signal);
+      const outcome = await provider.callSync(call, signal);
       if (outcome.ok) {
-        const text = lastUserText(body);
+        const text = lastUserText((call.line['body'] ?? {}) as Readonly<Record<string, unknown>>);
         ledger.paid.set(text, (ledger.paid.get(text) ?? 0) + 1);
       }
       return outcome;

@@ -163,9 +163,9 @@ describe('retry ladder and sync strike', () => {
     // What a process killed between writing the answer and journaling it leaves behind.
     const item = h.store.index.item(jobId, 'item-1');
     assert.ok(item);
-    const request = JSON.parse((await readItemLines(h.store, [item])).get('item-1')?.toString('utf8') ?? '{}') as { url: string; body: Record<string, unknown> };
+    const line = JSON.parse((await readItemLines(h.store, [item])).get('item-1')?.toString('utf8') ?? '{}') as Record<string, unknown>;
     await h.store.commit([{ type: 'item.syncStarted', jobId, id: 'item-1' }]);
-    const answer = await h.provider.callSync(request.url, request.body, 'item-1');
+    const answer = await h.provider.callSync({ line, customId: 'item-1', model: item.model, endpoint: '/v1/chat/completions' });
     assert.ok(answer.resultLine);
     await appendSyncResult(h.store, jobId, answer.resultLine);
     await h.reopen({ asIfKilled: true });
