@@ -10,11 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { APIUserAbortError, InternalServerError, OpenAI } from 'openai';
+import { APIConnectionError, APIUserAbortError, InternalServerError, OpenAI } from 'openai';
 import type { ItemOutcome } from '../../src/core/itemOutcome';
 import { ProviderAccessError, TERMINAL_STATES } from '../../src/providers/batchProvider';
-import type { BatchProvider, RemoteBatch, SyncOutcome } from '../../src/providers/batchProvider';
+import type { BatchProvider, BatchSubmission, BatchTags, RemoteBatch, ResultKind, SyncOutcome } from '../../src/providers/batchProvider';
 import { TruncatedDownloadError, downloadToFile } from '../../src/providers/downloadToFile';
+import { tagMetadata } from '../../src/providers/openaiMapping';
+import type { OpenAiRemoteBatch } from '../../src/providers/openaiMapping';
 import { createOpenAiProvider } from '../../src/providers/openaiProvider';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { RunningEmulator } from '../emulators/openai/server';
@@ -78,31 +80,63 @@ async function waitTerminal(provider: BatchProvider, remoteId: string): Promise<
   }
 }
 
-async function submit(provider: BatchProvider, lines: readonly (Line | string)[], endpoint = '/v1/chat/completions', metadata: Record<string, string> = {}): Promise<RemoteBatch> {
-  const inputPath = await writeInput(lines);
-  const fileId = await provider.upload(inputPath);
-  return provider.create({ inputPath, endpoint, metadata, fileId });
+/** The submission each batch was created from, by remote id: `fetchResults` is handed it, as the engine does. */
+const submissions = new Map<string, BatchSubmission>();
+
+/** Tags no other batch of this run has, unless a test names its own. */
+const freshTags = (): BatchTags => ({ jobId: 'job-contract', batchKey: `job-contract.s0.b${++fileSeq}` });
+
+async function submissionOf(lines: readonly (Line | string)[], endpoint = '/v1/chat/completions', tags: BatchTags = freshTags()): Promise<BatchSubmission> {
+  return { tags, inputPath: await writeInput(lines), itemCount: lines.length, model: MODEL, endpoint };
 }
 
-/** Downloads a result file and parses every line; every non-empty line must be a result. */
-async function outcomesOf(provider: BatchProvider, fileId: string | undefined): Promise<ItemOutcome[]> {
-  if (fileId === undefined) return [];
-  const dest = path.join(dir, `result-${++fileSeq}.jsonl`);
-  await provider.download(fileId, dest);
-  const lines = (await readFile(dest, 'utf8')).split('\n').filter((l) => l !== '');
-  return lines.map((l) => {
-    const outcome = provider.parseResultLine(l);
-    assert.ok(outcome, `unparseable result line: ${l.slice(0, 80)}`);
-    return outcome;
-  });
+async function submit(provider: BatchProvider, lines: readonly (Line | string)[], endpoint = '/v1/chat/completions', tags: BatchTags = freshTags()): Promise<RemoteBatch> {
+  const submission = await submissionOf(lines, endpoint, tags);
+  const remote = await provider.create(submission, await provider.stage(submission));
+  submissions.set(remote.remoteId, submission);
+  return remote;
+}
+
+/** The adapter's own view of a batch: which of its two result files it has. */
+const filesOf = (remote: RemoteBatch): Pick<OpenAiRemoteBatch, 'outputFileId' | 'errorFileId'> => remote as OpenAiRemoteBatch;
+
+/** fetchResults into fresh files: the kinds written, and where each went. */
+async function fetchInto(provider: BatchProvider, remote: RemoteBatch, signal?: AbortSignal): Promise<{ kinds: ResultKind[]; pathOf: (kind: ResultKind) => string }> {
+  const submission = submissions.get(remote.remoteId);
+  assert.ok(submission, `batch ${remote.remoteId} was submitted by this test`);
+  const stem = path.join(dir, `result-${++fileSeq}`);
+  const pathOf = (kind: ResultKind): string => `${stem}-${kind}.jsonl`;
+  const kinds = await provider.fetchResults(remote, submission, pathOf, signal);
+  return { kinds, pathOf };
+}
+
+/** Fetches a batch's results and parses every line; every non-empty line must be a result. */
+async function outcomesOf(provider: BatchProvider, remote: RemoteBatch): Promise<ItemOutcome[]> {
+  const { kinds, pathOf } = await fetchInto(provider, remote);
+  const outcomes: ItemOutcome[] = [];
+  for (const kind of kinds) {
+    for (const l of (await readFile(pathOf(kind), 'utf8')).split('\n').filter((x) => x !== '')) {
+      const outcome = provider.parseResultLine(l);
+      assert.ok(outcome, `unparseable ${kind} line: ${l.slice(0, 80)}`);
+      outcomes.push(outcome);
+    }
+  }
+  return outcomes;
 }
 
 async function allOutcomes(provider: BatchProvider, batch: RemoteBatch): Promise<Map<string, ItemOutcome>> {
-  const outcomes = [...(await outcomesOf(provider, batch.outputFileId)), ...(await outcomesOf(provider, batch.errorFileId))];
+  const outcomes = await outcomesOf(provider, batch);
   const byId = new Map(outcomes.map((o) => [o.customId, o]));
   assert.equal(byId.size, outcomes.length, 'each custom_id appears once across both files');
   return byId;
 }
+
+/** One item through callSync, as the engine calls it: the item's batch line, parsed. */
+function syncOf(provider: BatchProvider, line: Line, signal?: AbortSignal): Promise<SyncOutcome> {
+  return provider.callSync({ line: { ...line }, customId: line.custom_id, model: MODEL, endpoint: line.url }, signal);
+}
+
+const bodyLine = (customId: string, url: string, body: Record<string, unknown>): Line => ({ custom_id: customId, method: 'POST', url, body });
 
 function expectOk(outcome: ItemOutcome | undefined, content?: string): void {
   assert.ok(outcome?.ok, `expected success, got ${JSON.stringify(outcome)}`);
@@ -211,24 +245,28 @@ const MARKER_ITEMS: [string, string][] = [
 
 for (const style of STYLES) {
   describe(`${style.name} style`, () => {
-    it('upload → create with metadata → poll → list by metadata → download both files → every line matched by custom_id', async () => {
+    it('stage → create with tags → poll → list by tags → fetch both files → every line matched by custom_id', async () => {
       const provider = style.make();
       const lines = MARKER_ITEMS.map(([id, text]) => chatLine(id, text, style.endpoint));
-      const metadata = { runId: `run-${style.name}`, chunk: '3' };
-      const created = await submit(provider, lines, style.endpoint, metadata);
+      const tags = { jobId: `job-${style.name}`, batchKey: `job-${style.name}.s0.b3` };
+      const created = await submit(provider, lines, style.endpoint, tags);
       assert.equal(created.state, 'validating');
-      assert.deepEqual(created.metadata, metadata);
+      assert.deepEqual(created.tags, tags);
+      assert.deepEqual(emu.batches()[0]?.metadata, tagMetadata(tags), 'the tags travel as the batch metadata');
+      assert.equal(created.inputRef, emu.batches()[0]?.inputFileId);
       assert.ok(Math.abs(created.createdAt - Date.now()) < 5000, 'createdAt is epoch ms');
       assert.equal(created.expiresAt, created.createdAt + 86_400_000);
 
       const done = await waitTerminal(provider, created.remoteId);
       assert.equal(done.state, 'completed');
       assert.deepEqual(done.counts, { total: 8, completed: 3, failed: 5 });
-      assert.ok(done.outputFileId);
-      assert.ok(done.errorFileId);
+      const { outputFileId, errorFileId } = filesOf(done);
+      assert.ok(outputFileId);
+      assert.ok(errorFileId);
+      assert.deepEqual(done.resultRefs, [outputFileId, errorFileId]);
 
       const found: RemoteBatch[] = [];
-      for await (const b of provider.list()) if (b.metadata['runId'] === metadata.runId) found.push(b);
+      for await (const b of provider.list()) if (b.tags?.batchKey === tags.batchKey) found.push(b);
       assert.deepEqual(
         found.map((b) => [b.remoteId, b.state]),
         [[created.remoteId, 'completed']],
@@ -256,7 +294,11 @@ for (const style of STYLES) {
     it('callSync re-issues each item body: markers classify like the batch, fail-once now succeeds', async () => {
       const provider = style.make();
       const byId = new Map(MARKER_ITEMS.map(([id, text]) => [id, chatLine(id, text, style.endpoint)]));
-      const call = (id: string): Promise<ItemOutcome> => provider.callSync(style.endpoint, byId.get(id)?.body ?? {}, id);
+      const call = (id: string): Promise<ItemOutcome> => {
+        const line = byId.get(id);
+        assert.ok(line);
+        return syncOf(provider, line);
+      };
       // The first attempt of the fail-once body is used up here, as a batch would have.
       expectFail(await call('once'), 'transient', 'server_error', 500);
       expectOk(await call('once'), 'Echo: Flaky [[fail-once:server_error]]');
@@ -282,7 +324,7 @@ describe('batch outcomes', () => {
     const line = chatLine('flaky', 'Try again [[fail-once:server_error]]');
     const done = await waitTerminal(provider, (await submit(provider, [line])).remoteId);
     expectFail((await allOutcomes(provider, done)).get('flaky'), 'transient', 'server_error', 500);
-    expectOk(await provider.callSync(line.url, line.body, 'flaky'), 'Echo: Try again [[fail-once:server_error]]');
+    expectOk(await syncOf(provider, line), 'Echo: Try again [[fail-once:server_error]]');
   });
 
   it('runs /v1/responses and /v1/embeddings batches; sync answers equal the batch answers', async () => {
@@ -310,8 +352,8 @@ describe('batch outcomes', () => {
     const proxy = await startProxy({ dropBatchCreate: false });
     try {
       const viaProxy = openaiProvider(0, proxy.baseUrl);
-      assert.deepEqual(outcomeOf(await viaProxy.callSync('/v1/responses', r1.body, 'r1')), resp.get('r1'));
-      assert.deepEqual(outcomeOf(await viaProxy.callSync('/v1/embeddings', e1Line.body, 'e1')), e1);
+      assert.deepEqual(outcomeOf(await syncOf(viaProxy, r1)), resp.get('r1'));
+      assert.deepEqual(outcomeOf(await syncOf(viaProxy, e1Line)), e1);
       // Spec §1.7: the sync call sends the line's body unchanged (the SDK's embeddings.create
       // would add encoding_format: base64 and hand back float32-rounded vectors).
       assert.deepEqual(
@@ -333,7 +375,7 @@ describe('batch outcomes', () => {
     assert.equal(cancelling.state, 'cancelling');
     const done = await waitTerminal(provider, created.remoteId);
     assert.equal(done.state, 'cancelled');
-    assert.equal(done.outputFileId, undefined);
+    assert.equal(filesOf(done).outputFileId, undefined);
     const outcomes = await allOutcomes(provider, done);
     assert.equal(outcomes.size, 5);
     for (const o of outcomes.values()) expectFail(o, 'cancelled', 'batch_cancelled');
@@ -344,7 +386,9 @@ describe('batch outcomes', () => {
     const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x')])).remoteId);
     const afterCancel = await provider.cancel(done.remoteId);
     assert.equal(afterCancel.state, 'completed');
-    assert.equal(afterCancel.outputFileId, done.outputFileId);
+    assert.ok(filesOf(done).outputFileId);
+    assert.equal(filesOf(afterCancel).outputFileId, filesOf(done).outputFileId);
+    assert.deepEqual(afterCancel.resultRefs, done.resultRefs);
   });
 
   it('a validation failure surfaces errors with their line numbers', async () => {
@@ -360,8 +404,7 @@ describe('batch outcomes', () => {
       ],
     );
     assert.ok(done.errors.every((e) => e.message.length > 0));
-    assert.equal(done.outputFileId, undefined);
-    assert.equal(done.errorFileId, undefined);
+    assert.deepEqual(done.resultRefs, []);
 
     emu.setFaults({ failValidation: true });
     const forced = await waitTerminal(provider, (await submit(provider, [chatLine('b', 'y')])).remoteId);
@@ -388,8 +431,8 @@ describe('batch outcomes', () => {
     emu.setFaults({ completedWithNullOutput: true });
     const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x'), chatLine('b', 'y')])).remoteId);
     assert.equal(done.state, 'completed');
-    assert.equal(done.outputFileId, undefined);
-    assert.ok(done.errorFileId);
+    assert.equal(filesOf(done).outputFileId, undefined);
+    assert.ok(filesOf(done).errorFileId);
     const outcomes = await allOutcomes(provider, done);
     assert.equal(outcomes.size, 2);
     for (const o of outcomes.values()) expectFail(o, 'transient', 'server_error', 500);
@@ -399,11 +442,11 @@ describe('batch outcomes', () => {
     const provider = STYLES[1]?.make();
     assert.ok(provider);
     emu.setFaults({ azureVariants: true });
-    const created = await submit(provider, [chatLine('a', 'x', '/chat/completions')], '/chat/completions', { run: 'variants' });
+    const tags = { jobId: 'job-variants', batchKey: 'job-variants.s0.b0' };
+    const created = await submit(provider, [chatLine('a', 'x', '/chat/completions')], '/chat/completions', tags);
     assert.equal(created.rawStatus, 'Validating');
     assert.equal(created.state, 'validating');
-    assert.equal(created.outputFileId, undefined);
-    assert.equal(created.errorFileId, undefined);
+    assert.deepEqual(created.resultRefs, []);
     assert.deepEqual(created.counts, { total: 0, completed: 0, failed: 0 });
     assert.ok(Math.abs(created.createdAt - Date.now()) < 5000);
     assert.equal(created.expiresAt, created.createdAt + 86_400_000);
@@ -413,50 +456,128 @@ describe('batch outcomes', () => {
     const listed: RemoteBatch[] = [];
     for await (const b of provider.list()) listed.push(b);
     assert.deepEqual(
-      listed.map((b) => [b.remoteId, b.rawStatus, b.metadata['run']]),
-      [[created.remoteId, 'Completed', 'variants']],
+      listed.map((b) => [b.remoteId, b.rawStatus, b.tags]),
+      [[created.remoteId, 'Completed', tags]],
     );
     expectOk((await allOutcomes(provider, done)).get('a'), 'Echo: x');
   });
 });
 
-describe('downloads', () => {
+describe('fetching results', () => {
+  /** fetchResults into `${stem}-<kind>.jsonl`, so a test can look at the files before and after. */
+  function fetchTo(provider: BatchProvider, remote: RemoteBatch, stem: string, signal?: AbortSignal): Promise<ResultKind[]> {
+    const submission = submissions.get(remote.remoteId);
+    assert.ok(submission);
+    return provider.fetchResults(remote, submission, (kind) => path.join(dir, `${stem}-${kind}.jsonl`), signal);
+  }
+
   for (const mode of ['abort', 'short'] as const) {
     it(`a truncated download (${mode}) throws and leaves no destination or temp file; the retry is whole`, async () => {
       const provider = openaiProvider();
       const done = await waitTerminal(provider, (await submit(provider, Array.from({ length: 10 }, (_, i) => chatLine(`t${i}`, `item ${i}`)))).remoteId);
-      assert.ok(done.outputFileId);
-      const dest = path.join(dir, `truncated-${mode}.jsonl`);
+      assert.ok(filesOf(done).outputFileId);
+      const stem = `truncated-${mode}`;
+      const dest = path.join(dir, `${stem}-output.jsonl`);
       emu.setFaults({ truncateDownload: mode });
-      await assert.rejects(provider.download(done.outputFileId, dest), (err) => err instanceof TruncatedDownloadError && /cut short/.test(err.message));
+      await assert.rejects(fetchTo(provider, done, stem), (err) => err instanceof TruncatedDownloadError && /cut short/.test(err.message));
       assert.equal(existsSync(dest), false);
       assert.deepEqual(await leftovers(), []);
 
-      await provider.download(done.outputFileId, dest);
+      emu.setFaults({});
+      assert.ok((await fetchTo(provider, done, stem)).includes('output'));
       const lines = (await readFile(dest, 'utf8')).split('\n').filter((l) => l !== '');
       assert.equal(lines.length, 10);
       assert.ok(lines.every((l) => provider.parseResultLine(l)?.ok));
     });
   }
 
-  it("an empty file (Azure's clean error file) downloads as an empty file", async () => {
+  it("an empty file (Azure's clean error file) is fetched as an empty file", async () => {
     const provider = STYLES[1]?.make();
     assert.ok(provider);
     const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x', '/chat/completions')], '/chat/completions')).remoteId);
-    assert.ok(done.errorFileId);
-    const dest = path.join(dir, 'empty-error.jsonl');
-    await provider.download(done.errorFileId, dest);
-    assert.equal((await stat(dest)).size, 0);
+    assert.ok(filesOf(done).errorFileId);
+    assert.deepEqual(await fetchTo(provider, done, 'empty-error'), ['output', 'errors']);
+    assert.equal((await stat(path.join(dir, 'empty-error-errors.jsonl'))).size, 0);
   });
 
-  it('an aborted download leaves no file', async () => {
+  it('an aborted fetch leaves no file', async () => {
     const provider = openaiProvider();
     const done = await waitTerminal(provider, (await submit(provider, [chatLine('a', 'x')])).remoteId);
-    assert.ok(done.outputFileId);
-    const dest = path.join(dir, 'aborted.jsonl');
-    await assert.rejects(provider.download(done.outputFileId, dest, AbortSignal.abort()), APIUserAbortError);
-    assert.equal(existsSync(dest), false);
+    assert.ok(filesOf(done).outputFileId);
+    await assert.rejects(fetchTo(provider, done, 'aborted', AbortSignal.abort()), APIUserAbortError);
+    assert.equal(existsSync(path.join(dir, 'aborted-output.jsonl')), false);
     assert.deepEqual(await leftovers(), []);
+  });
+
+  it('a batch that failed validation gets one 400 error line per named input line, under that line\'s custom_id', async () => {
+    const provider = openaiProvider();
+    const created = await submit(provider, [chatLine('a', 'x'), '{"custom_id": broken', chatLine('a', 'dup'), chatLine('c', 'fine')]);
+    const done = await waitTerminal(provider, created.remoteId);
+    assert.equal(done.state, 'failed');
+    assert.deepEqual(
+      done.errors.map((e) => [e.code, e.line]),
+      [
+        ['invalid_json_line', 2],
+        ['duplicate_custom_id', 3],
+      ],
+    );
+    assert.deepEqual(done.resultRefs, [], 'the provider kept no result file');
+    // Line 2 has no readable custom_id, so no item can carry its error; line 3's is `a`.
+    const outcomes = await outcomesOf(provider, done);
+    assert.equal(outcomes.length, 1);
+    expectFail(outcomes[0], 'invalid_request', 'duplicate_custom_id', 400);
+    assert.equal(outcomes[0]?.customId, 'a');
+    assert.match(outcomes[0]?.ok === false ? outcomes[0].message : '', /line 3 is a duplicate/);
+  });
+
+  it("a batch the provider refused at validation (the emulator's failValidation) names its item by custom_id", async () => {
+    const provider = openaiProvider();
+    emu.setFaults({ failValidation: true });
+    const done = await waitTerminal(provider, (await submit(provider, [chatLine('v1', 'x'), chatLine('v2', 'y')])).remoteId);
+    assert.equal(done.state, 'failed');
+    const { kinds, pathOf } = await fetchInto(provider, done);
+    assert.deepEqual(kinds, ['errors']);
+    const lines = (await readFile(pathOf('errors'), 'utf8')).split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, 'one line per named input line, none for the others');
+    const outcome = provider.parseResultLine(lines[0] ?? '');
+    expectFail(outcome, 'invalid_request', 'invalid_request', 400);
+    assert.equal(outcome?.customId, 'v1');
+  });
+
+  it('a batch that failed with no line named (a quota refusal) writes no result file', async () => {
+    const provider = openaiProvider();
+    const remote: OpenAiRemoteBatch = {
+      ...(await submit(provider, [chatLine('q', 'x')])),
+      state: 'failed',
+      rawStatus: 'failed',
+      resultRefs: [],
+      outputFileId: undefined,
+      errorFileId: undefined,
+      errors: [{ code: 'token_limit_exceeded', message: 'Enqueued token limit reached.', line: undefined }],
+    };
+    const { kinds, pathOf } = await fetchInto(provider, remote);
+    assert.deepEqual(kinds, []);
+    assert.equal(existsSync(pathOf('errors')), false);
+  });
+});
+
+describe('reading the input of a batch made elsewhere', () => {
+  it('readInput downloads the request lines the batch was created from, byte for byte', async () => {
+    const provider = openaiProvider();
+    const created = await submit(provider, [chatLine('i1', 'first'), chatLine('i2', 'second')]);
+    const submission = submissions.get(created.remoteId);
+    assert.ok(submission && created.inputRef);
+    const dest = path.join(dir, 'read-input.jsonl');
+    await provider.readInput(created, dest);
+    assert.equal(await readFile(dest, 'utf8'), await readFile(submission.inputPath, 'utf8'));
+  });
+
+  it('readInput of a batch with no input file says so, naming the batch', async () => {
+    const provider = openaiProvider();
+    const created = await submit(provider, [chatLine('i1', 'first')]);
+    const dest = path.join(dir, 'no-input.jsonl');
+    await assert.rejects(provider.readInput({ ...created, inputRef: undefined }, dest), new RegExp(`batch ${created.remoteId} has no input file`));
+    assert.equal(existsSync(dest), false);
   });
 });
 
@@ -494,11 +615,13 @@ describe('downloadToFile edge cases (synthetic responses)', () => {
 });
 
 describe('uploads and creates never double-submit', () => {
-  it('upload streams the file and is retried by the SDK after a 503', async () => {
+  it('stage uploads the file as a stream and is retried by the SDK after a 503', async () => {
     const provider = openaiProvider(1);
     emu.setFaults({ endpointFaults: [{ endpoint: 'POST /files', times: 1, status: 503 }] });
-    const inputPath = await writeInput(Array.from({ length: 20 }, (_, i) => chatLine(`u${i}`, `upload ${i}`)));
-    const fileId = await provider.upload(inputPath);
+    const submission = await submissionOf(Array.from({ length: 20 }, (_, i) => chatLine(`u${i}`, `upload ${i}`)));
+    const { inputPath } = submission;
+    const fileId = await provider.stage(submission);
+    assert.ok(fileId, 'OpenAI stages the input as a file');
     assert.equal(emu.requests().filter((r) => r.method === 'POST' && r.path === '/v1/files').length, 2);
     const stored = await new OpenAI({ apiKey: 'k', baseURL: emu.openaiBaseUrl, maxRetries: 0 }).files.retrieve(fileId);
     assert.equal(stored.bytes, (await stat(inputPath)).size);
@@ -514,19 +637,71 @@ describe('uploads and creates never double-submit', () => {
     assert.equal(emu.batches().length, 0);
   });
 
-  it('a create whose response is lost is found again by its input file instead of being re-sent', async () => {
+  it('a create whose response is lost is found again by its tag and input file instead of being re-sent', async () => {
     const proxy = await startProxy({ dropBatchCreate: true });
     try {
       const provider = openaiProvider(2, proxy.baseUrl);
-      const created = await submit(provider, [chatLine('a', 'x')], '/v1/chat/completions', { run: 'lost-response' });
+      const tags = { jobId: 'job-lost', batchKey: 'job-lost.s0.b0' };
+      const created = await submit(provider, [chatLine('a', 'x')], '/v1/chat/completions', tags);
       assert.equal(emu.createCalls(), 1, 'the SDK did not retry the create');
       assert.equal(emu.batches().length, 1);
       assert.equal(created.remoteId, emu.batches()[0]?.id);
-      assert.deepEqual(created.metadata, { run: 'lost-response' });
+      assert.deepEqual(created.tags, tags);
       assert.ok(proxy.seen.some((r) => r.method === 'GET' && r.path === '/v1/batches'), 'reconciled through list');
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('findCreated: a restarted process finds the batch its lost create made', () => {
+  /**
+   * The create of a process that stopped before its answer came: the request reached the
+   * provider and made the batch, the answer was lost on the way back.
+   */
+  async function lostCreate(submission: BatchSubmission): Promise<{ staged: string; since: number }> {
+    const staged = await openaiProvider().stage(submission);
+    assert.ok(staged);
+    const since = Date.now();
+    const proxy = await startProxy({ dropBatchCreate: true });
+    try {
+      const earlier = new OpenAI({ apiKey: 'test', baseURL: proxy.baseUrl, maxRetries: 0 });
+      const params = { input_file_id: staged, endpoint: '/v1/chat/completions' as const, completion_window: '24h' as const, metadata: tagMetadata(submission.tags) };
+      await assert.rejects(earlier.batches.create(params), APIConnectionError);
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(emu.batches().length, 1, 'the lost create made its batch');
+    return { staged, since };
+  }
+
+  it('finds the batch by its tag (no staged input to go by)', async () => {
+    const submission = await submissionOf([chatLine('a', 'x')]);
+    const { since } = await lostCreate(submission);
+    const found = await openaiProvider().findCreated(submission, undefined, since);
+    assert.equal(found.kind, 'found');
+    assert.equal(found.kind === 'found' ? found.remote.remoteId : undefined, emu.batches()[0]?.id);
+    assert.deepEqual(found.kind === 'found' ? found.remote.tags : undefined, submission.tags);
+    assert.equal(emu.createCalls(), 1, 'finding creates nothing');
+  });
+
+  it('finds the batch by the input file staged for it alone', async () => {
+    const submission = await submissionOf([chatLine('a', 'x')]);
+    const { staged, since } = await lostCreate(submission);
+    const renamed = { ...submission, tags: { jobId: submission.tags.jobId, batchKey: `${submission.tags.batchKey}-other` } };
+    const found = await openaiProvider().findCreated(renamed, staged, since);
+    assert.equal(found.kind === 'found' ? found.remote.inputRef : found.kind, staged);
+  });
+
+  it('says none for a key (and an input file) no batch has, though other batches exist', async () => {
+    const provider = openaiProvider();
+    const theirs = await submissionOf([chatLine('a', 'x')]);
+    await lostCreate(theirs);
+    await submit(provider, [chatLine('b', 'y')]);
+    const unknown = await submissionOf([chatLine('c', 'z')], '/v1/chat/completions', { jobId: 'job-unknown', batchKey: 'job-unknown.s0.b0' });
+    const unusedFile = await provider.stage(unknown);
+    assert.deepEqual(await provider.findCreated(unknown, undefined, Date.now()), { kind: 'none' });
+    assert.deepEqual(await provider.findCreated(unknown, unusedFile, Date.now()), { kind: 'none' });
   });
 });
 
@@ -537,10 +712,10 @@ describe('sync calls and signals', () => {
     const bad = chatLine('b', 'too long [[fail:context_length_exceeded]]');
     const embed = { model: 'text-embedding-3-small', input: ['alpha'] };
     for (const sync of [
-      await provider.callSync(ok.url, ok.body, 'a'),
-      await provider.callSync(bad.url, bad.body, 'b'),
-      await provider.callSync('/v1/responses', { model: MODEL, input: 'hi' }, 'r'),
-      await provider.callSync('/v1/embeddings', embed, 'e'),
+      await syncOf(provider, ok),
+      await syncOf(provider, bad),
+      await syncOf(provider, bodyLine('r', '/v1/responses', { model: MODEL, input: 'hi' })),
+      await syncOf(provider, bodyLine('e', '/v1/embeddings', embed)),
     ]) {
       assert.ok(sync.resultLine, `${sync.customId} has a result line`);
       assert.deepEqual(provider.parseResultLine(sync.resultLine), outcomeOf(sync), `${sync.customId} reads back the same`);
@@ -552,7 +727,7 @@ describe('sync calls and signals', () => {
     const provider = openaiProvider(2);
     emu.setFaults({ endpointFaults: [{ endpoint: 'POST /chat/completions', times: 2, status: 429, retryAfter: 7 }] });
     const line = chatLine('a', 'x');
-    const outcome = await provider.callSync(line.url, line.body, 'a');
+    const outcome = await syncOf(provider, line);
     expectFail(outcomeOf(outcome), 'rate_limited', undefined, 429);
     assert.equal(outcome.retryAfterMs, 7_000);
     assert.equal(emu.requests().length, 1);
@@ -563,11 +738,11 @@ describe('sync calls and signals', () => {
     try {
       const provider = createOpenAiProvider({ provider: 'openai', apiKey: 'wrong', baseUrl: strict.openaiBaseUrl, maxRetries: 0 });
       const line = chatLine('a', 'x');
-      await assert.rejects(provider.callSync(line.url, line.body, 'a'), (error: unknown) => {
+      await assert.rejects(syncOf(provider, line), (error: unknown) => {
         assert.ok(error instanceof ProviderAccessError);
         assert.equal(error.kind, 'auth');
         assert.equal(error.status, 401);
-        assert.match(error.message, /^the provider refused the API key \(check the key\): /);
+        assert.match(error.message, /^the provider refused the credentials \(check the API key\): /);
         return true;
       });
     } finally {
@@ -582,7 +757,7 @@ describe('sync calls and signals', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const provider = openaiProvider(0, `http://127.0.0.1:${port}/v1`);
     const line = chatLine('a', 'x');
-    const outcome = await provider.callSync(line.url, line.body, 'a');
+    const outcome = await syncOf(provider, line);
     expectFail(outcome, 'transient', 'connection_error');
     assert.equal(outcome.ok ? 0 : outcome.httpStatus, undefined);
   });
@@ -595,7 +770,7 @@ describe('sync calls and signals', () => {
       const { port } = silent.address() as AddressInfo;
       const provider = createOpenAiProvider({ provider: 'openai', apiKey: 'k', baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 0, timeoutMs: 100 });
       const line = chatLine('a', 'x');
-      expectFail(await provider.callSync(line.url, line.body, 'a'), 'transient', 'timeout');
+      expectFail(await syncOf(provider, line), 'transient', 'timeout');
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
@@ -620,10 +795,20 @@ describe('sync calls and signals', () => {
     }
   });
 
+  it("a line that names no URL is sent to the job's endpoint", async () => {
+    const provider = openaiProvider();
+    const { url: _url, ...line } = bodyLine('e', '/v1/embeddings', { model: 'text-embedding-3-small', input: ['alpha'] });
+    expectOk(await provider.callSync({ line, customId: 'e', model: 'text-embedding-3-small', endpoint: '/v1/embeddings' }));
+    assert.deepEqual(
+      emu.requests().map((r) => `${r.method} ${r.path}`),
+      ['POST /v1/embeddings'],
+    );
+  });
+
   it('a streaming body is refused without a request', async () => {
     const provider = openaiProvider();
     const line = chatLine('a', 'x');
-    expectFail(await provider.callSync(line.url, { ...line.body, stream: true }, 'a'), 'invalid_request', 'stream_unsupported');
+    expectFail(await syncOf(provider, { ...line, body: { ...line.body, stream: true } }), 'invalid_request', 'stream_unsupported');
     assert.equal(emu.requests().length, 0);
   });
 
@@ -634,7 +819,7 @@ describe('sync calls and signals', () => {
     const created = await submit(provider, [line]);
     for (let call = 0; call < 15; call++) {
       await provider.retrieve(created.remoteId, session.signal);
-      await provider.callSync(line.url, line.body, 'a', session.signal);
+      await syncOf(provider, line, session.signal);
       for await (const batch of provider.list(session.signal)) assert.ok(batch.remoteId);
     }
     assert.equal(getEventListeners(session.signal, 'abort').length, 0);
@@ -648,9 +833,9 @@ describe('sync calls and signals', () => {
     const provider = openaiProvider();
     const signal = AbortSignal.abort();
     const line = chatLine('a', 'x');
-    await assert.rejects(provider.callSync(line.url, line.body, 'a', signal), APIUserAbortError);
+    await assert.rejects(syncOf(provider, line, signal), APIUserAbortError);
     await assert.rejects(provider.retrieve('batch_x', signal), APIUserAbortError);
-    await assert.rejects(provider.upload(await writeInput([line]), signal), APIUserAbortError);
+    await assert.rejects(provider.stage(await submissionOf([line]), signal), APIUserAbortError);
     await assert.rejects(async () => {
       for await (const b of provider.list(signal)) assert.fail(`unexpected batch ${b.remoteId}`);
     }, APIUserAbortError);

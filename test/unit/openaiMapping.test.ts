@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FailureClass, ItemOutcome } from '../../src/core/itemOutcome';
-import { classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, toRemoteBatch } from '../../src/providers/openaiMapping';
+import { TAG_BATCH, TAG_JOB, classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, tagMetadata, toRemoteBatch } from '../../src/providers/openaiMapping';
 
 const line = (v: unknown): string => JSON.stringify(v);
 
@@ -61,11 +61,14 @@ describe('toRemoteBatch', () => {
       state: 'completed',
       rawStatus: 'completed',
       counts: { total: 100, completed: 95, failed: 5 },
-      inputFileId: 'file-abc123',
-      endpoint: '/v1/chat/completions',
+      // Someone else's metadata carries none of our tags.
+      tags: undefined,
+      resultRefs: ['file-cvaTdG', 'file-HOWS94'],
       outputFileId: 'file-cvaTdG',
       errorFileId: 'file-HOWS94',
-      metadata: { customer_id: 'user_123456789', batch_description: 'Nightly eval job' },
+      inputRef: 'file-abc123',
+      endpoint: '/v1/chat/completions',
+      model: undefined,
       createdAt: 1_711_471_533_000,
       expiresAt: 1_711_557_933_000,
       errors: [],
@@ -92,8 +95,9 @@ describe('toRemoteBatch', () => {
     assert.equal(remote.rawStatus, 'Validating');
     assert.equal(remote.outputFileId, undefined);
     assert.equal(remote.errorFileId, undefined);
+    assert.deepEqual(remote.resultRefs, []);
     assert.deepEqual(remote.counts, { total: 0, completed: 0, failed: 0 });
-    assert.deepEqual(remote.metadata, {});
+    assert.equal(remote.tags, undefined);
     assert.equal(remote.createdAt, Date.UTC(2024, 6, 19, 17, 13, 57, 249));
     assert.equal(remote.expiresAt, Date.UTC(2024, 6, 20, 17, 13, 57, 191));
   });
@@ -131,6 +135,14 @@ describe('toRemoteBatch', () => {
     assert.deepEqual(remote.counts, { total: 0, completed: 0, failed: 0 });
     assert.equal(remote.outputFileId, undefined);
     assert.equal(remote.errorFileId, undefined);
+    assert.deepEqual(remote.resultRefs, []);
+  });
+
+  it('lists only the files a batch has among its result references, the error file alone too', () => {
+    const remote = toRemoteBatch({ id: 'b', status: 'completed', created_at: 1, output_file_id: '', error_file_id: 'file-err' });
+    assert.equal(remote.outputFileId, undefined);
+    assert.equal(remote.errorFileId, 'file-err');
+    assert.deepEqual(remote.resultRefs, ['file-err']);
   });
 
   it('keeps validation errors with their line numbers', () => {
@@ -164,8 +176,21 @@ describe('toRemoteBatch', () => {
     assert.deepEqual(toRemoteBatch({ id: 'b', status: 'completed', created_at: 1, errors: { object: 'list', data: null } }).errors, []);
   });
 
-  it('drops non-string metadata values', () => {
-    assert.deepEqual(toRemoteBatch({ id: 'b', status: 'completed', created_at: 1, metadata: { run: 'r1', n: 3, x: null } }).metadata, { run: 'r1' });
+  it('reads our tags back from the metadata they were written to, beside anyone else\'s keys', () => {
+    const tags = { jobId: 'job-7', batchKey: 'job-7.s0.b2' };
+    assert.deepEqual(tagMetadata(tags), { [TAG_JOB]: 'job-7', [TAG_BATCH]: 'job-7.s0.b2' });
+    const metadata = { ...tagMetadata(tags), customer_id: 'user_1' };
+    assert.deepEqual(toRemoteBatch({ id: 'b', status: 'completed', created_at: 1, metadata }).tags, tags);
+  });
+
+  it('has no tags unless both are there as strings (a batch half-tagged or tagged by hand is not ours)', () => {
+    const tagsOf = (metadata: unknown): unknown => toRemoteBatch({ id: 'b', status: 'completed', created_at: 1, metadata }).tags;
+    assert.equal(tagsOf({ [TAG_JOB]: 'job-7' }), undefined);
+    assert.equal(tagsOf({ [TAG_BATCH]: 'job-7.s0.b2' }), undefined);
+    assert.equal(tagsOf({ [TAG_JOB]: 'job-7', [TAG_BATCH]: 3 }), undefined);
+    assert.equal(tagsOf({ [TAG_JOB]: null, [TAG_BATCH]: 'job-7.s0.b2' }), undefined);
+    assert.equal(tagsOf(null), undefined);
+    assert.equal(tagsOf(['job-7', 'job-7.s0.b2']), undefined);
   });
 
   it('throws on an unknown status, a missing id or an unusable created_at rather than guessing', () => {

@@ -21,11 +21,11 @@ function failedBatch(overrides: Partial<RemoteBatch>): RemoteBatch {
     state: 'failed',
     rawStatus: 'failed',
     counts: { total: 0, completed: 0, failed: 0 },
-    inputFileId: 'file_1',
+    tags: undefined,
+    resultRefs: [],
+    inputRef: 'file_1',
     endpoint: '/v1/chat/completions',
-    outputFileId: undefined,
-    errorFileId: undefined,
-    metadata: {},
+    model: undefined,
     createdAt: 0,
     expiresAt: undefined,
     errors: [],
@@ -158,7 +158,7 @@ describe('capacity refusals', () => {
       undefined,
     );
     assert.equal(capacityRefusalOf(failedBatch({ errors: [{ code: 'model_mismatch', message: 'x', line: undefined }] })), undefined);
-    assert.equal(capacityRefusalOf(failedBatch({ errorFileId: 'file_e', errors: [{ code: 'token_limit_exceeded', message: 'x', line: undefined }] })), undefined);
+    assert.equal(capacityRefusalOf(failedBatch({ resultRefs: ['file_e'], errors: [{ code: 'token_limit_exceeded', message: 'x', line: undefined }] })), undefined);
     assert.equal(capacityRefusalOf(failedBatch({ state: 'completed', errors: [{ code: 'token_limit_exceeded', message: 'x', line: undefined }] })), undefined);
   });
 
