@@ -1,11 +1,12 @@
 // Standalone OpenAI / Azure OpenAI batch emulator, for manual runs and out-of-process tests:
-//   npm run emulator -- --provider openai|azure --port 8080 [--time-scale fast|realistic] [--api-key KEY]
+//   npm run emulator -- --provider openai|azure|anthropic --port 8080 [--time-scale fast|realistic] [--api-key KEY]
 // Prints exactly `listening on http://127.0.0.1:PORT` on stdout once ready (hints go to stderr, so
 // a harness can wait for that line), and runs until SIGINT or SIGTERM.
 
 import { startOpenAiEmulator } from '../test/emulators/openai/server';
 import type { EmulatorOptions } from '../test/emulators/openai/server';
 import type { TimeScale } from '../test/emulators/openai/batchRunner';
+import { startAnthropicEmulator } from '../test/emulators/anthropic/server';
 
 /** `fast` suits tests; the default (~300/700/300 ms) suits demos; `realistic` lets a person watch a batch move. */
 const TIME_SCALES: Record<string, TimeScale> = {
@@ -14,14 +15,14 @@ const TIME_SCALES: Record<string, TimeScale> = {
   realistic: { validatingMs: 10_000, inProgressMs: 60_000, finalizingMs: 10_000 },
 };
 
-const USAGE = 'usage: npm run emulator -- --provider openai|azure [--port N] [--time-scale fast|default|realistic] [--api-key KEY]';
+const USAGE = 'usage: npm run emulator -- --provider openai|azure|anthropic [--port N] [--time-scale fast|default|realistic] [--api-key KEY]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure'; options: EmulatorOptions } {
+function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'anthropic'; options: EmulatorOptions } {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -44,7 +45,7 @@ function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure'; opt
     if (!['provider', 'port', 'time-scale', 'api-key'].includes(key)) fail(`unknown option --${key}`);
   }
   const provider = values.get('provider') ?? 'openai';
-  if (provider !== 'openai' && provider !== 'azure') fail(`--provider must be openai or azure, got ${provider}`);
+  if (provider !== 'openai' && provider !== 'azure' && provider !== 'anthropic') fail(`--provider must be openai, azure or anthropic, got ${provider}`);
   const port = Number(values.get('port') ?? '0');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port must be an integer 0-65535`);
   const scaleName = values.get('time-scale') ?? 'default';
@@ -58,6 +59,7 @@ function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure'; opt
 
 async function main(): Promise<void> {
   const { provider, options } = parseArgs(process.argv.slice(2));
+  if (provider === 'anthropic') return startAnthropic(options);
   const emu = await startOpenAiEmulator(options);
   process.stdout.write(`listening on ${emu.url}\n`);
   // The same server speaks both dialects; the hint only says which base URL to give the client.
@@ -70,6 +72,26 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    emu.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** Anthropic: a batch runs for the whole OpenAI-shaped time scale, and canceling lasts its finalizing part. */
+async function startAnthropic(options: EmulatorOptions): Promise<void> {
+  const scale = options.timeScale ?? TIME_SCALES['default'];
+  const emu = await startAnthropicEmulator({
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    ...(scale ? { timeScale: { inProgressMs: scale.validatingMs + scale.inProgressMs + scale.finalizingMs, cancelingMs: scale.finalizingMs } } : {}),
+  });
+  process.stdout.write(`listening on ${emu.url}\n`);
+  process.stderr.write(`Anthropic: new Anthropic({ baseURL: '${emu.url}' })\ncontrol: POST ${emu.url}/__emulator/faults | GET ${emu.url}/__emulator/batches | POST ${emu.url}/__emulator/reset\n`);
+  const stop = (): void => {
     emu.close().then(
       () => process.exit(0),
       () => process.exit(1),

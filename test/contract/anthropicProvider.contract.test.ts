@@ -461,7 +461,9 @@ describe('signals', () => {
     const created = await provider.create(await submissionOf(lines(1)), undefined, controller.signal);
     for (let i = 0; i < 5; i++) await provider.retrieve(created.remoteId, controller.signal);
     await provider.callSync({ line: line('s', 'x'), customId: 's', model: MODEL, endpoint: '/v1/messages' }, controller.signal);
-    for await (const _ of provider.list(controller.signal)) break;
+    const listed: string[] = [];
+    for await (const remote of provider.list(controller.signal)) listed.push(remote.remoteId);
+    assert.deepEqual(listed, [created.remoteId]);
     assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 
