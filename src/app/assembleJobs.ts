@@ -4,6 +4,7 @@ import type { BudgetCaps } from '../core/budget';
 import { createPricer } from '../core/pricing';
 import type { Pricer, PricingOptions } from '../core/pricing';
 import type { ProviderId } from '../core/providerLimits';
+import type { ProviderSettings } from '../core/providerSettings';
 import { Engine } from '../engine/engine';
 import type { EngineConfig } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
@@ -11,8 +12,8 @@ import type { WorkspaceStore } from '../store/workspaceStore';
 import { JobService } from './jobService';
 
 export interface AssemblyDeps {
-  /** The adapter for a provider; throws with what is missing (a key, an endpoint). */
-  readonly providerFor: (provider: ProviderId) => BatchProvider;
+  /** The adapter for a provider with a job's settings; throws with what is missing (a key, a region). */
+  readonly providerFor: (provider: ProviderId, settings?: ProviderSettings) => BatchProvider;
   readonly config: EngineConfig;
   readonly budget: () => BudgetCaps;
   readonly pricing?: PricingOptions | undefined;

@@ -5,6 +5,7 @@
 import type { BudgetCaps, BudgetDecision } from '../core/budget';
 import { checkBudget } from '../core/budget';
 import type { ProviderId } from '../core/providerLimits';
+import type { ProviderSettings } from '../core/providerSettings';
 import { prepareJob } from '../engine/createJob';
 import type { PreparedJob, SubmitRequest } from '../engine/createJob';
 import type { Engine } from '../engine/engine';
@@ -13,13 +14,14 @@ import { SubmitRefused } from '../engine/submitRefused';
 import type { BatchProvider } from '../providers/batchProvider';
 import type { Blocker } from '../shared/blockers';
 import type { ItemRow } from '../store/stateIndex';
+import type { JobOptions } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 
 export interface JobServiceDeps {
   readonly store: WorkspaceStore;
   readonly engine: Engine;
-  /** The adapter for a provider; throws (with a message saying what is missing) when it has no key or endpoint. */
-  readonly providerFor: (provider: ProviderId) => BatchProvider;
+  /** The adapter for a provider with a job's settings; throws (saying what is missing) without credentials or settings. */
+  readonly providerFor: (provider: ProviderId, settings?: ProviderSettings) => BatchProvider;
   /** The caps as the user set them now (read at every check: settings change). */
   readonly budget: () => BudgetCaps;
 }
@@ -64,7 +66,7 @@ export class JobService {
     const prepared = await prepareJob(this.deps.store, { ...request, budget: this.deps.budget() });
     const provider = (prepared.estimate.files[0]?.tally.provider ?? request.provider ?? 'openai') as ProviderId;
     const blockers = [...prepared.blockers];
-    const missing = this.missingCredentials(provider);
+    const missing = this.missingCredentials(provider, request.providerSettings);
     if (missing) blockers.push(missing);
     return { provider, prepared, blockers };
   }
@@ -75,7 +77,7 @@ export class JobService {
    * stands, the key or the provider fails, the spend moved past a cap, or the file changed.
    */
   async submit(preview: SubmitPreview, options: { skipInvalid?: boolean; signal?: AbortSignal } = {}): Promise<SubmitOutcome> {
-    await this.verifyAccess(preview.provider, '', options.signal);
+    await this.verifyAccess(preview.provider, preview.prepared.providerSettings, '', options.signal);
     const jobId = await preview.prepared.create({ skipInvalid: options.skipInvalid ?? false });
     return this.firstStep(jobId, options.signal);
   }
@@ -118,7 +120,7 @@ export class JobService {
     const reservation = upperBound(cancelled);
     const budget = this.budgetFor(reservation);
     if (!budget.accepted) throw new SubmitRefused([{ kind: 'budget', message: budget.message }]);
-    await this.verifyAccess(job.provider as ProviderId, `${jobId} was not resumed: `, signal);
+    await this.verifyAccess(job.provider as ProviderId, (JSON.parse(job.options) as JobOptions).providerSettings, `${jobId} was not resumed: `, signal);
     if (reservation > 0) await this.reserve(jobId, reservation);
     await this.deps.engine.resume(jobId);
     return this.firstStep(jobId, signal);
@@ -130,8 +132,8 @@ export class JobService {
   }
 
   /** One cheap authenticated call before anything is journaled; a refusal says why, after `context`. */
-  private async verifyAccess(provider: ProviderId, context: string, signal: AbortSignal | undefined): Promise<void> {
-    const adapter = this.requireProvider(provider);
+  private async verifyAccess(provider: ProviderId, settings: ProviderSettings | undefined, context: string, signal: AbortSignal | undefined): Promise<void> {
+    const adapter = this.requireProvider(provider, settings);
     try {
       await adapter.verifyAccess(signal);
     } catch (error) {
@@ -167,18 +169,18 @@ export class JobService {
     }
   }
 
-  private missingCredentials(provider: ProviderId): Blocker | undefined {
+  private missingCredentials(provider: ProviderId, settings: ProviderSettings | undefined): Blocker | undefined {
     try {
-      this.deps.providerFor(provider);
+      this.deps.providerFor(provider, settings);
       return undefined;
     } catch (error) {
       return { kind: 'no_credentials', message: (error as Error).message };
     }
   }
 
-  private requireProvider(provider: ProviderId): BatchProvider {
+  private requireProvider(provider: ProviderId, settings: ProviderSettings | undefined): BatchProvider {
     try {
-      return this.deps.providerFor(provider);
+      return this.deps.providerFor(provider, settings);
     } catch (error) {
       throw new SubmitRefused([{ kind: 'no_credentials', message: (error as Error).message }]);
     }

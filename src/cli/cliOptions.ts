@@ -1,6 +1,6 @@
 // Flags every job command shares, and how they become a store, providers and an engine. Keys
-// come only from the environment (OPENAI_API_KEY, AZURE_OPENAI_API_KEY) — never from flags,
-// which end up in shell history.
+// come only from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, …, the AWS and Google
+// credential chains) — never from flags, which end up in shell history.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,12 +10,14 @@ import type { JobService } from '../app/jobService';
 import type { BudgetCaps } from '../core/budget';
 import type { Pricer } from '../core/pricing';
 import { pricesFileSchema } from '../core/pricesFile';
-import { isProviderId } from '../core/providerLimits';
+import { PROVIDER_IDS, isProviderId } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
 import type { Engine } from '../engine/engine';
 import { engineConfigFor } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
-import { createOpenAiProvider } from '../providers/openaiProvider';
+import type { ProviderSettings } from '../core/providerSettings';
+import type { ProviderConnection } from '../providers/providerConfig';
+import { createProvider, providerEntry } from '../providers/registry';
 import { WorkspaceStore } from '../store/workspaceStore';
 import { azureApiVersion } from './azureApiVersion';
 import { UsageError } from './usageError';
@@ -28,12 +30,28 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Where a new job's batches go; a job remembers them, so later commands need none of these. */
+export const PROVIDER_SETTING_OPTIONS = {
+  region: { type: 'string' },
+  bucket: { type: 'string' },
+  'role-arn': { type: 'string' },
+  project: { type: 'string' },
+  location: { type: 'string' },
+  'invocation-type': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 export interface CommonValues {
   readonly workspace?: string | undefined;
   readonly 'base-url'?: string | undefined;
   readonly 'api-version'?: string | undefined;
   readonly prices?: string | undefined;
   readonly json?: boolean | undefined;
+  readonly region?: string | undefined;
+  readonly bucket?: string | undefined;
+  readonly 'role-arn'?: string | undefined;
+  readonly project?: string | undefined;
+  readonly location?: string | undefined;
+  readonly 'invocation-type'?: string | undefined;
 }
 
 export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
@@ -46,7 +64,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
 
 export function parseProvider(value: string | undefined): ProviderId | undefined {
   if (value === undefined) return undefined;
-  if (!isProviderId(value)) throw new UsageError(`unknown provider "${value}" (expected openai, azure, anthropic, gemini or bedrock)`);
+  if (!isProviderId(value)) throw new UsageError(`unknown provider "${value}" (expected ${PROVIDER_IDS.join(', ')})`);
   return value;
 }
 
@@ -75,37 +93,58 @@ export async function readPrices(file: string | undefined) {
 }
 
 /** The base URL a provider's calls go to: the flag, else the provider's usual environment variable. */
-export function baseUrlFor(provider: ProviderId, values: CommonValues): string | undefined {
+export function baseUrlFor(provider: ProviderId, values: CommonValues, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (values['base-url']) return values['base-url'];
-  if (provider === 'azure') return process.env['AZURE_OPENAI_ENDPOINT'];
-  if (provider === 'openai') return process.env['OPENAI_BASE_URL'];
-  return undefined;
+  return providerEntry(provider).baseUrlEnv.map((name) => env[name]).find((value) => value !== undefined && value !== '');
 }
 
-export function providerFactory(values: CommonValues): (provider: ProviderId) => BatchProvider {
-  const made = new Map<ProviderId, BatchProvider>();
-  return (provider) => {
-    let adapter = made.get(provider);
-    if (adapter) return adapter;
-    const baseUrl = baseUrlFor(provider, values);
-    if (provider === 'openai') {
-      adapter = createOpenAiProvider({ provider: 'openai', apiKey: requireKey('OPENAI_API_KEY'), ...(baseUrl ? { baseUrl } : {}) });
-    } else if (provider === 'azure') {
-      if (!baseUrl) throw new UsageError('Azure OpenAI needs its endpoint: set AZURE_OPENAI_ENDPOINT or pass --base-url');
-      const apiVersion = azureApiVersion(values['api-version']);
-      adapter = createOpenAiProvider({ provider: 'azure', apiKey: requireKey('AZURE_OPENAI_API_KEY'), endpoint: baseUrl, ...(apiVersion ? { apiVersion } : {}) });
-    } else {
-      throw new UsageError(`submitting to ${provider} is not supported yet (estimate works for every provider)`);
-    }
-    made.set(provider, adapter);
-    return adapter;
+/** Settings from the flags, else the environment each cloud's own tools read. */
+export function settingsFromFlags(values: CommonValues, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
+  const invocationType = values['invocation-type'];
+  if (invocationType !== undefined && invocationType !== 'InvokeModel' && invocationType !== 'Converse') {
+    throw new UsageError(`--invocation-type must be InvokeModel or Converse, got "${invocationType}"`);
+  }
+  return {
+    endpoint: values['base-url'] ?? env['AZURE_OPENAI_ENDPOINT'],
+    apiVersion: azureApiVersion(values['api-version'], env),
+    region: values.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'],
+    bucket: values.bucket ?? env['LLM_BATCH_BUCKET'],
+    roleArn: values['role-arn'] ?? env['LLM_BATCH_BEDROCK_ROLE_ARN'],
+    project: values.project ?? env['GOOGLE_CLOUD_PROJECT'],
+    location: values.location ?? env['GOOGLE_CLOUD_LOCATION'],
+    invocationType,
   };
 }
 
-function requireKey(name: string): string {
-  const key = process.env[name];
-  if (!key) throw new UsageError(`set ${name} in the environment (keys are never taken from flags)`);
-  return key;
+/**
+ * Adapters made on demand, one per provider and settings. A job's own settings (what it was
+ * submitted with) win over the flags; the base URL and the credentials come from the flags and
+ * the environment every time.
+ */
+export function providerFactory(values: CommonValues, env: NodeJS.ProcessEnv = process.env): (provider: ProviderId, settings?: ProviderSettings) => BatchProvider {
+  const made = new Map<string, BatchProvider>();
+  return (provider, settings) => {
+    const key = `${provider}:${JSON.stringify(settings ?? {})}`;
+    let adapter = made.get(key);
+    if (adapter) return adapter;
+    const entry = providerEntry(provider);
+    const connection: ProviderConnection = {
+      ...settingsFromFlags(values, env),
+      ...settings,
+      provider,
+      baseUrl: baseUrlFor(provider, values, env),
+      apiKey: entry.keyEnv.map((name) => env[name]).find((value) => value !== undefined && value !== ''),
+      accessToken: provider === 'vertex' ? env['GOOGLE_OAUTH_ACCESS_TOKEN'] : undefined,
+    };
+    const keyHint = `set ${entry.keyEnv.join(' or ')} in the environment (keys are never taken from flags)`;
+    try {
+      adapter = createProvider(connection, keyHint);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    made.set(key, adapter);
+    return adapter;
+  };
 }
 
 export function workspaceDir(values: CommonValues): string {
@@ -123,7 +162,7 @@ export interface EngineSession {
   readonly engine: Engine;
   readonly service: JobService;
   readonly pricer: Pricer;
-  readonly providerFor: (provider: ProviderId) => BatchProvider;
+  readonly providerFor: (provider: ProviderId, settings?: ProviderSettings) => BatchProvider;
 }
 
 export const BUDGET_OPTIONS = {
@@ -152,7 +191,7 @@ export async function openEngine(values: CommonValues, purpose: string, budget: 
     providerFor,
     pricing,
     budget: () => budget,
-    config: engineConfigFor(values['base-url'] ?? process.env['OPENAI_BASE_URL'] ?? process.env['AZURE_OPENAI_ENDPOINT']),
+    config: engineConfigFor(values['base-url'] ?? anyBaseUrlFromEnv()),
     log: (message) => {
       if (!values.json) process.stderr.write(`llm-batch: ${message}\n`);
     },
@@ -168,4 +207,11 @@ export async function openEngine(values: CommonValues, purpose: string, budget: 
 
 export function writeJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A base URL set for any provider, to judge whether the endpoint is a local one (see engineConfigFor). */
+function anyBaseUrlFromEnv(): string | undefined {
+  return PROVIDER_IDS.flatMap((provider) => providerEntry(provider).baseUrlEnv)
+    .map((name) => process.env[name])
+    .find((value) => value !== undefined && value !== '');
 }

@@ -9,7 +9,7 @@ import { SubmitRefused } from '../engine/submitRefused';
 import { blockerText, standingBlockers } from '../shared/blockers';
 import type { Blocker } from '../shared/blockers';
 import type { EstimateReport } from '../shared/estimateReport';
-import { BUDGET_OPTIONS, budgetCaps, nonNegativeNumber, openEngine, parseCommand, parseProvider, readPrices, writeJson } from './cliOptions';
+import { BUDGET_OPTIONS, PROVIDER_SETTING_OPTIONS, budgetCaps, nonNegativeNumber, openEngine, parseCommand, parseProvider, readPrices, settingsFromFlags, writeJson } from './cliOptions';
 import { confirm } from './confirm';
 import { UsageError } from './usageError';
 
@@ -24,11 +24,11 @@ export async function runSubmit(args: string[]): Promise<number> {
     'output-json': { type: 'boolean', default: false },
     'failure-alert': { type: 'string' },
     ...BUDGET_OPTIONS,
+    ...PROVIDER_SETTING_OPTIONS,
   });
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) throw new UsageError('submit takes exactly one JSONL file');
   const provider = parseProvider(values.provider);
-  if (provider !== undefined && provider !== 'openai' && provider !== 'azure') throw new UsageError('submit supports --provider openai or azure for now');
   const outputSchema = values['output-schema'] === undefined ? undefined : await readSchema(values['output-schema']);
   const failureAlertRate = nonNegativeNumber('--failure-alert', values['failure-alert']) ?? DEFAULT_ENGINE_CONFIG.failureAlertRate;
 
@@ -37,6 +37,7 @@ export async function runSubmit(args: string[]): Promise<number> {
     const preview = await session.service.preview({
       file,
       provider: provider ?? 'openai',
+      providerSettings: settingsFromFlags(values),
       model: values.model,
       name: values.name,
       outputSchema,

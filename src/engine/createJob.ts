@@ -14,9 +14,13 @@ import { estimateFiles } from '../core/estimate';
 import type { Estimate } from '../core/estimate';
 import type { TalliedItem } from '../core/fileTally';
 import { readLines } from '../core/jsonlReader';
+import { nativeLineBytes } from '../core/portable/nativeLine';
+import { bedrockInvocationType } from '../core/portable/toBedrock';
 import type { LineAnalyzer } from '../core/lineAnalyzer';
 import type { PricingOptions } from '../core/pricing';
-import type { ProviderId } from '../core/providerLimits';
+import type { FormatId, ProviderId } from '../core/providerLimits';
+import { settingsFor } from '../core/providerSettings';
+import type { ProviderSettings } from '../core/providerSettings';
 import type { Blocker } from '../shared/blockers';
 import { standingBlockers } from '../shared/blockers';
 import { fsyncDirectory } from '../store/atomicFile';
@@ -28,6 +32,8 @@ import { SubmitRefused } from './submitRefused';
 export interface SubmitRequest {
   readonly file: string;
   readonly provider?: ProviderId | undefined;
+  /** Where the batches go (region, bucket, project…): the job remembers them. */
+  readonly providerSettings?: ProviderSettings | undefined;
   readonly model?: string | undefined;
   readonly name?: string | undefined;
   readonly outputSchema?: unknown;
@@ -48,6 +54,7 @@ export interface PreparedJob {
   readonly blockers: readonly Blocker[];
   /** The upper bound reserved against the budget when the job is created. */
   readonly reservation: number;
+  readonly providerSettings: ProviderSettings | undefined;
   /**
    * Writes the job's files and journals it; returns the job id. Throws SubmitRefused when a
    * blocker stands, when the spend has moved past a cap since the estimate, or when the file is
@@ -124,6 +131,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
     budget,
     blockers,
     reservation,
+    providerSettings: request.providerSettings,
     async create(options = {}) {
       const standing = standingBlockers(blockers, { skipInvalid: options.skipInvalid ?? false }).filter((b) => b.kind !== 'budget');
       // Spend may have moved since the estimate (another job, another window): the caps again.
@@ -180,7 +188,7 @@ async function writeJobFiles(
   file.chunks.forEach((chunk, index) => chunk.lines.forEach((line) => batchOfLine.set(line, index)));
   const inputFiles = batchKeys.map((key) => `${dir}/${key}.input.jsonl`);
   const inputRefs = new Map<number, { file: string; offset: number; length: number }>();
-  const sourceSha256 = await copyBatchInputs(store, request, batchOfLine, inputFiles, inputRefs);
+  const sourceSha256 = await copyBatchInputs(store, request, provider, batchOfLine, inputFiles, inputRefs);
   if (sourceSha256 !== file.sha256) {
     throw new SubmitRefused([{ kind: 'file_changed', message: `${request.file} changed since it was estimated; estimate it again` }]);
   }
@@ -200,7 +208,13 @@ async function writeJobFiles(
   );
   await fsyncDirectory(store.resolve(dir));
 
-  const options: JobOptions = { outputSchema: request.outputSchema, outputJson: request.outputJson ?? false, failureAlertRate: request.failureAlertRate };
+  const providerSettings = settingsFor(provider, withInvocationType(provider, file.tally.format, items[0]?.model, request.providerSettings));
+  const options: JobOptions = {
+    outputSchema: request.outputSchema,
+    outputJson: request.outputJson ?? false,
+    failureAlertRate: request.failureAlertRate,
+    ...(providerSettings === undefined ? {} : { providerSettings }),
+  };
   const events: StoreEvent[] = [
     {
       type: 'job.created',
@@ -238,6 +252,7 @@ async function writeJobFiles(
 async function copyBatchInputs(
   store: WorkspaceStore,
   request: SubmitRequest,
+  provider: ProviderId,
   batchOfLine: ReadonlyMap<number, number>,
   inputFiles: readonly string[],
   refs: Map<number, { file: string; offset: number; length: number }>,
@@ -256,7 +271,8 @@ async function copyBatchInputs(
       if (batch === undefined) continue;
       const writer = writers[batch];
       if (!writer) continue;
-      const bytes = request.model === undefined ? line.bytes : withModel(line.bytes, request.model);
+      // The line as the provider takes it: converted from the portable shape, or with --model applied.
+      const bytes = nativeLineBytes(line.bytes, provider, request.model);
       refs.set(line.number, { file: writer.file, offset: writer.out.size, length: bytes.length });
       await writer.out.write(bytes);
       await writer.out.write('\n');
@@ -269,12 +285,15 @@ async function copyBatchInputs(
   return sha.digest('hex');
 }
 
-/** A `--model` override is applied to the bytes sent, so the batch runs the model the estimate priced. */
-function withModel(bytes: Uint8Array, model: string): Uint8Array {
-  const line = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, Record<string, unknown> | undefined>;
-  const request = line['body'] ?? line['params'] ?? line['request'];
-  if (request) request['model'] = model;
-  return Buffer.from(JSON.stringify(line), 'utf8');
+/**
+ * Bedrock records are InvokeModel bodies or Converse requests, and the job must say which. Chat
+ * lines in the portable shape were converted to the type the model needs (bedrockInvocationType);
+ * native records are InvokeModel bodies unless the user said otherwise.
+ */
+function withInvocationType(provider: ProviderId, format: FormatId | undefined, model: string | undefined, settings: ProviderSettings | undefined): ProviderSettings | undefined {
+  if (provider !== 'bedrock' || settings?.invocationType !== undefined) return settings;
+  const invocationType = format === 'openai' && model !== undefined ? bedrockInvocationType(model) : 'InvokeModel';
+  return { ...settings, invocationType };
 }
 
 async function writeLinesDurably(file: string, records: readonly unknown[]): Promise<void> {

@@ -8,6 +8,7 @@ import { requestHash, toHex } from '../core/canonicalHash';
 import { readLines } from '../core/jsonlReader';
 import { detectFormat, parseLine } from '../core/lineFormats';
 import type { ProviderId } from '../core/providerLimits';
+import type { ProviderSettings } from '../core/providerSettings';
 import type { BatchProvider, RemoteBatch } from '../providers/batchProvider';
 import type { ItemSeed, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
@@ -22,7 +23,14 @@ export async function untrackedBatches(store: WorkspaceStore, provider: BatchPro
   return found;
 }
 
-export async function importBatch(store: WorkspaceStore, providerId: ProviderId, provider: BatchProvider, remote: RemoteBatch, signal?: AbortSignal): Promise<string> {
+export async function importBatch(
+  store: WorkspaceStore,
+  providerId: ProviderId,
+  provider: BatchProvider,
+  remote: RemoteBatch,
+  providerSettings?: ProviderSettings,
+  signal?: AbortSignal,
+): Promise<string> {
   const jobId = `job-import-${remote.remoteId.replace(/[^a-zA-Z0-9_-]/g, '')}-${randomBytes(2).toString('hex')}`;
   const dir = store.jobDir(jobId);
   await mkdir(store.resolve(dir), { recursive: true });
@@ -71,7 +79,7 @@ export async function importBatch(store: WorkspaceStore, providerId: ProviderId,
       endpoint,
       createdAt: new Date(remote.createdAt).toISOString(),
       estimate: { expected: 0, max: 0 },
-      options: { outputJson: false, failureAlertRate: 0.05 },
+      options: { outputJson: false, failureAlertRate: 0.05, ...(providerSettings === undefined ? {} : { providerSettings }) },
       itemsFile,
       itemCount: seeds.length,
     },

@@ -2,16 +2,10 @@
 // are already on disk needs no network.
 import type { ItemOutcome } from '../core/itemOutcome';
 import type { ProviderId } from '../core/providerLimits';
-import { parseOpenAiResultLine } from './openaiMapping';
+import { providerEntry } from './registry';
 
 export type ResultLineParser = (line: string) => ItemOutcome | undefined;
 
 export function resultParserFor(provider: ProviderId): ResultLineParser {
-  switch (provider) {
-    case 'openai':
-    case 'azure':
-      return parseOpenAiResultLine;
-    default:
-      throw new Error(`reading ${provider} results is not supported yet`);
-  }
+  return providerEntry(provider).parseResultLine;
 }
