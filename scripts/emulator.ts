@@ -7,6 +7,7 @@ import { startOpenAiEmulator } from '../test/emulators/openai/server';
 import type { EmulatorOptions } from '../test/emulators/openai/server';
 import type { TimeScale } from '../test/emulators/openai/batchRunner';
 import { startAnthropicEmulator } from '../test/emulators/anthropic/server';
+import { startAwsEmulator } from '../test/emulators/aws/server';
 
 /** `fast` suits tests; the default (~300/700/300 ms) suits demos; `realistic` lets a person watch a batch move. */
 const TIME_SCALES: Record<string, TimeScale> = {
@@ -15,14 +16,14 @@ const TIME_SCALES: Record<string, TimeScale> = {
   realistic: { validatingMs: 10_000, inProgressMs: 60_000, finalizingMs: 10_000 },
 };
 
-const USAGE = 'usage: npm run emulator -- --provider openai|azure|anthropic [--port N] [--time-scale fast|default|realistic] [--api-key KEY]';
+const USAGE = 'usage: npm run emulator -- --provider openai|azure|anthropic|bedrock [--port N] [--time-scale fast|default|realistic] [--api-key KEY] [--min-records N (bedrock)]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'anthropic'; options: EmulatorOptions } {
+function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'anthropic' | 'bedrock'; options: EmulatorOptions; minRecords: number | undefined } {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -42,10 +43,10 @@ function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'a
     }
   }
   for (const key of values.keys()) {
-    if (!['provider', 'port', 'time-scale', 'api-key'].includes(key)) fail(`unknown option --${key}`);
+    if (!['provider', 'port', 'time-scale', 'api-key', 'min-records'].includes(key)) fail(`unknown option --${key}`);
   }
   const provider = values.get('provider') ?? 'openai';
-  if (provider !== 'openai' && provider !== 'azure' && provider !== 'anthropic') fail(`--provider must be openai, azure or anthropic, got ${provider}`);
+  if (provider !== 'openai' && provider !== 'azure' && provider !== 'anthropic' && provider !== 'bedrock') fail(`--provider must be openai, azure, anthropic or bedrock, got ${provider}`);
   const port = Number(values.get('port') ?? '0');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port must be an integer 0-65535`);
   const scaleName = values.get('time-scale') ?? 'default';
@@ -54,12 +55,16 @@ function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'a
   const options: EmulatorOptions = { port, timeScale };
   const apiKey = values.get('api-key');
   if (apiKey !== undefined) options.apiKey = apiKey;
-  return { provider, options };
+  const minRecordsText = values.get('min-records');
+  const minRecords = minRecordsText === undefined ? undefined : Number(minRecordsText);
+  if (minRecords !== undefined && (!Number.isInteger(minRecords) || minRecords < 0)) fail('--min-records must be a non-negative integer');
+  return { provider, options, minRecords };
 }
 
 async function main(): Promise<void> {
-  const { provider, options } = parseArgs(process.argv.slice(2));
+  const { provider, options, minRecords } = parseArgs(process.argv.slice(2));
   if (provider === 'anthropic') return startAnthropic(options);
+  if (provider === 'bedrock') return startBedrock(options, minRecords);
   const emu = await startOpenAiEmulator(options);
   process.stdout.write(`listening on ${emu.url}\n`);
   // The same server speaks both dialects; the hint only says which base URL to give the client.
@@ -91,6 +96,39 @@ async function startAnthropic(options: EmulatorOptions): Promise<void> {
   });
   process.stdout.write(`listening on ${emu.url}\n`);
   process.stderr.write(`Anthropic: new Anthropic({ baseURL: '${emu.url}' })\ncontrol: POST ${emu.url}/__emulator/faults | GET ${emu.url}/__emulator/batches | POST ${emu.url}/__emulator/reset\n`);
+  const stop = (): void => {
+    emu.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** Bedrock, S3 and the runtime on one port: a job's Submitted..Scheduled span the validating part, InProgress the in-progress one. */
+async function startBedrock(options: EmulatorOptions, minRecords: number | undefined): Promise<void> {
+  const scale = options.timeScale ?? TIME_SCALES['default'];
+  const emu = await startAwsEmulator({
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    ...(minRecords === undefined ? {} : { minRecords }),
+    ...(scale
+      ? {
+          timeScale: {
+            submittedMs: Math.round(scale.validatingMs / 3),
+            validatingMs: Math.round(scale.validatingMs / 3),
+            scheduledMs: Math.round(scale.validatingMs / 3),
+            inProgressMs: scale.inProgressMs + scale.finalizingMs,
+            stoppingMs: scale.finalizingMs,
+          },
+        }
+      : {}),
+  });
+  process.stdout.write(`listening on ${emu.url}\n`);
+  process.stderr.write(
+    `Bedrock: endpoint '${emu.url}' for BedrockClient, BedrockRuntimeClient (requestHandler: new NodeHttpHandler()) and S3Client (forcePathStyle: true)\ncontrol: POST ${emu.url}/__emulator/faults | GET ${emu.url}/__emulator/batches | POST ${emu.url}/__emulator/reset\n`,
+  );
   const stop = (): void => {
     emu.close().then(
       () => process.exit(0),
