@@ -145,7 +145,8 @@ export function createGeminiProvider(connection: ProviderConnection): BatchProvi
 
     async fetchResults(remote, submission, destination, signal) {
       const written: ResultKind[] = [];
-      const ref = remote.resultRefs[0];
+      // A batch read from `list` may lack its inline results (spec §4.1): ask the batch itself.
+      const ref = remote.resultRefs[0] ?? (await getBatch(remote.remoteId, signal)).resultRefs[0];
       if (ref === INLINE_RESULTS_REF) {
         // `list` leaves inline responses out (spec §4.1): read them from the batch itself.
         const op = (await restJson(`${api}/${remote.remoteId}`, headers, signal)) as { metadata?: { output?: { inlinedResponses?: unknown } } };

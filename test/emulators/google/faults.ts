@@ -78,6 +78,8 @@ export interface FaultConfig {
   capacityRefusals?: number;
   /** Enforced: a create is refused the same way when the tokens of unfinished batches plus its own would exceed this. */
   enqueuedTokenLimit?: number;
+  /** One-shot: the next batch create (either backend) makes the batch, then drops the connection instead of answering (a lost create response). */
+  dropCreateResponse?: boolean;
   /** Vertex: at most this many result lines per GCS shard (`predictions_00001-of-0000N.jsonl`); default one `predictions.jsonl`. */
   outputShardLines?: number;
 }
@@ -97,7 +99,7 @@ export class FaultConfigError extends Error {}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const BOOLEAN_KEYS = ['failValidation', 'ordered', 'emptyContent', 'nonJsonContent'] as const;
+const BOOLEAN_KEYS = ['failValidation', 'ordered', 'emptyContent', 'nonJsonContent', 'dropCreateResponse'] as const;
 const COUNT_KEYS = ['capacityRefusals', 'enqueuedTokenLimit', 'outputShardLines'] as const;
 
 /** Validates a fault config that arrived as JSON, so a typo fails loudly. */
@@ -226,6 +228,13 @@ export class FaultState {
     };
     if (c.failValidation) this.config = { ...c, failValidation: false };
     return snapshot;
+  }
+
+  /** Consumes the one-shot `dropCreateResponse`. */
+  takeDropCreateResponse(): boolean {
+    if (this.config.dropCreateResponse !== true) return false;
+    this.config = { ...this.config, dropCreateResponse: false };
+    return true;
   }
 
   takeTruncateDownload(): 'abort' | 'short' | 'none' {

@@ -193,6 +193,14 @@ function sendEndpointFault(res: ServerResponse, fault: EndpointFault): void {
   sendError(res, googleError(fault.status, messages[fault.status] ?? 'Emulated fault.', undefined, retryable && details.length > 0 ? details : undefined), retryable ? headers : {});
 }
 
+/** `list` leaves inline responses out (spec §4.1: get the batch for them). */
+function withoutInlineResponses(op: JsonObject): JsonObject {
+  const metadata = op['metadata'];
+  if (!isJsonObject(metadata) || !isJsonObject(metadata['output']) || !('inlinedResponses' in metadata['output'])) return op;
+  const { output: _output, ...rest } = metadata;
+  return { ...op, metadata: rest };
+}
+
 function parseJsonObject(body: Buffer): JsonObject | null {
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
@@ -472,6 +480,15 @@ class Emulator {
     );
   }
 
+  /** The create's answer, unless a lost response is being emulated: the batch exists, the client never hears of it. */
+  private answerCreate(created: GoogleBatch, res: ServerResponse): void {
+    if (this.faults.takeDropCreateResponse()) {
+      res.destroy();
+      return;
+    }
+    sendJsonBody(res, 200, created.toJSON());
+  }
+
   private createGeminiBatch(modelId: string, raw: Buffer, res: ServerResponse, now: number): void {
     const body = parseJsonObject(raw);
     if (body === null) return sendError(res, invalidJson());
@@ -528,7 +545,7 @@ class Emulator {
     );
     this.store.addBatch(created);
     this.createAttempts.set(created, this.store.createCalls);
-    sendJsonBody(res, 200, created.toJSON());
+    this.answerCreate(created, res);
   }
 
   private createVertexJob(match: Match, raw: Buffer, res: ServerResponse, now: number): void {
@@ -574,7 +591,7 @@ class Emulator {
     );
     this.store.addBatch(created);
     this.createAttempts.set(created, this.store.createCalls);
-    sendJsonBody(res, 200, created.toJSON());
+    this.answerCreate(created, res);
   }
 
   private listBatches(backend: Backend, url: URL, res: ServerResponse, now: number): void {
@@ -586,7 +603,7 @@ class Emulator {
     if (page.items.length > 0) {
       out[backend === 'gemini' ? 'operations' : 'batchPredictionJobs'] = page.items.map((b) => {
         b.advance(now);
-        return b.toJSON();
+        return withoutInlineResponses(b.toJSON());
       });
     }
     if (page.nextPageToken) out['nextPageToken'] = page.nextPageToken;
