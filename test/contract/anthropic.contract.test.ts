@@ -21,6 +21,9 @@ const requests = (n: number, prefix = 'r'): Request[] => Array.from({ length: n 
 
 let emu: RunningAnthropicEmulator;
 let client: Anthropic;
+/** Batches that stay in progress for a minute, for tests that must act on a running batch on a busy machine. */
+let slow: RunningAnthropicEmulator;
+let slowClient: Anthropic;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,13 +51,19 @@ const byId = (rs: MessageBatchIndividualResponse[]): Map<string, MessageBatchInd
 before(async () => {
   emu = await startAnthropicEmulator({ timeScale: FAST, apiKey: KEY });
   client = new Anthropic({ apiKey: KEY, baseURL: emu.url, maxRetries: 0 });
+  slow = await startAnthropicEmulator({ timeScale: { inProgressMs: 60_000, cancelingMs: 30 }, apiKey: KEY });
+  slowClient = new Anthropic({ apiKey: KEY, baseURL: slow.url, maxRetries: 0 });
 });
 
 after(async () => {
   await emu.close();
+  await slow.close();
 });
 
-beforeEach(() => emu.reset());
+beforeEach(() => {
+  emu.reset();
+  slow.reset();
+});
 
 describe('auth and versions (spec §3.1 trap: Bearer in SDK 1.x, x-api-key before)', () => {
   it('the SDK sends Authorization: Bearer and anthropic-version 2026-10-21', async () => {
@@ -139,8 +148,10 @@ describe('lifecycle and results (spec §3.3, §3.4)', () => {
   });
 
   it('results before the end are refused, and the SDK refuses locally while results_url is null', async () => {
-    const created = await create(requests(2));
-    await assert.rejects(client.messages.batches.results(created.id), /results_url/);
+    const created = await create(requests(2), slowClient);
+    await assert.rejects(slowClient.messages.batches.results(created.id), /results_url/);
+    const direct = await fetch(`${slow.url}/v1/messages/batches/${created.id}/results`, { headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' } });
+    assert.equal(direct.status, 400);
   });
 
   it('a succeeded result is a Message with text and usage (service_tier batch)', async () => {
@@ -172,11 +183,12 @@ describe('lifecycle and results (spec §3.3, §3.4)', () => {
   });
 
   it('delete is allowed only once the batch ended', async () => {
-    const created = await create(requests(2));
-    await assert.rejects(client.messages.batches.delete(created.id), BadRequestError);
-    await untilEnded(created.id);
-    assert.deepEqual(await client.messages.batches.delete(created.id), { id: created.id, type: 'message_batch_deleted' });
-    assert.equal(emu.batches().length, 0);
+    const created = await create(requests(2), slowClient);
+    await assert.rejects(slowClient.messages.batches.delete(created.id), BadRequestError);
+    await slowClient.messages.batches.cancel(created.id);
+    await untilEnded(created.id, slowClient);
+    assert.deepEqual(await slowClient.messages.batches.delete(created.id), { id: created.id, type: 'message_batch_deleted' });
+    assert.equal(slow.batches().length, 0);
   });
 });
 
@@ -274,15 +286,15 @@ describe('fault switches', () => {
   });
 
   it('cancel: canceling, then ended with cancel_initiated_at; unprocessed items canceled; cancelling an ended batch is a 400', async () => {
-    const created = await create(requests(6));
-    const canceling = await client.messages.batches.cancel(created.id);
+    const created = await create(requests(6), slowClient);
+    const canceling = await slowClient.messages.batches.cancel(created.id);
     assert.equal(canceling.processing_status, 'canceling');
     assert.ok(canceling.cancel_initiated_at !== null);
-    const ended = await untilEnded(created.id);
+    const ended = await untilEnded(created.id, slowClient);
     assert.equal(ended.request_counts.canceled + ended.request_counts.succeeded, 6);
     assert.ok(ended.request_counts.canceled > 0);
-    assert.equal((await results(created.id)).filter((r) => r.result.type === 'canceled').length, ended.request_counts.canceled);
-    await assert.rejects(client.messages.batches.cancel(created.id), BadRequestError);
+    assert.equal((await results(created.id, slowClient)).filter((r) => r.result.type === 'canceled').length, ended.request_counts.canceled);
+    await assert.rejects(slowClient.messages.batches.cancel(created.id), BadRequestError);
   });
 
   it('truncateDownload "abort": the socket closes mid-body and iterating the results throws', async () => {

@@ -32,6 +32,9 @@ const lines = (n: number, prefix = 'item'): Line[] => Array.from({ length: n }, 
 
 let emu: RunningAnthropicEmulator;
 let provider: BatchProvider;
+/** Batches that stay in progress for a minute, for tests that must act on a running batch on a busy machine. */
+let slow: RunningAnthropicEmulator;
+let slowProvider: BatchProvider;
 let dir: string;
 let seq = 0;
 
@@ -80,15 +83,21 @@ const failureOf = (o: ItemOutcome | undefined): string => (o === undefined ? 'mi
 before(async () => {
   emu = await startAnthropicEmulator({ timeScale: FAST, apiKey: KEY });
   provider = createAnthropicProvider({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url, maxRetries: 0 });
+  slow = await startAnthropicEmulator({ timeScale: { inProgressMs: 60_000, cancelingMs: 30 }, apiKey: KEY });
+  slowProvider = createAnthropicProvider({ provider: 'anthropic', apiKey: KEY, baseUrl: slow.url, maxRetries: 0 });
   dir = await mkdtemp(path.join(tmpdir(), 'anthropic-provider-'));
 });
 
 after(async () => {
   await emu.close();
+  await slow.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => emu.reset());
+beforeEach(() => {
+  emu.reset();
+  slow.reset();
+});
 
 describe('access', () => {
   it('verifyAccess passes with a good key', async () => {
@@ -204,22 +213,23 @@ describe('a batch from create to results', () => {
 
   it('fetchResults of a batch still running says it has no results yet', async () => {
     const submission = await submissionOf(lines(2));
-    const created = await provider.create(submission, undefined);
-    await assert.rejects(provider.fetchResults(created, submission, () => path.join(dir, 'never.jsonl')), /no results yet/);
+    const created = await slowProvider.create(submission, undefined);
+    await assert.rejects(slowProvider.fetchResults(created, submission, () => path.join(dir, 'never.jsonl')), /no results yet/);
   });
 });
 
 describe('cancel and list', () => {
   it('cancel: cancelling, then cancelled with the unprocessed items cancelled', async () => {
     const submission = await submissionOf(lines(6));
-    const created = await provider.create(submission, undefined);
-    const cancelling = await provider.cancel(created.remoteId);
+    const created = await slowProvider.create(submission, undefined);
+    const cancelling = await slowProvider.cancel(created.remoteId);
     assert.equal(cancelling.state, 'cancelling');
-    const ended = await untilTerminal(created.remoteId);
+    const ended = await untilTerminal(created.remoteId, slowProvider);
     assert.equal(ended.state, 'cancelled');
     const file = path.join(dir, `cancel-${seq}.jsonl`);
-    await provider.fetchResults(ended, submission, () => file);
-    const classes = (await readFile(file, 'utf8')).trim().split('\n').map((l) => failureOf(provider.parseResultLine(l)));
+    await slowProvider.fetchResults(ended, submission, () => file);
+    const classes = (await readFile(file, 'utf8')).trim().split('\n').map((l) => failureOf(slowProvider.parseResultLine(l)));
+    assert.equal(classes.length, 6);
     assert.ok(classes.includes('cancelled'));
     assert.ok(classes.every((c) => c === 'cancelled' || c === 'ok'));
   });
@@ -347,9 +357,9 @@ describe('findCreated after a crash (no tags: time and size, then ids)', () => {
   it('ambiguous: two running batches of the same size, never a guess', async () => {
     const since = Date.now();
     const submission = await submissionOf(lines(3));
-    const a = await provider.create(submission, undefined);
-    const b = await provider.create(await submissionOf(lines(3, 'other')), undefined);
-    const found = await provider.findCreated(submission, undefined, since);
+    const a = await slowProvider.create(submission, undefined);
+    const b = await slowProvider.create(await submissionOf(lines(3, 'other')), undefined);
+    const found = await slowProvider.findCreated(submission, undefined, since);
     assert.equal(found.kind, 'ambiguous');
     assert.deepEqual(found.kind === 'ambiguous' ? [...found.candidates].sort() : [], [a.remoteId, b.remoteId].sort());
   });
