@@ -378,7 +378,7 @@ describe('Gemini adapter: callSync', () => {
     const p = provider();
     const down = await p.callSync(call('s3', 'x [[fail:server_error]]'));
     assert.equal(!down.ok && down.failureClass, 'transient');
-    assert.equal(down.httpStatus, 500);
+    assert.equal(!down.ok && down.httpStatus, 500);
     const bad = await p.callSync(call('s4', 'x [[fail:invalid_request_error]]'));
     assert.equal(!bad.ok && bad.failureClass, 'invalid_request');
     const unsafe = await p.callSync(call('s5', 'x [[fail:content_policy_violation]]'));
