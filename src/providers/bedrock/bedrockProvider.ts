@@ -325,11 +325,11 @@ export function createBedrockProvider(connection: ProviderConnection): BatchProv
   }
 
   /** Lines for the input records the output left out (PartiallyCompleted, Stopped, Expired), in input order. */
-  async function* missingLines(inputPath: string, present: ReadonlySet<string>, rawStatus: string): AsyncGenerator<string> {
+  async function* missingLines(inputPath: string, present: ReadonlySet<string>, rawStatus: string): AsyncGenerator<Buffer> {
     const lines = createInterface({ input: createReadStream(inputPath, 'utf8'), crlfDelay: Infinity });
     for await (const line of lines) {
       const id = recordIdOf(line);
-      if (id !== undefined && !present.has(id)) yield `${missingRecordLine(id, rawStatus)}\n`;
+      if (id !== undefined && !present.has(id)) yield Buffer.from(`${missingRecordLine(id, rawStatus)}\n`, 'utf8');
     }
   }
 
