@@ -14,6 +14,7 @@ export const CommandIds = {
   inspectFailures: 'llmBatch.inspectFailures',
   revealSourceLine: 'llmBatch.revealSourceLine',
   deleteJob: 'llmBatch.deleteJob',
+  importBatches: 'llmBatch.importBatches',
   loadMore: 'llmBatch.loadMore',
 } as const;
 

@@ -8,8 +8,10 @@ import * as vscode from 'vscode';
 import { checkBudget } from '../core/budget';
 import type { BudgetDecision } from '../core/budget';
 import { mergeEstimateReports } from '../core/mergeEstimateReports';
+import { PROVIDER_LIMITS } from '../core/providerLimits';
 import type { SubmitPreview } from '../app/jobService';
 import { SubmitRefused } from '../engine/submitRefused';
+import { providerEntry } from '../providers/registry';
 import { blockerText, standingBlockers } from '../shared/blockers';
 import type { Blocker } from '../shared/blockers';
 import type { EstimateReport } from '../shared/estimateReport';
@@ -19,10 +21,9 @@ import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml }
 import type { PanelDeps } from './panelWebview';
 import { CommandIds } from './commandIds';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
-import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer } from './settings';
+import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer, providerSetupProblem, userProviderSettings } from './settings';
 
 const VIEW_TYPE = 'llmBatch.costPreview';
-const PROVIDER_LABELS: Record<SubmitProvider, string> = { openai: 'OpenAI', azure: 'Azure OpenAI' };
 /** Progress messages at most this often: a fast estimate reports thousands of times a second. */
 const PROGRESS_INTERVAL_MS = 100;
 /** Invalid lines, duplicates and chunks listed in the panel; the totals still count them all. */
@@ -60,8 +61,8 @@ class CostPreview {
   private readonly disposables: vscode.Disposable[] = [];
   private provider: SubmitProvider;
   private model: string | undefined;
-  /** Models the files name themselves (from the first estimate without an override). */
-  private fileModels: string[] | undefined;
+  /** Models the files name for each provider (from its first estimate without an override). */
+  private readonly fileModels = new Map<SubmitProvider, string[]>();
   private running: AbortController | undefined;
   private generation = 0;
   private estimated: Estimated | undefined;
@@ -82,6 +83,11 @@ class CostPreview {
     this.disposables.push(
       onValidMessage(this.panel.webview, costPreviewToHostSchema, deps.log, 'cost preview', (message) => this.handle(message)),
       this.panel.onDidDispose(() => this.dispose()),
+      // A region, bucket or key set while the preview is open lifts its blocker: estimate again.
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (!event.affectsConfiguration(`llmBatch.${this.provider}`) || this.submitting) return;
+        void this.deps.session.reloadProviders().then(() => this.estimate());
+      }),
     );
   }
 
@@ -105,8 +111,7 @@ class CostPreview {
       case 'openLine':
         return this.openLine(message.file, message.line);
       case 'setApiKey':
-        await vscode.commands.executeCommand(CommandIds.setApiKey);
-        return this.estimate();
+        return this.fixCredentials();
     }
   }
 
@@ -116,7 +121,7 @@ class CostPreview {
     this.post({
       type: 'init',
       files: this.files.map((uri) => uri.fsPath),
-      providers: SUBMIT_PROVIDERS.map((id) => ({ id, label: PROVIDER_LABELS[id] })),
+      providers: SUBMIT_PROVIDERS.map((id) => ({ id, label: PROVIDER_LIMITS[id].displayName })),
       provider: this.provider,
       ...(this.model === undefined ? {} : { model: this.model }),
       ...(readOnlyReason === undefined ? {} : { readOnlyReason }),
@@ -145,6 +150,7 @@ class CostPreview {
     this.estimated = undefined;
     this.lastError = undefined;
     const current = () => generation === this.generation && !this.disposed;
+    const provider = this.provider;
     try {
       const snapshots = await Promise.all(this.files.map(snapshot));
       const total = snapshots.reduce((sum, file) => sum + file.size, 0);
@@ -163,7 +169,9 @@ class CostPreview {
       for (const file of snapshots) {
         const preview = await service.preview({
           file: file.uri.fsPath,
-          provider: this.provider,
+          provider,
+          // Where its batches go (an Azure resource, a Bedrock region and bucket…): the job remembers them.
+          providerSettings: userProviderSettings(provider),
           model: this.model,
           outputBuffer: outputBuffer(),
           failureAlertRate: failureAlertRate(),
@@ -177,7 +185,7 @@ class CostPreview {
       if (!current()) return;
       const reports = prepared.map((p) => p.preview.prepared.estimate.report);
       for (const report of reports) this.deps.invalidLines.show(report);
-      if (this.model === undefined && this.fileModels === undefined) this.fileModels = modelsIn(reports);
+      if (this.model === undefined && !this.fileModels.has(provider)) this.fileModels.set(provider, modelsIn(reports));
       this.estimated = { files: prepared, message: this.estimateMessage(prepared) };
       this.post(this.estimated.message);
     } catch (error) {
@@ -207,8 +215,26 @@ class CostPreview {
       report,
       budget: budgetView(budget),
       blockers: uniqueBlockers(blockers),
-      models: this.fileModels ?? modelsIn(prepared.map((p) => p.preview.prepared.estimate.report)),
+      models: this.fileModels.get(this.provider) ?? modelsIn(prepared.map((p) => p.preview.prepared.estimate.report)),
+      credentialsFix: this.credentialsFix(),
     };
+  }
+
+  /** A provider that takes a key and has its settings is missing the key; anything else is set in the settings. */
+  private credentialsFix(): 'apiKey' | 'settings' {
+    return providerEntry(this.provider).usesApiKey && providerSetupProblem(this.provider) === undefined ? 'apiKey' : 'settings';
+  }
+
+  /** The missing-credentials blocker's button: this provider's key prompt, or its settings. */
+  private async fixCredentials(): Promise<void> {
+    if (this.credentialsFix() === 'settings') {
+      // The configuration listener estimates again once a setting changes.
+      await vscode.commands.executeCommand('workbench.action.openSettings', `llmBatch.${this.provider}`);
+      return;
+    }
+    await vscode.commands.executeCommand(CommandIds.setApiKey, this.provider);
+    await this.deps.session.reloadProviders();
+    return this.estimate();
   }
 
   /** Every file's reservation together against the caps, with the spend as it stands now. */

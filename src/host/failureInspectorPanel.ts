@@ -8,6 +8,7 @@ import { readItemLines } from '../engine/batchInputs';
 import { failureInspectorToHostSchema } from '../shared/protocol';
 import type { FailedItemView, FailureInspectorToHost, FailureInspectorToWebview } from '../shared/protocol';
 import { failurePage } from './failurePage';
+import { providerName } from './jobsViewFormat';
 import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
 import type { WorkspaceSession } from './workspaceSession';
@@ -148,7 +149,7 @@ class FailureInspector {
     const readOnlyReason = this.deps.session.engine ? undefined : (this.deps.session.readOnlyReason ?? 'this window only follows the workspace');
     this.post({
       type: 'items',
-      job: { id: job.id, name: job.name, ...(readOnlyReason === undefined ? {} : { readOnlyReason }) },
+      job: { id: job.id, name: job.name, provider: providerName(job.provider), ...(readOnlyReason === undefined ? {} : { readOnlyReason }) },
       items,
       page: page.page,
       pageCount: page.pageCount,

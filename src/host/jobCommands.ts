@@ -1,5 +1,5 @@
 // The Jobs view's actions: cancel, resume, resubmit failed, open and export results, inspect
-// failures, reveal an item's source line, delete a job. Money moves only through the submit
+// failures, reveal an item's source line, delete a job, import remote batches. Money moves only through the submit
 // service, after a confirmation that names the cost; commands take a node or a job id.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { deleteJob, deleteJobBlocker } from '../engine/deleteJob';
 import { csvHeader, csvRow, exportResults } from '../engine/exportResults';
 import { resultParserFor } from '../providers/resultParsers';
 import { CommandIds } from './commandIds';
+import { importRemoteBatches } from './importRemoteBatches';
 import { JobNode } from './jobsTreeNodes';
 import type { ItemNode, JobsTreeNode, LoadMoreNode } from './jobsTreeNodes';
 import type { JobsTreeProvider } from './jobsTreeProvider';
@@ -167,6 +168,13 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
           void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
         }
         session.notifyChanged();
+      },
+    ],
+    [
+      CommandIds.importBatches,
+      async () => {
+        const session = writable();
+        if (session) await importRemoteBatches(session, deps.log);
       },
     ],
   ];

@@ -4,6 +4,7 @@
 import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { isProviderId } from '../core/providerLimits';
 import type { ApiKeys } from './apiKeys';
 import { CommandIds } from './commandIds';
 import { showCostPreview } from './costPreviewPanel';
@@ -74,8 +75,10 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
       const files = selected && selected.length > 0 ? selected : clicked ? [clicked] : await pickJsonl();
       if (files.length > 0) showCostPreview({ ...deps, invalidLines }, files);
     }),
-    vscode.commands.registerCommand(CommandIds.setApiKey, async () => {
-      if (await keys.prompt()) void vscode.window.showInformationMessage('API key saved in VS Code’s secret storage.');
+    // The cost preview names the provider whose key is missing; the palette and the view ask.
+    vscode.commands.registerCommand(CommandIds.setApiKey, async (provider?: unknown) => {
+      const named = typeof provider === 'string' && isProviderId(provider) ? provider : undefined;
+      if (await keys.prompt(named)) void vscode.window.showInformationMessage('API key saved in VS Code’s secret storage.');
     }),
     vscode.commands.registerCommand(CommandIds.openSample, async () => {
       const folder = vscode.workspace.workspaceFolders?.[0];

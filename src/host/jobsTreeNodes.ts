@@ -8,7 +8,7 @@ import { strikeLabel } from '../engine/retryLadder';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 import { CommandIds } from './commandIds';
-import { STATE_LABELS, age, itemDescription, itemTooltip, jobDescription } from './jobsViewFormat';
+import { STATE_LABELS, age, itemDescription, itemTooltip, jobDescription, providerName } from './jobsViewFormat';
 
 /** Every contextValue the tree uses, in one place (menus in package.json match on these). */
 export const ContextValues = {
@@ -84,7 +84,7 @@ export class JobNode {
           : ContextValues.jobFinished;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendText(`${this.job.name} (${this.job.id})\n`);
-    tooltip.appendText(`${this.job.provider} · ${this.job.model}\n`);
+    tooltip.appendText(`${providerName(this.job.provider)} · ${this.job.model}\n`);
     tooltip.appendText(`Estimated ${formatDollars(this.job.estimateExpected)} (at most ${formatDollars(this.job.estimateMax)}), actual ${formatDollars(this.actualCost)}\n`);
     tooltip.appendText(Object.entries(this.counts).map(([state, n]) => `${STATE_LABELS[state as ItemState]}: ${n}`).join(' · '));
     if (this.job.alert) tooltip.appendText(`\n⚠ ${this.job.alert}`);

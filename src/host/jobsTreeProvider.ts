@@ -1,12 +1,12 @@
 // The Jobs view's data provider: reads the session's index (paged queries only) and rebuilds
 // nodes on demand. It never writes, never notifies; the session's change event refreshes it.
 import * as vscode from 'vscode';
-import type { ProviderId } from '../core/providerLimits';
+import { isProviderId } from '../core/providerLimits';
 import type { JobRow } from '../store/stateIndex';
 import { BatchNode, ItemNode, JobNode, LoadMoreNode, PAGE_SIZE, StateGroupNode } from './jobsTreeNodes';
 import type { JobsTreeNode, JobWhereabouts } from './jobsTreeNodes';
 import { endpointFor } from './settings';
-import { STATE_ORDER } from './jobsViewFormat';
+import { STATE_ORDER, jobEndpoint } from './jobsViewFormat';
 import type { WorkspaceSession } from './workspaceSession';
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, vscode.Disposable {
@@ -84,8 +84,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
   private whereabouts(job: JobRow): JobWhereabouts | undefined {
     const session = this.session;
     if (!session) return undefined;
-    const provider = job.provider as ProviderId;
-    const endpoint = endpointFor(provider).baseUrl ?? (provider === 'openai' ? 'https://api.openai.com/v1' : undefined);
+    const endpoint = jobEndpoint(job, isProviderId(job.provider) ? endpointFor(job.provider).baseUrl : undefined);
     const openRemoteIds = session.store.index
       .batches(job.id)
       .filter((batch) => !batch.collected && batch.remoteId !== null)

@@ -1,8 +1,9 @@
 // The Jobs view's words and numbers, kept free of `vscode` so they are unit-tested in plain Node.
 import { formatDollars } from '../core/budget';
+import { PROVIDER_LIMITS, isProviderId } from '../core/providerLimits';
 import { strikeLabel } from '../engine/retryLadder';
 import type { ItemRow, JobRow } from '../store/stateIndex';
-import type { ItemState } from '../store/storeEvents';
+import type { ItemState, JobOptions } from '../store/storeEvents';
 
 export const STATE_LABELS: Readonly<Record<ItemState, string>> = {
   queued: 'Queued',
@@ -17,6 +18,29 @@ export const STATE_LABELS: Readonly<Record<ItemState, string>> = {
 
 /** Failures first: they are what a user opens the view for. */
 export const STATE_ORDER: readonly ItemState[] = ['failed', 'dead_letter', 'submitted', 'queued', 'succeeded', 'cached', 'deduped', 'cancelled'];
+
+/** How a job's provider is shown: its display name ("AWS Bedrock"), or the id as recorded when it is not one we know. */
+export function providerName(provider: string): string {
+  return isProviderId(provider) ? PROVIDER_LIMITS[provider].displayName : provider;
+}
+
+/**
+ * Where a job's calls go, for its tooltip: the endpoint it remembers (Azure), else the base URL the
+ * user points its provider at, else the provider itself with the region or location it runs in.
+ */
+export function jobEndpoint(job: Pick<JobRow, 'provider' | 'options'>, userBaseUrl: string | undefined): string | undefined {
+  if (!isProviderId(job.provider)) return undefined;
+  let settings: JobOptions['providerSettings'];
+  try {
+    settings = (JSON.parse(job.options) as Partial<JobOptions>).providerSettings;
+  } catch {
+    settings = undefined;
+  }
+  const url = settings?.endpoint ?? userBaseUrl;
+  if (url) return url;
+  const place = settings?.region ?? settings?.location;
+  return `${providerName(job.provider)}${place ? ` (${place})` : ''}`;
+}
 
 /** "running · 120/150 done · $0.0123 · 3 min ago" */
 export function jobDescription(job: JobRow, counts: Partial<Record<ItemState, number>>, actualCost: number, now: number): string {

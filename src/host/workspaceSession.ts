@@ -5,20 +5,25 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { assembleJobs } from '../app/assembleJobs';
 import type { JobService } from '../app/jobService';
+import { PROVIDER_IDS, PROVIDER_LIMITS } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
+import { settingsFor } from '../core/providerSettings';
+import type { ProviderSettings } from '../core/providerSettings';
 import { FINAL_JOB_STATES } from '../engine/engine';
 import type { Engine } from '../engine/engine';
 import { JobBlocked } from '../engine/jobBlocked';
 import { engineConfigFor } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
-import { createOpenAiProvider } from '../providers/openaiProvider';
+import type { ProviderConnection } from '../providers/providerConfig';
+import { createProvider } from '../providers/registry';
 import type { JobRow } from '../store/stateIndex';
 import { StoreChangeDetector } from '../store/storeChanges';
 import { LockHeldError } from '../store/workspaceLock';
 import { STORE_DIR, WorkspaceStore } from '../store/workspaceStore';
+import { credentialsFor } from './apiKeys';
 import type { ApiKeys } from './apiKeys';
 import { noticeOnce } from './noticeOnce';
-import { budgetCaps, endpointFor, engineOverrides, providerSetupProblem } from './settings';
+import { PROVIDER_SETTING_PATHS, budgetCaps, engineOverrides, loopbackBaseUrl, providerSetupProblem, userBaseUrl, userProviderSettings } from './settings';
 
 export interface JobTransition {
   readonly job: JobRow;
@@ -35,7 +40,10 @@ export class WorkspaceSession implements vscode.Disposable {
   /** Fires when a job's status or alert changes (for notifications). */
   readonly onDidTransition = this.transitioned.event;
 
-  private readonly providers = new Map<ProviderId, BatchProvider>();
+  /** Each provider as the user set it up: their settings, base URL and credentials (read on load and on every change). */
+  private connections = new Map<ProviderId, ProviderConnection>();
+  /** Adapters made so far, by provider and the job's settings; emptied when keys or settings change. */
+  private readonly adapters = new Map<string, BatchProvider>();
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly stopping = new AbortController();
@@ -77,18 +85,18 @@ export class WorkspaceSession implements vscode.Disposable {
     }
     const holder: { session?: WorkspaceSession } = {};
     const { engine, service } = assembleJobs(store, {
-      providerFor: (provider) => holder.session?.providerFor(provider) ?? failNoProvider(provider),
+      providerFor: (provider, settings) => holder.session?.providerFor(provider, settings) ?? failNoProvider(provider),
       budget: budgetCaps,
-      config: engineConfigFor(endpointFor('openai').baseUrl, engineOverrides()),
+      config: engineConfigFor(loopbackBaseUrl(), engineOverrides()),
       log: (message) => log.info(message),
     });
     const session = new WorkspaceSession(workspaceDir, store, engine, service, undefined, keys, log);
     holder.session = session;
-    await session.loadProviders();
+    await session.reloadProviders();
     // A new key, base URL or endpoint takes effect for the next call, without reloading the window.
-    keys.onDidChange(() => void session.loadProviders());
+    keys.onDidChange(() => void session.reloadProviders());
     session.configWatch = vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('llmBatch')) void session.loadProviders();
+      if (event.affectsConfiguration('llmBatch')) void session.reloadProviders();
     });
     session.kick();
     return session;
@@ -119,30 +127,40 @@ export class WorkspaceSession implements vscode.Disposable {
     this.changed.fire();
   }
 
-  /** An adapter for the provider, with the key from secret storage and the user's endpoint. */
-  providerFor(provider: ProviderId): BatchProvider {
-    const adapter = this.providers.get(provider);
-    if (adapter) return adapter;
-    const setup = providerSetupProblem(provider);
+  /**
+   * An adapter for the provider: the user's settings for it with the job's own over them (what it
+   * was submitted with), the user's base URL, and the key from secret storage (or the cloud's
+   * credential chain). Throws saying what is missing, in the words of the extension's settings.
+   */
+  providerFor(provider: ProviderId, settings?: ProviderSettings): BatchProvider {
+    const own = settingsFor(provider, settings);
+    const cacheKey = `${provider}:${JSON.stringify(own ?? {})}`;
+    const made = this.adapters.get(cacheKey);
+    if (made) return made;
+    const base = this.connections.get(provider) ?? failNoProvider(provider);
+    const connection: ProviderConnection = { ...base, ...own };
+    const redirected = azureEndpointRedirect(base, own);
+    if (redirected) throw new Error(redirected);
+    const setup = providerSetupProblem(provider, connection);
     if (setup) throw new Error(setup);
-    throw new Error(`No API key for ${provider}: run “LLM Batch: Set API Key”, or point llmBatch.${provider === 'azure' ? 'azure.endpoint' : 'openai.baseUrl'} at a local emulator.`);
+    const local = PROVIDER_SETTING_PATHS[provider].baseUrl ?? PROVIDER_SETTING_PATHS[provider].settings.endpoint ?? '';
+    const adapter = createProvider(connection, `run “LLM Batch: Set API Key”, or point llmBatch.${local} at a local emulator.`);
+    this.adapters.set(cacheKey, adapter);
+    return adapter;
   }
 
-  private async loadProviders(): Promise<void> {
-    for (const provider of ['openai', 'azure'] as const) {
-      const { baseUrl, apiVersion } = endpointFor(provider);
-      const apiKey = await this.keys.get(provider, baseUrl);
-      if (!apiKey || (provider === 'azure' && !baseUrl)) {
-        this.providers.delete(provider);
-        continue;
-      }
-      this.providers.set(
-        provider,
-        provider === 'azure'
-          ? createOpenAiProvider({ provider: 'azure', apiKey, endpoint: baseUrl ?? '', apiVersion })
-          : createOpenAiProvider({ provider: 'openai', apiKey, baseUrl }),
-      );
+  /** Reads every provider's settings and credentials afresh; adapters are made again on demand. */
+  async reloadProviders(): Promise<void> {
+    const connections = new Map<ProviderId, ProviderConnection>();
+    for (const provider of PROVIDER_IDS) {
+      const settings = userProviderSettings(provider);
+      const baseUrl = userBaseUrl(provider);
+      // Azure's calls go to its endpoint: that is where a loopback address means the emulator.
+      const reaches = baseUrl ?? settings?.endpoint;
+      connections.set(provider, { ...settings, provider, baseUrl, ...credentialsFor(provider, reaches, await this.keys.get(provider)) });
     }
+    this.connections = connections;
+    this.adapters.clear();
   }
 
   private async pollLoop(): Promise<void> {
@@ -230,4 +248,18 @@ export function isFinal(job: JobRow): boolean {
 
 function failNoProvider(provider: ProviderId): never {
   throw new Error(`no provider for ${provider} yet`);
+}
+
+/**
+ * The Azure key goes only to the endpoint in the user's own settings. A job remembers the endpoint
+ * it was submitted to, and a job's record lives in the workspace: one that names another endpoint
+ * (the user moved to another resource, or a cloned workspace brought the record) is refused, with
+ * the endpoint to set back, rather than sent the key or polled where its batches are not.
+ */
+function azureEndpointRedirect(user: ProviderConnection, job: ProviderSettings | undefined): string | undefined {
+  if (user.provider !== 'azure' || job?.endpoint === undefined) return undefined;
+  const same = (a: string | undefined, b: string) => a !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  if (same(user.endpoint, job.endpoint)) return undefined;
+  const name = PROVIDER_LIMITS.azure.displayName;
+  return `This job was submitted to the ${name} endpoint ${job.endpoint}, but llmBatch.azure.endpoint is ${user.endpoint ?? 'not set'}: the key is sent only to the endpoint in your user settings, so set it to ${job.endpoint} to go on with this job.`;
 }

@@ -6,8 +6,11 @@ import { blockerSchema } from './blockers';
 import * as z from 'zod';
 import { estimateReportSchema } from './estimateReport';
 
-/** The providers the cost preview can submit to (the ones the engine has adapters for). */
-export const SUBMIT_PROVIDERS = ['openai', 'azure'] as const;
+/**
+ * The providers the cost preview can submit to: every one the engine has an adapter for (the
+ * same list as core's PROVIDER_IDS, which this layer may not import; a unit test holds them equal).
+ */
+export const SUBMIT_PROVIDERS = ['openai', 'azure', 'anthropic', 'gemini', 'vertex', 'bedrock'] as const;
 export type SubmitProvider = (typeof SUBMIT_PROVIDERS)[number];
 
 const lineNumber = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -29,7 +32,10 @@ export const costPreviewToHostSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('confirm'), skipInvalid: z.boolean() }),
   z.strictObject({ type: z.literal('dismiss') }),
   z.strictObject({ type: z.literal('openLine'), file: path, line: lineNumber }),
-  /** The "Set API Key" action of a missing-key blocker: the host asks for the key, then estimates again. */
+  /**
+   * The action of a missing-credentials blocker: the host asks for the chosen provider's key and
+   * estimates again, or opens its settings (a missing region, a cloud without keys).
+   */
   z.strictObject({ type: z.literal('setApiKey') }),
 ]);
 export type CostPreviewToHost = z.infer<typeof costPreviewToHostSchema>;
@@ -59,8 +65,10 @@ export const costPreviewToWebviewSchema = z.discriminatedUnion('type', [
     report: estimateReportSchema,
     budget: budgetViewSchema,
     blockers: z.array(blockerSchema),
-    /** Models found in the files themselves, for the model picker. */
+    /** Models the files name for the chosen provider, for the model picker. */
     models: z.array(z.string()),
+    /** What the missing-credentials blocker's button does: ask for a key, or open the provider's settings. */
+    credentialsFix: z.enum(['apiKey', 'settings']).optional(),
   }),
   z.strictObject({ type: z.literal('error'), message: z.string() }),
   z.strictObject({ type: z.literal('submitting') }),
@@ -101,7 +109,8 @@ export type FailedItemView = z.infer<typeof failedItemViewSchema>;
 export const failureInspectorToWebviewSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('items'),
-    job: z.strictObject({ id: z.string(), name: z.string(), readOnlyReason: z.string().optional() }),
+    /** `provider`: the provider's display name. */
+    job: z.strictObject({ id: z.string(), name: z.string(), provider: z.string().optional(), readOnlyReason: z.string().optional() }),
     items: z.array(failedItemViewSchema).max(INSPECTOR_PAGE_SIZE),
     page: count,
     pageCount: count,

@@ -6,30 +6,23 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
-import '../support/fakeVscode';
-import { budgetCaps, endpointFor, engineOverrides, failureAlertRate, providerSetupProblem } from '../../src/host/settings';
-
-const user = new Map<string, unknown>();
-const workspace = new Map<string, unknown>();
-
-/** `workspace.getConfiguration(section)` over the two layers; a workspace value wins in `get`, as in VS Code. */
-function getConfiguration(section: string) {
-  const full = (key: string) => `${section}.${key}`;
-  return {
-    get: <T>(key: string, fallback?: T): T | undefined => (workspace.get(full(key)) ?? user.get(full(key)) ?? fallback) as T | undefined,
-    inspect: <T>(key: string) => ({ key: full(key), globalValue: user.get(full(key)) as T | undefined, workspaceValue: workspace.get(full(key)) as T | undefined }),
-  };
-}
-
-// fakeVscode registered the module; its `workspace` namespace keeps what is assigned to it.
-const fakeVscode = require.cache['vscode']?.exports as { workspace: { getConfiguration?: unknown } };
-fakeVscode.workspace.getConfiguration = getConfiguration;
+import { clearSettings, userSettings as user, workspaceSettings as workspace } from '../support/fakeSettings';
+import {
+  budgetCaps,
+  defaultProvider,
+  endpointFor,
+  engineOverrides,
+  failureAlertRate,
+  loopbackBaseUrl,
+  PROVIDER_SETTING_PATHS,
+  providerSetupProblem,
+  userBaseUrl,
+  userProviderSettings,
+} from '../../src/host/settings';
+import { PROVIDER_IDS } from '../../src/core/providerLimits';
 
 describe('settings', () => {
-  beforeEach(() => {
-    user.clear();
-    workspace.clear();
-  });
+  beforeEach(() => clearSettings());
 
   it('a workspace cannot lift or remove the budget caps: only the user value counts', () => {
     user.set('llmBatch.budget.daily', 5);
@@ -74,8 +67,100 @@ describe('settings', () => {
       contributes: { configuration: { properties: Record<string, { scope?: string }> } };
     };
     const properties = manifest.contributes.configuration.properties;
-    for (const key of ['openai.baseUrl', 'azure.endpoint', 'azure.apiVersion', 'budget.daily', 'budget.monthly', 'failureAlertRate']) {
+    const providerKeys = PROVIDER_IDS.flatMap((id) => [PROVIDER_SETTING_PATHS[id].baseUrl, ...Object.values(PROVIDER_SETTING_PATHS[id].settings)]).filter((key) => key !== undefined);
+    assert.ok(providerKeys.includes('bedrock.roleArn') && providerKeys.includes('vertex.project'), 'every provider setting is checked');
+    for (const key of [...providerKeys, 'budget.daily', 'budget.monthly', 'failureAlertRate']) {
       assert.match(properties[`llmBatch.${key}`]?.scope ?? '(none)', /^(machine|application)$/, `llmBatch.${key}`);
     }
+  });
+
+  it('the manifest offers every provider as the default, and the invocation types Bedrock takes', () => {
+    const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { enum?: string[] }> } };
+    };
+    const properties = manifest.contributes.configuration.properties;
+    assert.deepEqual(properties['llmBatch.defaultProvider']?.enum, [...PROVIDER_IDS]);
+    assert.deepEqual(properties['llmBatch.bedrock.invocationType']?.enum, ['', 'InvokeModel', 'Converse']);
+  });
+
+  it('each provider reads its own settings from the user only: a workspace cannot set a region, bucket, role or project', () => {
+    for (const [key, value] of [
+      ['vertex.project', 'their-project'],
+      ['vertex.bucket', 'their-bucket'],
+      ['bedrock.region', 'eu-west-1'],
+      ['bedrock.bucket', 'their-bucket'],
+      ['bedrock.roleArn', 'arn:aws:iam::999999999999:role/theirs'],
+      ['anthropic.baseUrl', 'https://attacker.example'],
+      ['bedrock.baseUrl', 'https://attacker.example'],
+    ] as const) {
+      workspace.set(`llmBatch.${key}`, value);
+    }
+    for (const provider of PROVIDER_IDS) {
+      assert.equal(userProviderSettings(provider), undefined, provider);
+      assert.equal(userBaseUrl(provider), undefined, provider);
+    }
+    user.set('llmBatch.vertex.project', ' mine ');
+    user.set('llmBatch.vertex.location', 'us-central1');
+    user.set('llmBatch.vertex.bucket', 'my-bucket');
+    user.set('llmBatch.vertex.baseUrl', 'http://127.0.0.1:9100');
+    user.set('llmBatch.bedrock.region', 'us-east-1');
+    user.set('llmBatch.bedrock.bucket', 'my-bedrock-bucket');
+    user.set('llmBatch.bedrock.roleArn', 'arn:aws:iam::123456789012:role/batch');
+    user.set('llmBatch.bedrock.invocationType', 'Converse');
+    assert.deepEqual(userProviderSettings('vertex'), { project: 'mine', location: 'us-central1', bucket: 'my-bucket' });
+    assert.deepEqual(userProviderSettings('bedrock'), { region: 'us-east-1', bucket: 'my-bedrock-bucket', roleArn: 'arn:aws:iam::123456789012:role/batch', invocationType: 'Converse' });
+    assert.equal(userProviderSettings('gemini'), undefined, 'a provider keeps only its own settings');
+    assert.equal(userBaseUrl('vertex'), 'http://127.0.0.1:9100');
+    assert.equal(endpointFor('vertex').baseUrl, 'http://127.0.0.1:9100');
+  });
+
+  it('an invocation type other than InvokeModel or Converse is dropped (by the model, as when empty)', () => {
+    user.set('llmBatch.bedrock.region', 'us-east-1');
+    user.set('llmBatch.bedrock.invocationType', 'converse; rm -rf');
+    assert.deepEqual(userProviderSettings('bedrock'), { region: 'us-east-1' });
+    user.set('llmBatch.bedrock.invocationType', '');
+    assert.deepEqual(userProviderSettings('bedrock'), { region: 'us-east-1' });
+  });
+
+  it('names the missing settings of Vertex and Bedrock as the user sets them, and none once they are set', () => {
+    const bedrock = providerSetupProblem('bedrock') ?? '';
+    assert.match(bedrock, /^AWS Bedrock needs /);
+    for (const key of ['llmBatch.bedrock.region', 'llmBatch.bedrock.bucket', 'llmBatch.bedrock.roleArn']) assert.ok(bedrock.includes(key), `${key} in: ${bedrock}`);
+    assert.match(bedrock, /set them in your user settings/);
+    user.set('llmBatch.bedrock.region', 'us-east-1');
+    user.set('llmBatch.bedrock.bucket', 'b');
+    assert.doesNotMatch(providerSetupProblem('bedrock') ?? '', /region/);
+    assert.match(providerSetupProblem('bedrock') ?? '', /needs the IAM role .*\(llmBatch\.bedrock\.roleArn\): set it in your user settings/);
+    user.set('llmBatch.bedrock.roleArn', 'arn:aws:iam::123456789012:role/batch');
+    assert.equal(providerSetupProblem('bedrock'), undefined);
+
+    assert.match(providerSetupProblem('vertex') ?? '', /^Google Vertex AI needs .*llmBatch\.vertex\.project.*llmBatch\.vertex\.location.*llmBatch\.vertex\.bucket/);
+    workspace.set('llmBatch.vertex.project', 'p');
+    workspace.set('llmBatch.vertex.location', 'l');
+    workspace.set('llmBatch.vertex.bucket', 'b');
+    assert.match(providerSetupProblem('vertex') ?? '', /llmBatch\.vertex\.project/, 'workspace values do not count');
+    // A job's own settings (what it was submitted with) count.
+    assert.equal(providerSetupProblem('vertex', { project: 'p', location: 'l', bucket: 'b' }), undefined);
+    for (const provider of ['openai', 'anthropic', 'gemini'] as const) assert.equal(providerSetupProblem(provider), undefined, `${provider} needs no setting`);
+  });
+
+  it('the default provider may be any of the six; anything else falls back to OpenAI', () => {
+    assert.equal(defaultProvider(), 'openai');
+    user.set('llmBatch.defaultProvider', 'bedrock');
+    assert.equal(defaultProvider(), 'bedrock');
+    user.set('llmBatch.defaultProvider', 'mistral');
+    assert.equal(defaultProvider(), 'openai');
+  });
+
+  it('the engine polls at the emulator’s pace when any provider is pointed at a loopback address', () => {
+    assert.equal(loopbackBaseUrl(), undefined);
+    user.set('llmBatch.openai.baseUrl', 'https://gateway.example/v1');
+    user.set('llmBatch.bedrock.baseUrl', 'http://127.0.0.1:4566');
+    assert.equal(loopbackBaseUrl(), 'http://127.0.0.1:4566');
+    workspace.set('llmBatch.anthropic.baseUrl', 'http://localhost:1');
+    user.delete('llmBatch.bedrock.baseUrl');
+    assert.equal(loopbackBaseUrl(), undefined, 'a workspace value does not count');
+    user.set('llmBatch.azure.endpoint', 'http://localhost:8081');
+    assert.equal(loopbackBaseUrl(), 'http://localhost:8081', 'Azure’s endpoint is where its calls go');
   });
 });

@@ -103,7 +103,11 @@ function buildPage(init: Init): void {
   );
 
   replaceChildren(ui.provider, ...init.providers.map((p) => el('vscode-option', { attrs: { value: p.id, selected: p.id === init.provider } }, p.label)));
-  ui.provider.onchange = () => requestEstimate();
+  // Another provider names its models otherwise: start from the file's own, and its list comes with the estimate.
+  ui.provider.onchange = () => {
+    setModelOptions(state.models, FILE_MODEL);
+    requestEstimate(FILE_MODEL);
+  };
   setModelOptions(state.models, init.model);
   ui.model.onchange = () => requestEstimate();
 
@@ -153,9 +157,10 @@ function setModelOptions(models: readonly string[], selected?: string): void {
   replaceChildren(ui.model, ...options);
 }
 
-function requestEstimate(): void {
+/** `chosenModel`: the model just picked, for when the select has not taken its new options yet. */
+function requestEstimate(chosenModel?: string): void {
   const provider = (ui.provider as VscodeSingleSelect).value as SubmitProvider;
-  const model = ((ui.model as VscodeSingleSelect).value ?? '').trim();
+  const model = (chosenModel ?? (ui.model as VscodeSingleSelect).value ?? '').trim();
   state.phase = 'estimating';
   state.progress = undefined;
   state.error = undefined;
@@ -234,10 +239,13 @@ function renderBlockers(blockers: readonly Blocker[]): void {
   );
 }
 
-/** What the user can do about a blocker right here: a missing key is set without leaving the preview. */
+/**
+ * What the user can do about a blocker right here: a missing key is set without leaving the
+ * preview; a missing region or bucket (or a cloud that signs in without keys) opens the settings.
+ */
 function blockerActions(blocker: Blocker): HTMLElement[] {
   if (blocker.kind !== 'no_credentials') return [];
-  const button = el('vscode-button', { attrs: { secondary: true } }, 'Set API Key');
+  const button = el('vscode-button', { attrs: { secondary: true } }, state.estimate?.credentialsFix === 'settings' ? 'Open Settings' : 'Set API Key');
   button.onclick = () => host.post({ type: 'setApiKey' });
   return [button];
 }
@@ -326,8 +334,13 @@ function budgetText(budget: Estimate['budget']): string {
 }
 
 function providerNames(report: EstimateReport): string {
-  const names = new Set(report.chunks.map((c) => c.provider));
+  const names = new Set(report.chunks.map((c) => providerLabel(c.provider)));
   return names.size === 0 ? 'the provider' : [...names].join(', ');
+}
+
+/** A provider's display name, as the host listed it. */
+function providerLabel(id: string): string {
+  return state.init?.providers.find((p) => p.id === id)?.label ?? id;
 }
 
 function located(entry: { file: string; message: string }, several: boolean): string {
@@ -379,7 +392,7 @@ function chunkList(report: EstimateReport, several: boolean): HTMLElement {
     el(
       'ul',
       { className: 'lines' },
-      ...report.chunks.map((c) => el('li', {}, `${several ? `${baseName(c.file)}: ` : ''}${c.provider} · ${c.model} · ${integer(c.requests)} requests · ${bytes(c.bytes)}`)),
+      ...report.chunks.map((c) => el('li', {}, `${several ? `${baseName(c.file)}: ` : ''}${providerLabel(c.provider)} · ${c.model} · ${integer(c.requests)} requests · ${bytes(c.bytes)}`)),
       more(report.chunks.length, report.totals.chunks),
     ),
   );

@@ -98,7 +98,7 @@ function render(): void {
   if (!view) return;
   app.removeAttribute('aria-busy');
   replaceChildren(ui.title, `Failures: ${view.job.name}`);
-  replaceChildren(ui.subtitle, `Job ${view.job.id} · ${integer(view.total)} item(s) ${view.filter.length > 0 ? 'in the chosen classes' : 'failed or in dead letter'}`);
+  replaceChildren(ui.subtitle, `Job ${view.job.id}${view.job.provider ? ` · ${view.job.provider}` : ''} · ${integer(view.total)} item(s) ${view.filter.length > 0 ? 'in the chosen classes' : 'failed or in dead letter'}`);
   ui.readOnly.hidden = view.job.readOnlyReason === undefined;
   replaceChildren(ui.readOnly, view.job.readOnlyReason ? `Read-only: ${view.job.readOnlyReason}. Retrying and dead-lettering are off in this window.` : '');
   renderChips(view);
