@@ -8,6 +8,7 @@ import type { EmulatorOptions } from '../test/emulators/openai/server';
 import type { TimeScale } from '../test/emulators/openai/batchRunner';
 import { startAnthropicEmulator } from '../test/emulators/anthropic/server';
 import { startAwsEmulator } from '../test/emulators/aws/server';
+import { startGoogleEmulator } from '../test/emulators/google/server';
 
 /** `fast` suits tests; the default (~300/700/300 ms) suits demos; `realistic` lets a person watch a batch move. */
 const TIME_SCALES: Record<string, TimeScale> = {
@@ -16,14 +17,14 @@ const TIME_SCALES: Record<string, TimeScale> = {
   realistic: { validatingMs: 10_000, inProgressMs: 60_000, finalizingMs: 10_000 },
 };
 
-const USAGE = 'usage: npm run emulator -- --provider openai|azure|anthropic|bedrock [--port N] [--time-scale fast|default|realistic] [--api-key KEY] [--min-records N (bedrock)]';
+const USAGE = 'usage: npm run emulator -- --provider openai|azure|anthropic|gemini|vertex|bedrock [--port N] [--time-scale fast|default|realistic] [--api-key KEY] [--min-records N (bedrock)]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'anthropic' | 'bedrock'; options: EmulatorOptions; minRecords: number | undefined } {
+function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'anthropic' | 'gemini' | 'vertex' | 'bedrock'; options: EmulatorOptions; minRecords: number | undefined } {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -46,7 +47,9 @@ function parseArgs(argv: readonly string[]): { provider: 'openai' | 'azure' | 'a
     if (!['provider', 'port', 'time-scale', 'api-key', 'min-records'].includes(key)) fail(`unknown option --${key}`);
   }
   const provider = values.get('provider') ?? 'openai';
-  if (provider !== 'openai' && provider !== 'azure' && provider !== 'anthropic' && provider !== 'bedrock') fail(`--provider must be openai, azure, anthropic or bedrock, got ${provider}`);
+  if (provider !== 'openai' && provider !== 'azure' && provider !== 'anthropic' && provider !== 'gemini' && provider !== 'vertex' && provider !== 'bedrock') {
+    fail(`--provider must be openai, azure, anthropic, gemini, vertex or bedrock, got ${provider}`);
+  }
   const port = Number(values.get('port') ?? '0');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port must be an integer 0-65535`);
   const scaleName = values.get('time-scale') ?? 'default';
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
   const { provider, options, minRecords } = parseArgs(process.argv.slice(2));
   if (provider === 'anthropic') return startAnthropic(options);
   if (provider === 'bedrock') return startBedrock(options, minRecords);
+  if (provider === 'gemini' || provider === 'vertex') return startGoogle(options);
   const emu = await startOpenAiEmulator(options);
   process.stdout.write(`listening on ${emu.url}\n`);
   // The same server speaks both dialects; the hint only says which base URL to give the client.
@@ -128,6 +132,27 @@ async function startBedrock(options: EmulatorOptions, minRecords: number | undef
   process.stdout.write(`listening on ${emu.url}\n`);
   process.stderr.write(
     `Bedrock: endpoint '${emu.url}' for BedrockClient, BedrockRuntimeClient (requestHandler: new NodeHttpHandler()) and S3Client (forcePathStyle: true)\ncontrol: POST ${emu.url}/__emulator/faults | GET ${emu.url}/__emulator/batches | POST ${emu.url}/__emulator/reset\n`,
+  );
+  const stop = (): void => {
+    emu.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** Gemini, Vertex AI and the GCS subset on one port; --api-key is both the Gemini key and the Vertex/GCS bearer token. */
+async function startGoogle(options: EmulatorOptions): Promise<void> {
+  const emu = await startGoogleEmulator({
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey, accessToken: options.apiKey }),
+    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+  });
+  process.stdout.write(`listening on ${emu.url}\n`);
+  process.stderr.write(
+    `Gemini: new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${emu.url}' } }); Vertex: new GoogleGenAI({ vertexai: true, project, location, googleAuthOptions: { authClient }, httpOptions: { baseUrl: '${emu.url}' } }); GCS JSON API at '${emu.url}'\ncontrol: POST ${emu.url}/__emulator/faults | GET ${emu.url}/__emulator/batches | POST ${emu.url}/__emulator/reset\n`,
   );
   const stop = (): void => {
     emu.close().then(
