@@ -119,6 +119,26 @@ describe('verifyAccess', () => {
     await assert.rejects(provider({ roleArn: undefined }).verifyAccess(), /IAM service role/);
   });
 
+  it('no region anywhere (settings, environment, profile): the message says to set one', async () => {
+    const saved = { AWS_REGION: process.env['AWS_REGION'], AWS_DEFAULT_REGION: process.env['AWS_DEFAULT_REGION'], AWS_CONFIG_FILE: process.env['AWS_CONFIG_FILE'] };
+    delete process.env['AWS_REGION'];
+    delete process.env['AWS_DEFAULT_REGION'];
+    process.env['AWS_CONFIG_FILE'] = path.join(dir, 'no-such-aws-config');
+    try {
+      await assert.rejects(provider({ region: undefined }).verifyAccess(), /no AWS region is set/);
+    } finally {
+      const restore = (key: 'AWS_REGION' | 'AWS_DEFAULT_REGION' | 'AWS_CONFIG_FILE'): void => {
+        const value = saved[key];
+        // Reflect.deleteProperty: process.env turns an assigned undefined into the string "undefined".
+        if (value === undefined) Reflect.deleteProperty(process.env, key);
+        else process.env[key] = value;
+      };
+      restore('AWS_REGION');
+      restore('AWS_DEFAULT_REGION');
+      restore('AWS_CONFIG_FILE');
+    }
+  });
+
   it('an unreachable endpoint says it cannot reach it', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -165,6 +185,7 @@ describe('stage, create, retrieve, fetchResults', () => {
     const out = await mkdtemp(path.join(dir, 'results-'));
     const files = { output: path.join(out, 'o.jsonl'), errors: path.join(out, 'e.jsonl') };
     assert.deepEqual(await p.fetchResults(remote, sub, (kind) => files[kind]), ['output']);
+    assert.equal(existsSync(files.errors), false, 'no record is missing: no errors file');
     const written = (await readFile(files.output, 'utf8')).trim().split('\n');
     assert.equal(written.length, 7);
     assert.notDeepEqual(written.map((l) => (JSON.parse(l) as { recordId: string }).recordId), lines.map((l) => l['recordId']), 'unordered: matched by recordId only');

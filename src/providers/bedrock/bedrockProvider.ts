@@ -4,7 +4,7 @@
 // setup, the S3 plumbing and the error handling; names, states and wire shapes live in
 // ./bedrockMapping so they can be tested without a server.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import {
@@ -454,7 +454,9 @@ export function createBedrockProvider(connection: ProviderConnection): BatchProv
           const missing = Readable.toWeb(Readable.from(missingLines(submission.inputPath, present, remote.rawStatus))) as ReadableStream<Uint8Array>;
           const errors = destination('errors');
           await downloadToFile(new Response(missing), errors, { signal, label: `missing records of ${remote.remoteId}` });
+          // Nothing missing: no errors file, as when the provider has none to give.
           if ((await stat(errors)).size > 0) written.push('errors');
+          else await unlink(errors);
         }
         return written;
       }),
@@ -570,6 +572,9 @@ function isRetryable(error: unknown): boolean {
 
 /** Why a first call failed, as a user can act on it: the credentials, the permission, or the network. */
 function accessFailureText(error: unknown, where: string): string {
+  if (error instanceof Error && /region is missing/i.test(error.message)) {
+    return `no AWS region is set for ${where}: set it (--region, the Bedrock region setting, or AWS_REGION)`;
+  }
   if (isMissingCredentials(error)) {
     return `no AWS credentials were found for ${where} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or a role): ${(error as Error).message}`;
   }
