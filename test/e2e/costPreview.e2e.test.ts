@@ -44,7 +44,7 @@ test('cost preview without a key says so, offers Set API Key, and submits nothin
   await withWorkbench({ name: 'cost-preview-no-key', workspaceFolder: workspace.dir }, async (wb) => {
     const panel = await openPreview(wb);
     await panel.locator('vscode-checkbox#skip-invalid').click();
-    await panel.getByText(/^No API key for openai/).waitFor({ timeout: 15_000 });
+    await panel.getByText(/^No API key for OpenAI/).waitFor({ timeout: 15_000 });
     await panel.locator('vscode-button', { hasText: 'Set API Key' }).waitFor();
     await wb.screenshot('no-key-blocker');
     const confirm = panel.locator('vscode-button#confirm');

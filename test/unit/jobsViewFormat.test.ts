@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STATE_LABELS, STATE_ORDER, age, itemDescription, itemTooltip, jobDescription } from '../../src/host/jobsViewFormat';
+import { STATE_LABELS, STATE_ORDER, age, itemDescription, itemTooltip, jobDescription, jobEndpoint, providerName } from '../../src/host/jobsViewFormat';
 import type { ItemRow, JobRow } from '../../src/store/stateIndex';
 import { ITEM_STATES } from '../../src/store/storeEvents';
 
@@ -22,6 +22,23 @@ describe('Jobs view formatting', () => {
     assert.equal(itemTooltip(item({ state: 'succeeded', strike: 2 })), 'succeeded, strike 2');
     assert.equal(itemTooltip(item({ state: 'succeeded', strike: 0 })), 'succeeded, first batch', 'the first batch is not a strike');
     assert.equal(itemTooltip(item({ state: 'succeeded', strike: 3 })), 'succeeded, strike 3 (sync)');
+  });
+
+  it('names a job’s provider by its display name, whatever the provider', () => {
+    assert.equal(providerName('openai'), 'OpenAI');
+    assert.equal(providerName('bedrock'), 'AWS Bedrock');
+    assert.equal(providerName('vertex'), 'Google Vertex AI');
+    assert.equal(providerName('someday'), 'someday', 'an id we do not know is shown as recorded');
+  });
+
+  it('says where a job’s calls go: its remembered endpoint, the user’s base URL, or the provider and its region', () => {
+    const options = (providerSettings?: object) => JSON.stringify({ failureAlertRate: 0.05, ...(providerSettings ? { providerSettings } : {}) });
+    assert.equal(jobEndpoint({ provider: 'azure', options: options({ endpoint: 'https://mine.openai.azure.com' }) }, 'https://other'), 'https://mine.openai.azure.com');
+    assert.equal(jobEndpoint({ provider: 'anthropic', options: options() }, 'http://127.0.0.1:8080'), 'http://127.0.0.1:8080');
+    assert.equal(jobEndpoint({ provider: 'bedrock', options: options({ region: 'eu-west-1', bucket: 'b' }) }, undefined), 'AWS Bedrock (eu-west-1)');
+    assert.equal(jobEndpoint({ provider: 'vertex', options: options({ project: 'p', location: 'us-central1' }) }, undefined), 'Google Vertex AI (us-central1)');
+    assert.equal(jobEndpoint({ provider: 'openai', options: 'not json' }, undefined), 'OpenAI');
+    assert.equal(jobEndpoint({ provider: 'someday', options: options() }, undefined), undefined);
   });
 
   it('says how long ago', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PROVIDER_IDS } from '../../src/core/providerLimits';
 import {
+  SUBMIT_PROVIDERS,
   costPreviewToHostSchema,
   costPreviewToWebviewSchema,
   failureInspectorToHostSchema,
@@ -18,6 +20,9 @@ describe('cost preview messages', () => {
       { type: 'ready' },
       { type: 'estimate', provider: 'openai' },
       { type: 'estimate', provider: 'azure', model: 'gpt-4.1' },
+      { type: 'estimate', provider: 'anthropic' },
+      { type: 'estimate', provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' },
+      { type: 'setApiKey' },
       { type: 'cancelEstimate' },
       { type: 'confirm', skipInvalid: true },
       { type: 'dismiss' },
@@ -33,7 +38,8 @@ describe('cost preview messages', () => {
       'ready',
       {},
       { type: 'submitEverything' },
-      { type: 'estimate', provider: 'anthropic' },
+      { type: 'estimate', provider: 'mistral' },
+      { type: 'estimate', provider: 'OpenAI' },
       { type: 'estimate', provider: 'openai', model: '' },
       { type: 'estimate', provider: 'openai', model: 'x'.repeat(201) },
       { type: 'confirm' },
@@ -54,12 +60,17 @@ describe('cost preview messages', () => {
       { type: 'progress', done: 10, total: 100 },
       { type: 'estimate', report: sampleReport(), budget: { accepted: true, remainingToday: 4.5 }, blockers: [], models: [XSS] },
       { type: 'estimate', report: sampleReport(), budget: { accepted: false, message: 'Refused' }, blockers: [{ kind: 'budget', message: 'Refused' }], models: [] },
+      { type: 'estimate', report: sampleReport(), budget: { accepted: true }, blockers: [{ kind: 'no_credentials', message: 'AWS Bedrock needs …' }], models: [], credentialsFix: 'settings' },
       { type: 'error', message: XSS },
       { type: 'submitting' },
       { type: 'submitted', jobIds: ['job-1'] },
     ]) {
       assert.deepEqual(parseMessage(costPreviewToWebviewSchema, message), message, JSON.stringify(message).slice(0, 80));
     }
+  });
+
+  it('the preview offers every provider the engine has an adapter for', () => {
+    assert.deepEqual([...SUBMIT_PROVIDERS], [...PROVIDER_IDS]);
   });
 
   it('refuses an estimate whose report does not match the report schema', () => {
@@ -116,6 +127,8 @@ describe('failure inspector messages', () => {
       filter: [],
     };
     assert.deepEqual(parseMessage(failureInspectorToWebviewSchema, items), items);
+    const withProvider = { ...items, job: { id: 'job-1', name: XSS, provider: 'AWS Bedrock' } };
+    assert.deepEqual(parseMessage(failureInspectorToWebviewSchema, withProvider), withProvider);
     const result = { type: 'result', requestId: 'r1', message: 'Queued 1', ok: true };
     assert.deepEqual(parseMessage(failureInspectorToWebviewSchema, result), result);
     assert.equal(parseMessage(failureInspectorToWebviewSchema, { ...items, items: Array.from({ length: 101 }, () => item) }), undefined);
