@@ -77,6 +77,8 @@ export function userBaseUrl(provider: ProviderId): string | undefined {
 export function userProviderSettings(provider: ProviderId): ProviderSettings | undefined {
   const values: Record<string, string | undefined> = {};
   for (const [name, key] of Object.entries(PROVIDER_SETTING_PATHS[provider].settings)) values[name] = userText(key);
+  // A bucket pasted as a URI (gs://b, s3://b/) is the bucket's name to the adapters.
+  values['bucket'] = values['bucket']?.replace(/^(gs|s3):\/\//, '').replace(/\/+$/, '') || undefined;
   const invocationType = values['invocationType'];
   // The manifest's enum is only advice to the settings editor: settings.json can say anything.
   if (invocationType !== 'InvokeModel' && invocationType !== 'Converse') values['invocationType'] = undefined;

@@ -114,6 +114,15 @@ describe('settings', () => {
     assert.equal(endpointFor('vertex').baseUrl, 'http://127.0.0.1:9100');
   });
 
+  it('a bucket pasted as a gs:// or s3:// URI is read as the bucket’s name', () => {
+    user.set('llmBatch.vertex.bucket', 'gs://my-bucket/');
+    user.set('llmBatch.bedrock.bucket', 's3://my-bedrock-bucket');
+    assert.deepEqual(userProviderSettings('vertex'), { bucket: 'my-bucket' });
+    assert.deepEqual(userProviderSettings('bedrock'), { bucket: 'my-bedrock-bucket' });
+    user.set('llmBatch.bedrock.bucket', 's3://');
+    assert.equal(userProviderSettings('bedrock'), undefined);
+  });
+
   it('an invocation type other than InvokeModel or Converse is dropped (by the model, as when empty)', () => {
     user.set('llmBatch.bedrock.region', 'us-east-1');
     user.set('llmBatch.bedrock.invocationType', 'converse; rm -rf');
