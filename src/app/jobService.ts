@@ -4,6 +4,8 @@
 // job that a refused key strands, or a resubmission the budget never saw.
 import type { BudgetCaps, BudgetDecision } from '../core/budget';
 import { checkBudget } from '../core/budget';
+import { DEFAULT_BATCH_MULTIPLIERS } from '../core/pricing';
+import { PROVIDER_LIMITS } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
 import type { ProviderSettings } from '../core/providerSettings';
 import { prepareJob } from '../engine/createJob';
@@ -48,6 +50,8 @@ export interface RetryPreview {
   /** What resubmitting them costs at most (their upper bounds at the batch price). */
   readonly reservation: number;
   readonly budget: BudgetDecision;
+  /** Too few for one of the provider's batches (Bedrock's minimum): sent one by one through the sync API. */
+  readonly bySync: boolean;
 }
 
 export class JobService {
@@ -85,8 +89,11 @@ export class JobService {
   /** The retryable failed items of a job (or of `ids`), what resubmitting them reserves, and the budget's answer. */
   previewRetry(jobId: string, ids?: readonly string[]): RetryPreview {
     const items = this.deps.engine.retryableItems(jobId, ids);
-    const reservation = upperBound(items);
-    return { jobId, ids: items.map((item) => item.id), reservation, budget: this.budgetFor(reservation) };
+    const provider = (this.deps.store.index.job(jobId)?.provider ?? 'openai') as ProviderId;
+    const bySync = items.length > 0 && items.length < PROVIDER_LIMITS[provider].minRequests;
+    // Sync calls cost the full price, twice the batch price the upper bounds are in.
+    const reservation = bySync ? upperBound(items) / DEFAULT_BATCH_MULTIPLIERS[provider] : upperBound(items);
+    return { jobId, ids: items.map((item) => item.id), reservation, budget: this.budgetFor(reservation), bySync };
   }
 
   /**
@@ -98,6 +105,8 @@ export class JobService {
     if (retry.ids.length === 0) return [];
     if (!retry.budget.accepted) throw new SubmitRefused([{ kind: 'budget', message: retry.budget.message }]);
     await this.reserve(jobId, retry.reservation);
+    // Fewer items than the provider takes in a batch (Bedrock): one sync call each instead.
+    if (retry.bySync) return this.deps.engine.retryBySync(jobId, retry.ids, signal);
     const resubmitted = await this.deps.engine.retryFailed(jobId, retry.ids);
     await this.stepNamed(jobId, signal);
     return resubmitted;

@@ -7,9 +7,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createOutputCheck } from '../core/outputChecks';
 import type { OutputCheck } from '../core/outputChecks';
 import type { Pricer } from '../core/pricing';
+import { PROVIDER_LIMITS } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
 import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../providers/batchProvider';
-import type { BatchProvider, BatchSubmission, RemoteBatch, SyncOutcome } from '../providers/batchProvider';
+import type { BatchProvider, BatchSubmission, FoundBatch, RemoteBatch, SyncOutcome } from '../providers/batchProvider';
 import type { ProviderSettings } from '../core/providerSettings';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { JobOptions, JobState, ResultRef, StoreEvent } from '../store/storeEvents';
@@ -322,6 +323,13 @@ export class Engine {
     return this.deps.providerFor(job.provider as ProviderId, (JSON.parse(job.options) as JobOptions).providerSettings);
   }
 
+  /** Remote batches this workspace already journaled for any batch: none of them can be another batch's. */
+  private knownRemoteIds(): ReadonlySet<string> {
+    const ids = new Set<string>();
+    for (const job of this.store.index.jobs()) for (const batch of this.store.index.batches(job.id)) if (batch.remoteId !== null) ids.add(batch.remoteId);
+    return ids;
+  }
+
   private submissionOf(job: JobRow, batch: BatchRow): BatchSubmission {
     return {
       tags: { jobId: job.id, batchKey: batch.key },
@@ -343,7 +351,14 @@ export class Engine {
     if (batch.submittingAt !== null || batch.stagedRef !== null) {
       // Journals from before the seam have no submitting mark: an upload alone may have been created from.
       const since = batch.submittingAt ?? Date.parse(job.createdAt);
-      const found = await provider.findCreated(submission, batch.stagedRef ?? undefined, since, signal);
+      const found = withoutKnownBatches(await provider.findCreated(submission, batch.stagedRef ?? undefined, since, signal), this.knownRemoteIds());
+      if (found.kind === 'one') {
+        const remote = await provider.retrieve(found.remoteId, signal);
+        this.log(`${batch.key}: adopting ${remote.remoteId}, created before a restart`);
+        await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: remote.remoteId, adopted: true }, statusEvent(batch, remote)]);
+        this.polls.set(batch.key, { at: this.now(), interval: this.deps.config.pollInitialMs });
+        return;
+      }
       if (found.kind === 'found') {
         this.log(`${batch.key}: adopting ${found.remote.remoteId}, created before a restart`);
         await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: found.remote.remoteId, adopted: true }, statusEvent(batch, found.remote)]);
@@ -473,17 +488,26 @@ export class Engine {
     if (events.length > 0) await this.store.commit(events);
     let acted = events.length > 0;
 
+    // A provider with a minimum batch size (Bedrock: 100 records) cannot take a retry batch of
+    // fewer items: those go straight to the last rung, one sync call each, rather than a batch
+    // the provider would refuse (docs/DESIGN.md, "Batches below a provider's minimum").
+    const minimum = PROVIDER_LIMITS[job.provider as ProviderId]?.minRequests ?? 1;
+    const sync = [...decision.sync];
     for (const [strike, items] of byNextStrike(decision.nextBatch)) {
+      if (items.length < minimum) {
+        sync.push(...items);
+        continue;
+      }
       if (!this.ladderWaitOver(job.id, strike, later)) continue;
       // Planned like the first submission: one model per batch, within the provider's limits.
       await this.store.commit(await planRetryIntents(this.store, job, items, strike, 'r'));
       this.ladderReady.delete(`${job.id}:${strike}`);
       acted = true;
     }
-    if (decision.sync.length === 0) this.ladderReady.delete(`${job.id}:${SYNC_STRIKE}`);
+    if (sync.length === 0) this.ladderReady.delete(`${job.id}:${SYNC_STRIKE}`);
     else if (this.ladderWaitOver(job.id, SYNC_STRIKE, later)) {
       // The wait stays over until the strike is done: it may take several steps (see SYNC_SLICE_MS).
-      await this.syncStrike(job, decision.sync, provider, signal, this.now() + SYNC_SLICE_MS);
+      await this.syncStrike(job, sync, provider, signal, this.now() + SYNC_SLICE_MS);
       acted = true;
     }
     return acted;
@@ -708,6 +732,20 @@ export class Engine {
   private log(message: string): void {
     this.deps.log?.(message);
   }
+}
+
+/**
+ * What the provider found, without the batches already journaled for other batch keys: a provider
+ * that matches by size and time (Anthropic) may offer a sibling chunk of the same job. A lone
+ * candidate left of several is returned by id, to be retrieved.
+ */
+function withoutKnownBatches(found: FoundBatch, known: ReadonlySet<string>): FoundBatch | { readonly kind: 'one'; readonly remoteId: string } {
+  if (found.kind === 'found') return known.has(found.remote.remoteId) ? { kind: 'none' } : found;
+  if (found.kind !== 'ambiguous') return found;
+  const candidates = found.candidates.filter((id) => !known.has(id));
+  if (candidates.length === 0) return { kind: 'none' };
+  if (candidates.length === 1 && candidates[0] !== undefined) return { kind: 'one', remoteId: candidates[0] };
+  return { kind: 'ambiguous', candidates };
 }
 
 function statusEvent(batch: BatchRow, remote: RemoteBatch): StoreEvent {
