@@ -94,6 +94,18 @@ describe('Vertex adapter: access and settings', () => {
     await assert.rejects(provider('expired-token').retrieve('123'), (error: unknown) => error instanceof ProviderAccessError && error.kind === 'auth');
   });
 
+  it('a provider older than an hour still sends its token (the OAuth2Client cannot refresh a token it was handed)', async (t) => {
+    const p = provider();
+    const { remote } = await runToEnd(p, [requestLine('a', 'x')]);
+    // Only Date moves (the emulator reads the same clock; the batch has ended, so it stays ended).
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 2 * 3600_000 });
+    try {
+      assert.equal((await p.retrieve(remote.remoteId)).state, 'completed');
+    } finally {
+      t.mock.timers.reset();
+    }
+  });
+
   it('the factory names the missing settings', () => {
     assert.throws(() => createVertexProvider({ provider: 'vertex', accessToken: TOKEN }), /a project \(--project\), a location \(--location\), a Cloud Storage bucket \(--bucket\)/);
   });

@@ -62,7 +62,10 @@ export function createVertexProvider(connection: ProviderConnection): BatchProvi
   let authClient: OAuth2Client | undefined;
   if (accessToken !== undefined && accessToken !== '') {
     authClient = new OAuth2Client();
-    authClient.setCredentials({ access_token: accessToken, expiry_date: Date.now() + 3600_000 });
+    // No expiry_date: the client cannot refresh a token it was handed, and with an expiry it would
+    // fail locally after an hour ("No refresh token is set"); without one it keeps sending the
+    // token and a stale token comes back as a 401 (ProviderAccessError: give a fresh token).
+    authClient.setCredentials({ access_token: accessToken });
   }
   const adc = authClient ? undefined : new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
   const baseUrl = connection.baseUrl?.replace(/\/+$/, '');
