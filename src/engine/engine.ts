@@ -188,7 +188,8 @@ export class Engine {
         for (const batch of intents) await this.submitOrDefer(job, batch, provider, later, signal);
       } catch (error) {
         signal?.throwIfAborted();
-        if (error instanceof ProviderAccessError) throw error;
+        // A job that now waits for the user (a batch the provider cannot tell apart) says so at once.
+        if (error instanceof ProviderAccessError || error instanceof JobBlocked) throw error;
         if (!this.reachedProvider(jobId)) {
           // Nothing of this job reached the provider: it waits for the user, never for the
           // next command that happens to resume jobs.

@@ -32,6 +32,8 @@ export interface ProviderRig {
   readonly submitFlags: readonly string[];
   /** `METHOD /path` of the call that creates a batch, to kill a process right after it was answered. */
   readonly createCall: RegExp;
+  /** The call that stages a batch's input (an upload, an object put); none where requests go inline. */
+  readonly stageCall: RegExp | undefined;
 }
 
 const FAST_OPENAI = { validatingMs: 20, inProgressMs: 60, finalizingMs: 20 };
@@ -51,6 +53,7 @@ export const PROVIDER_RIGS: readonly ProviderRig[] = [
     env: { OPENAI_API_KEY: 'sk-test' },
     submitFlags: [],
     createCall: /^POST \/v1\/batches$/,
+    stageCall: /^POST \/v1\/files$/,
   },
   {
     provider: 'azure',
@@ -61,6 +64,7 @@ export const PROVIDER_RIGS: readonly ProviderRig[] = [
     env: { AZURE_OPENAI_API_KEY: 'az-test' },
     submitFlags: [],
     createCall: /^POST \/openai\/v1\/batches$/,
+    stageCall: /^POST \/openai\/v1\/files$/,
   },
   {
     provider: 'anthropic',
@@ -71,6 +75,7 @@ export const PROVIDER_RIGS: readonly ProviderRig[] = [
     env: { ANTHROPIC_API_KEY: 'sk-ant-test' },
     submitFlags: [],
     createCall: /^POST \/v1\/messages\/batches$/,
+    stageCall: undefined,
   },
   {
     provider: 'gemini',
@@ -81,6 +86,7 @@ export const PROVIDER_RIGS: readonly ProviderRig[] = [
     env: { GEMINI_API_KEY: 'gm-test' },
     submitFlags: [],
     createCall: /^POST \/v1(beta)?\/models\/[^/]+:batchGenerateContent$/,
+    stageCall: /^POST \/upload\//,
   },
   {
     provider: 'vertex',
@@ -91,6 +97,7 @@ export const PROVIDER_RIGS: readonly ProviderRig[] = [
     env: { GOOGLE_OAUTH_ACCESS_TOKEN: 'ya29.test' },
     submitFlags: ['--project', 'demo-project', '--location', 'us-central1', '--bucket', 'demo-bucket'],
     createCall: /^POST \/v1(beta1)?\/projects\/[^/]+\/locations\/[^/]+\/batchPredictionJobs$/,
+    stageCall: /^POST \/upload\/storage\//,
   },
   {
     provider: 'bedrock',
@@ -101,5 +108,6 @@ export const PROVIDER_RIGS: readonly ProviderRig[] = [
     env: { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' },
     submitFlags: ['--region', 'us-east-1', '--bucket', 'demo-bucket', '--role-arn', 'arn:aws:iam::123456789012:role/BedrockBatch'],
     createCall: /^POST \/model-invocation-job$/,
+    stageCall: /^PUT \/demo-bucket\//,
   },
 ];
