@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The README's "run the product" command (`npm run sandbox`): installs what is missing, builds,
-# installs the workbench (code-server + Chromium, scripts/workbench/install.sh), then starts the
-# OpenAI batch emulator and code-server with the extension on 127.0.0.1, on a sample workspace in
-# .sandbox/workspace whose settings point the extension at the emulator. Prints
+# installs the workbench (code-server + Chromium, scripts/workbench/install.sh), then starts every
+# provider's batch emulator and code-server with the extension on 127.0.0.1, on a sample workspace
+# in .sandbox/workspace, with user settings that point every provider at its emulator. Prints
 #   LLM Batch Runner sandbox: http://127.0.0.1:PORT/?folder=...
 # and stays in the foreground until Ctrl-C. Options (after `--`): --port N (default 8080),
-# --emulator-port N, --time-scale fast|default|realistic, --keep-workspace.
+# --emulator-port N (the first of four), --time-scale fast|default|realistic, --keep-workspace.
 #   npm run sandbox -- --estimate-only   builds and runs `llm-batch estimate` on the examples only
 set -euo pipefail
 cd "$(dirname "$0")/.."
