@@ -2,7 +2,7 @@
 // portable JSONL with fault markers is estimated, submitted (`submit --provider P --base-url URL
 // --yes --json`), followed (`watch`), read (`status`, `results`, `dead-letter`) and its failures
 // retried through each provider's emulator. Every provider must end every item the same way, with
-// results in input order; a native file of each provider goes through too.
+// results in input order; a file in Anthropic's, Gemini's and Bedrock's own format goes through too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -122,6 +122,41 @@ describe('every provider, from the CLI', () => {
         assert.equal(again.items.length, 4);
         if (rig.minRequests > 3) assert.equal(emulator.batchCount(), batchesBefore, `below ${rig.provider}'s minimum, a resubmission goes one by one through the sync API`);
         else assert.ok(emulator.batchCount() > batchesBefore, 'the resubmission went as a batch');
+      } finally {
+        await emulator.close();
+      }
+    });
+  }
+
+  /** Line i of a file in the provider's own format, carrying the same markers as the portable file. */
+  const NATIVE_LINES: Readonly<Record<string, (i: number, model: string) => unknown>> = {
+    anthropic: (i, model) => ({ custom_id: `row-${i}`, params: { model, max_tokens: 16, messages: [{ role: 'user', content: `Review ${i}: fine.${marker(i)}` }] } }),
+    gemini: (i) => ({ key: `row-${i}`, request: { contents: [{ role: 'user', parts: [{ text: `Review ${i}: fine.${marker(i)}` }] }], generationConfig: { maxOutputTokens: 16 } } }),
+    bedrock: (i) => ({
+      recordId: `row${i}`,
+      modelInput: { anthropic_version: 'bedrock-2023-05-31', max_tokens: 16, messages: [{ role: 'user', content: [{ type: 'text', text: `Review ${i}: fine.${marker(i)}` }] }] },
+    }),
+  };
+
+  for (const rig of PROVIDER_RIGS.filter((r) => NATIVE_LINES[r.provider] !== undefined)) {
+    it(`${rig.provider}: a file in its own line format goes through too`, { timeout: 240_000 }, async () => {
+      const emulator = await rig.start();
+      try {
+        const workspace = mkdtempSync(path.join(dir, `${rig.provider}-native-`));
+        const cli = runner(rig, emulator, workspace);
+        const file = path.join(workspace, 'native.jsonl');
+        const toLine = NATIVE_LINES[rig.provider];
+        assert.ok(toLine);
+        writeFileSync(file, `${Array.from({ length: ITEMS }, (_, i) => JSON.stringify(toLine(i, rig.model))).join('\n')}\n`);
+        const submitted = await cli('submit', file, '--provider', rig.provider, '--model', rig.model, ...rig.submitFlags, '--yes', '--json');
+        assert.equal(submitted.code, 0, submitted.stderr + submitted.stdout);
+        const { jobId } = JSON.parse(submitted.stdout) as { jobId: string };
+        const watched = await cli('watch', jobId, '--json');
+        const summary = JSON.parse(watched.stdout) as { state: string; items: Record<string, number> };
+        assert.deepEqual(summary.items, { dead_letter: 4, succeeded: ITEMS - 4 }, watched.stderr);
+        const records = (await cli('results', jobId)).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record_);
+        assert.ok(records.every((r, i) => r.line === i + 1), 'results come in input order');
+        assert.equal(records[0]?.content, 'Echo: Review 0: fine.');
       } finally {
         await emulator.close();
       }
