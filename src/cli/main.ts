@@ -16,8 +16,9 @@ Commands:
   estimate <file...>     validate JSONL batch files and estimate what they cost (sends nothing)
                          [--provider P] [--model M] [--prices FILE] [--output-buffer 0.25] [--workers N]
   submit <file>          estimate, confirm, then submit as batch jobs
-                         [--provider openai|azure] [--model M] [--yes] [--skip-invalid]
+                         [--provider P] [--model M] [--yes] [--skip-invalid]
                          [--output-schema FILE] [--output-json] [--daily-budget USD] [--monthly-budget USD]
+                         [--region R --bucket B --role-arn ARN] (bedrock) [--project P --location L --bucket B] (vertex)
   jobs                   list the workspace's jobs
   status <job>           a job's state, item counts by state, batches and cost
   watch <job>            resume and follow a job until it ends (retries run automatically)
@@ -28,11 +29,17 @@ Commands:
   cancel <job>           stop a job's batches (finished work is kept); discards a job never submitted
   resume <job>           go on with a job that waits for you (not submitted, access refused)
                          or was cancelled: its cancelled items are submitted again
-  import [batch-id...]   adopt remote batches started elsewhere [--provider openai|azure]
+  import [batch-id...]   adopt remote batches started elsewhere [--provider P] (+ its settings flags)
 
+Providers (P): openai, azure, anthropic, gemini, vertex, bedrock. An OpenAI-style chat file can go
+to any of them (it is converted); each provider's own line format works too.
 Every command takes --json (one object on stdout) and --workspace DIR (default: this folder).
-Job commands take --base-url URL (a gateway or the local emulator) and --api-version V (Azure).
-Keys come from OPENAI_API_KEY / AZURE_OPENAI_API_KEY, never from flags.
+Job commands take --base-url URL (a gateway or the local emulator) and --api-version V (Azure);
+a job remembers its provider and settings, so commands after submit need no provider flags.
+Credentials come from the environment, never from flags: OPENAI_API_KEY, AZURE_OPENAI_API_KEY
+(+ AZURE_OPENAI_ENDPOINT), ANTHROPIC_API_KEY, GEMINI_API_KEY or GOOGLE_API_KEY, Google's
+application default credentials (or GOOGLE_OAUTH_ACCESS_TOKEN) for Vertex AI, and the standard
+AWS chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, profiles, roles) for Bedrock.
 
 Exit codes: 0 success, 1 invalid input, refusal or a job that ended with failures, 2 usage error.`;
 
