@@ -48,3 +48,8 @@ export type ItemOutcome =
       readonly httpStatus: number | undefined;
       readonly usage: Usage | undefined;
     };
+
+/** The prompt-cache part of a usage, as the pricer takes it. */
+export function cacheUseOf(usage: Usage): { readonly readTokens: number | undefined; readonly writeTokens: number | undefined } {
+  return { readTokens: usage.cacheReadTokens, writeTokens: usage.cacheWriteTokens };
+}

@@ -48,6 +48,12 @@ export interface RequestPrice {
   batch: number;
 }
 
+/** Of a request's input tokens, those its provider read from or wrote to a prompt cache. */
+export interface CacheUse {
+  readonly readTokens?: number | undefined;
+  readonly writeTokens?: number | undefined;
+}
+
 export interface PriceSource {
   name: string;
   version: string;
@@ -57,8 +63,11 @@ export interface PriceSource {
 
 export interface Pricer {
   readonly source: PriceSource;
-  /** null when the model has no known price: the caller reports `unknownModelMessage`. */
-  price(provider: ProviderId, model: string, inputTokens: number, outputTokens: number): RequestPrice | null;
+  /**
+   * null when the model has no known price: the caller reports `unknownModelMessage`. `cache`:
+   * how many of the input tokens were read from or written to a prompt cache (from a result's usage).
+   */
+  price(provider: ProviderId, model: string, inputTokens: number, outputTokens: number, cache?: CacheUse): RequestPrice | null;
   unknownModelMessage(provider: ProviderId, model: string): string;
 }
 
@@ -94,6 +103,9 @@ interface Rate {
 interface ResolvedPrice {
   input: Rate;
   output: Rate;
+  /** Input read from or written to a prompt cache, where the data prices it apart (else the input rate). */
+  cacheRead: Rate | undefined;
+  cacheWrite: Rate | undefined;
   /** Flat fee per request, where the data has one (`requests_kcount`, dollars per 1,000). */
   perRequest: number;
   batchMultiplier: number;
@@ -171,7 +183,9 @@ function lookUp(genaiProvider: string, model: string): Omit<ResolvedPrice, 'batc
   if (output === undefined) return null;
   const requests = prices['requests_kcount'];
   const perRequest = typeof requests === 'number' && isRate(requests) ? requests / 1000 : 0;
-  return { input, output, perRequest };
+  const cacheRead = prices['cache_read_mtok'] === undefined ? undefined : toRate(prices['cache_read_mtok']);
+  const cacheWrite = prices['cache_write_mtok'] === undefined ? undefined : toRate(prices['cache_write_mtok']);
+  return { input, output, perRequest, cacheRead, cacheWrite };
 }
 
 function clampTokens(tokens: number): number {
@@ -197,6 +211,8 @@ export function createPricer(options: PricingOptions = {}): Pricer {
         input: { base: override.inputPerMTok, tiers: [] },
         output: { base: override.outputPerMTok, tiers: [] },
         perRequest: 0,
+        cacheRead: undefined,
+        cacheWrite: undefined,
         batchMultiplier: validMultiplier(override.batchMultiplier) ? override.batchMultiplier : batchMultiplierFor(provider),
       };
     }
@@ -211,7 +227,7 @@ export function createPricer(options: PricingOptions = {}): Pricer {
   return {
     source: GENAI_PRICES_SOURCE,
 
-    price(provider, model, inputTokens, outputTokens) {
+    price(provider, model, inputTokens, outputTokens, cacheUse) {
       let byModel = cache.get(provider);
       if (byModel === undefined) {
         byModel = new Map();
@@ -225,8 +241,15 @@ export function createPricer(options: PricingOptions = {}): Pricer {
       if (resolved === null) return null;
       const input = clampTokens(inputTokens);
       const output = clampTokens(outputTokens);
-      const sync =
-        (input * rateFor(resolved.input, input) + output * rateFor(resolved.output, input)) / 1_000_000 + resolved.perRequest;
+      // Cached input is part of `input`; its share is priced at the cache rates (the tier still
+      // follows the whole prompt), then the batch discount applies to the whole, as providers bill it.
+      const read = Math.min(clampTokens(cacheUse?.readTokens ?? 0), input);
+      const written = Math.min(clampTokens(cacheUse?.writeTokens ?? 0), input - read);
+      const inputCost =
+        (input - read - written) * rateFor(resolved.input, input) +
+        read * rateFor(resolved.cacheRead ?? resolved.input, input) +
+        written * rateFor(resolved.cacheWrite ?? resolved.input, input);
+      const sync = (inputCost + output * rateFor(resolved.output, input)) / 1_000_000 + resolved.perRequest;
       return { sync, batch: sync * resolved.batchMultiplier };
     },
 

@@ -7,6 +7,7 @@ import { readLines } from '../core/jsonlReader';
 import type { FailureClass } from '../core/itemOutcome';
 import type { OutputCheck } from '../core/outputChecks';
 import type { Pricer } from '../core/pricing';
+import { cacheUseOf } from '../core/itemOutcome';
 import type { ProviderId } from '../core/providerLimits';
 import type { BatchProvider, BatchSubmission, RemoteBatch, ResultKind } from '../providers/batchProvider';
 import type { BatchRow, ItemRow } from '../store/stateIndex';
@@ -72,7 +73,7 @@ async function readOutcomes(context: CollectContext, storePath: string, items: R
     if (!item || outcomes.has(item.id)) continue;
     const ref = { file: storePath, offset: line.offset, length: line.bytes.length };
     const usage = outcome.usage ?? { inputTokens: 0, outputTokens: 0 };
-    const cost = outcome.usage ? (context.pricer.price(context.providerId, item.model, usage.inputTokens, usage.outputTokens)?.batch ?? 0) : 0;
+    const cost = outcome.usage ? (context.pricer.price(context.providerId, item.model, usage.inputTokens, usage.outputTokens, cacheUseOf(usage))?.batch ?? 0) : 0;
     if (outcome.ok) {
       const problem = context.check(outcome.content);
       outcomes.set(

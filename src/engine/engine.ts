@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createOutputCheck } from '../core/outputChecks';
 import type { OutputCheck } from '../core/outputChecks';
 import type { Pricer } from '../core/pricing';
+import { cacheUseOf } from '../core/itemOutcome';
 import { PROVIDER_LIMITS } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
 import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../providers/batchProvider';
@@ -580,7 +581,7 @@ export class Engine {
         throw error;
       }
       const usage = outcome.usage ?? { inputTokens: 0, outputTokens: 0 };
-      const cost = outcome.usage ? (this.deps.pricer.price(job.provider as ProviderId, item.model, usage.inputTokens, usage.outputTokens)?.sync ?? 0) : 0;
+      const cost = outcome.usage ? (this.deps.pricer.price(job.provider as ProviderId, item.model, usage.inputTokens, usage.outputTokens, cacheUseOf(usage))?.sync ?? 0) : 0;
       const ref: ResultRef | undefined = outcome.resultLine === undefined ? undefined : await appendSyncResult(this.store, job.id, outcome.resultLine);
       const problem = outcome.ok ? check(outcome.content) : undefined;
       await this.store.commit([
@@ -631,7 +632,7 @@ export class Engine {
         continue;
       }
       const usage = answer.outcome.usage ?? { inputTokens: 0, outputTokens: 0 };
-      const cost = answer.outcome.usage ? (this.deps.pricer.price(job.provider as ProviderId, item.model, usage.inputTokens, usage.outputTokens)?.sync ?? 0) : 0;
+      const cost = answer.outcome.usage ? (this.deps.pricer.price(job.provider as ProviderId, item.model, usage.inputTokens, usage.outputTokens, cacheUseOf(usage))?.sync ?? 0) : 0;
       events.push({ type: 'item.syncResult', jobId: job.id, outcome: { id: item.id, ok: true, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost, ref: answer.ref } });
     }
     if (unknown.length > 0) {

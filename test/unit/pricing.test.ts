@@ -33,7 +33,7 @@ describe('price source', () => {
   });
 
   it('maps every provider to a genai-prices provider id', () => {
-    assert.deepEqual(GENAI_PRICES_PROVIDER, { openai: 'openai', azure: 'azure', anthropic: 'anthropic', gemini: 'google', bedrock: 'aws' });
+    assert.deepEqual(GENAI_PRICES_PROVIDER, { openai: 'openai', azure: 'azure', anthropic: 'anthropic', gemini: 'google', vertex: 'google', bedrock: 'aws' });
   });
 
   it('defaults every batch multiplier to 0.5', () => {
@@ -203,5 +203,24 @@ describe('createPricer: unknown models', () => {
     const message = pricer.unknownModelMessage('anthropic', 'we"ird');
     const json = message.slice(message.indexOf('{'));
     assert.deepEqual(JSON.parse(json), { models: { 'we"ird': { inputPerMTok: 1.25, outputPerMTok: 10 } } });
+  });
+});
+
+describe('createPricer: prompt-cache tokens from a result', () => {
+  const pricer = createPricer();
+
+  it('prices cache reads and writes at their own rates, with the batch discount on the whole (claude-haiku-4-5: $1, $0.10, $1.25 per M)', () => {
+    // 1M input tokens of which 500k were read from the cache and 100k written to it, no output.
+    const price = pricer.price('anthropic', 'claude-haiku-4-5', 1_000_000, 0, { readTokens: 500_000, writeTokens: 100_000 });
+    assert.ok(price);
+    assert.ok(Math.abs(price.sync - (0.4 + 0.05 + 0.125)) < 1e-9, `sync ${price.sync}`);
+    assert.ok(Math.abs(price.batch - 0.575 * DEFAULT_BATCH_MULTIPLIERS.anthropic) < 1e-9, `batch ${price.batch}`);
+    const uncached = pricer.price('anthropic', 'claude-haiku-4-5', 1_000_000, 0);
+    assert.ok(uncached && Math.abs(uncached.sync - 1) < 1e-9, 'without cache use, every input token at the input rate');
+  });
+
+  it('never counts more cached tokens than the input holds', () => {
+    const price = pricer.price('anthropic', 'claude-haiku-4-5', 1_000, 0, { readTokens: 5_000, writeTokens: 5_000 });
+    assert.ok(price && Math.abs(price.sync - (1_000 * 0.1) / 1_000_000) < 1e-12);
   });
 });
