@@ -35,7 +35,7 @@ function assertTotalsMatchScan(index: StateIndex, jobIds: Iterable<string>, wher
   }
 }
 
-/** A schema-4 snapshot (before the totals existed) of the same data: every later table, trigger and column dropped. */
+/** A schema-4 snapshot (before the totals existed) of the same data: every later table, trigger and column dropped (renamed ones back to their old names). */
 async function asSchema4(snapshot: Uint8Array): Promise<Uint8Array> {
   const SQL = await initSqlJs();
   const old = new SQL.Database();
@@ -51,6 +51,9 @@ async function asSchema4(snapshot: Uint8Array): Promise<Uint8Array> {
   for (const table of names(old, 'table')) {
     const kept = columns(old, table);
     for (const column of columns(db, table)) if (!kept.has(column)) db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    // …and columns later migrations renamed come back under their old names (schema 7: file_id → staged_ref).
+    const present = columns(db, table);
+    for (const column of kept) if (!present.has(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
   }
   db.exec(`UPDATE meta SET value = '4' WHERE key = 'schema_version'`);
   return db.export();
