@@ -1,6 +1,7 @@
 // The model-based engine test's machinery, shared by test/engine/modelBased.test.ts (a fixed set of
 // seeds) and bench/modelBased/run.ts (many). One seed draws a random sequence of what happens to a
-// workspace in real use, against the in-process emulator:
+// workspace in real use, against one provider's in-process emulator (any of the six; see
+// engineProviders.ts for how the OpenAI fault vocabulary below maps onto each):
 //   - files of 2–12 lines submitted through the submit service (markers fail / fail-once /
 //     context_length_exceeded, duplicates, lines repeated from earlier files), some changed
 //     between the estimate and the submit (must be refused, nothing journaled or uploaded);
@@ -16,7 +17,10 @@
 // are checked (checkInvariants). Every expectation comes from the fixture (which markers each line
 // carries, which user actions were taken), never from the run under test. The operations replay
 // exactly from the seed; timing at the emulator does not, so a rare race may need a few replays
-// (the bench keeps each failing run's trace).
+// (the bench keeps each failing run's trace). The operations a seed draws do not depend on the
+// provider: a fault a provider has no counterpart of is replaced by its nearest (an outage's
+// "completed with no output" by every item failing) or dropped, and the trace says so. A
+// provider with a minimum batch (Bedrock: 100) gets each file padded with that many plain lines.
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,21 +31,20 @@ import { FINAL_JOB_STATES } from '../../src/engine/engine';
 import { exportResults } from '../../src/engine/exportResults';
 import { JobBlocked } from '../../src/engine/jobBlocked';
 import { SubmitRefused } from '../../src/engine/submitRefused';
+import type { ProviderId } from '../../src/core/providerLimits';
 import type { BatchProvider } from '../../src/providers/batchProvider';
-import { parseOpenAiResultLine } from '../../src/providers/openaiMapping';
-import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { resultParserFor } from '../../src/providers/resultParsers';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import type { FaultConfig } from '../emulators/openai/faults';
-import { startOpenAiEmulator } from '../emulators/openai/server';
-import type { EmulatorRoute, RunningEmulator } from '../emulators/openai/server';
 import { seededRandom } from '../support/seededRandom';
+import { providerRig } from './engineProviders';
+import type { NeutralRoute, ProviderEmulator, ProviderRig } from './engineProviders';
 import { FAST_ENGINE } from './harness';
 
 const RIGHT_KEY = 'sk-model-right';
 /** How long a `watch` may take under faults before it counts as stuck. */
 const WATCH_LIMIT_MS = 6_000;
 const WRONG_KEY = 'sk-model-wrong';
-const MODEL = 'gpt-4o-mini';
 /** The states an item may end in. */
 const FINAL_ITEM_STATES = new Set(['succeeded', 'dead_letter', 'deduped', 'cached', 'cancelled']);
 
@@ -79,6 +82,8 @@ const MARKERS: Readonly<Record<LineKind, string>> = {
 };
 
 export interface ModelRunOptions {
+  /** The provider whose emulator and adapter the sequence runs against (default openai). */
+  readonly provider?: ProviderId | undefined;
   /** How many random operations before the drive to the end (default 30). */
   readonly operations?: number | undefined;
   /** Called with each operation as it starts (for a verbose replay). */
@@ -87,6 +92,7 @@ export interface ModelRunOptions {
 
 export interface ModelRunResult {
   readonly seed: number;
+  readonly provider: ProviderId;
   /** Each broken promise, in words; empty when the seed passed. */
   readonly failures: string[];
   /** The operations performed, in order. */
@@ -100,14 +106,14 @@ export interface ModelRunResult {
 }
 
 /** How to replay one seed of the npm test with its operations printed. */
-export function replayCommand(seed: number): string {
-  return `LLM_BATCH_SEED=${seed} node --import tsx --test test/engine/modelBased.test.ts`;
+export function replayCommand(seed: number, provider: ProviderId = 'openai'): string {
+  return `LLM_BATCH_PROVIDER=${provider} LLM_BATCH_SEED=${seed} node --import tsx --test test/engine/modelBased.test.ts`;
 }
 
 /** A failure report: the seed, the replay command, the broken promises and the operations that led there. */
 export function describeFailure(result: ModelRunResult): string {
   return [
-    `model-based seed ${result.seed} broke ${result.failures.length} promise(s); replay: ${replayCommand(result.seed)}`,
+    `model-based seed ${result.seed} (${result.provider}) broke ${result.failures.length} promise(s); replay: ${replayCommand(result.seed, result.provider)}`,
     ...result.failures.map((failure) => `  - ${failure}`),
     '  operations:',
     ...result.trace.map((op, i) => `    ${String(i + 1).padStart(3)}. ${op}`),
@@ -116,9 +122,10 @@ export function describeFailure(result: ModelRunResult): string {
 
 export async function runModelSequence(seed: number, options: ModelRunOptions = {}): Promise<ModelRunResult> {
   const started = Date.now();
-  const emulator = await startOpenAiEmulator({ apiKey: RIGHT_KEY, timeScale: { validatingMs: 15, inProgressMs: 30, finalizingMs: 15 } });
+  const rig = providerRig(options.provider ?? 'openai');
+  const emulator = await rig.start({ key: RIGHT_KEY, speed: 0.75 });
   const dir = mkdtempSync(path.join(tmpdir(), 'model-based-'));
-  const world = await World.open(emulator, dir, seed, options.onOperation);
+  const world = await World.open(rig, emulator, dir, seed, options.onOperation);
   try {
     const operations = options.operations ?? 30;
     for (let i = 0; i < operations; i++) await world.randomOperation();
@@ -133,6 +140,7 @@ export async function runModelSequence(seed: number, options: ModelRunOptions = 
   }
   return {
     seed,
+    provider: rig.provider,
     failures: world.failures,
     trace: world.trace,
     jobs: world.jobs.length,
@@ -154,7 +162,7 @@ interface SyncLedger {
  * is at that moment (a key changed mid-step reaches the next call), and every sync call and paid
  * answer is counted.
  */
-function recordingProvider(current: () => BatchProvider, ledger: SyncLedger): BatchProvider {
+function recordingProvider(current: () => BatchProvider, ledger: SyncLedger, lastUserText: (line: Readonly<Record<string, unknown>>) => string): BatchProvider {
   return {
     id: current().id,
     verifyAccess: (signal) => current().verifyAccess(signal),
@@ -172,7 +180,7 @@ function recordingProvider(current: () => BatchProvider, ledger: SyncLedger): Ba
       ledger.calls += 1;
       const outcome = await provider.callSync(call, signal);
       if (outcome.ok) {
-        const text = lastUserText((call.line['body'] ?? {}) as Readonly<Record<string, unknown>>);
+        const text = lastUserText(call.line);
         ledger.paid.set(text, (ledger.paid.get(text) ?? 0) + 1);
       }
       return outcome;
@@ -180,14 +188,7 @@ function recordingProvider(current: () => BatchProvider, ledger: SyncLedger): Ba
   };
 }
 
-function lastUserText(body: Readonly<Record<string, unknown>>): string {
-  const messages = body['messages'];
-  if (!Array.isArray(messages)) return '';
-  const last = messages[messages.length - 1] as { content?: unknown } | undefined;
-  return typeof last?.content === 'string' ? last.content : '';
-}
-
-const FAULT_ROUTES: readonly EmulatorRoute[] = [
+const FAULT_ROUTES: readonly NeutralRoute[] = [
   'POST /files',
   'POST /batches',
   'GET /batches',
@@ -201,12 +202,6 @@ const FAULT_ROUTES: readonly EmulatorRoute[] = [
 type KillPoint = 'POST /files' | 'POST /batches' | 'GET /batches' | 'GET /files/{id}/content' | 'POST /batches/{id}/cancel' | 'POST /chat/completions' | 'delay';
 const KILL_POINTS: readonly KillPoint[] = ['POST /batches', 'POST /batches', 'POST /files', 'GET /files/{id}/content', 'POST /chat/completions', 'POST /chat/completions', 'delay'];
 
-/** Whether a request (method and path as the emulator logged it) is the route `point` names. */
-function matchesRoute(method: string, requestPath: string, point: Exclude<KillPoint, 'delay'>): boolean {
-  const [wantMethod, pattern] = point.split(' ') as [string, string];
-  const regex = new RegExp(`/${pattern.slice(1).replace(/\{id\}/g, '[^/]+')}$`);
-  return method === wantMethod && regex.test(requestPath);
-}
 
 class World {
   readonly failures: string[] = [];
@@ -225,19 +220,22 @@ class World {
   private deletedJobs = 0;
   /** Reservations the deleted jobs still held (not a promise, a clue when spend disagrees). */
   private deletedOpenReservations = 0;
+  /** The remote batches of deleted jobs, by remote id: their intents, which the journal no longer holds. */
+  private readonly deletedRemoteKeys = new Map<string, string>();
   private fileCount = 0;
   private store!: WorkspaceStore;
   private service!: JobService;
 
   private constructor(
-    private readonly emulator: RunningEmulator,
+    private readonly rig: ProviderRig,
+    private readonly emulator: ProviderEmulator,
     private readonly dir: string,
     private readonly random: () => number,
     private readonly onOperation: ((line: string) => void) | undefined,
   ) {}
 
-  static async open(emulator: RunningEmulator, dir: string, seed: number, onOperation: ((line: string) => void) | undefined): Promise<World> {
-    const world = new World(emulator, dir, seededRandom(seed), onOperation);
+  static async open(rig: ProviderRig, emulator: ProviderEmulator, dir: string, seed: number, onOperation: ((line: string) => void) | undefined): Promise<World> {
+    const world = new World(rig, emulator, dir, seededRandom(seed), onOperation);
     await world.startProcess();
     return world;
   }
@@ -250,10 +248,10 @@ class World {
       providerFor: (provider) => {
         const adapter = () => {
           if (!this.credentials.key) throw new Error(`No API key for ${provider}`);
-          return createOpenAiProvider({ provider: 'openai', apiKey: this.credentials.key, baseUrl: this.emulator.openaiBaseUrl, maxRetries: 1 });
+          return this.rig.adapter(this.emulator, this.credentials.key, { maxRetries: 1 });
         };
         adapter();
-        return recordingProvider(adapter, this.ledger);
+        return recordingProvider(adapter, this.ledger, (line) => this.rig.lastUserText(line));
       },
       config: FAST_ENGINE,
       budget: () => ({}),
@@ -289,10 +287,10 @@ class World {
 
   coverage(): Record<string, number> {
     const batches = this.emulator.batches();
-    const refusedForCapacity = batches.filter((b) => JSON.stringify(b.object['errors'] ?? null).includes('token_limit_exceeded')).length;
+    const endedBadly = batches.filter((b) => !b.endedWell).length;
     const paidSync = [...this.ledger.paid.values()].reduce((a, b) => a + b, 0);
-    const unauthorized = this.emulator.requests().filter((r) => r.status === 401).length;
-    return { ...Object.fromEntries(this.counts), 'batches refused for capacity': refusedForCapacity, 'sync calls': this.ledger.calls, 'paid sync answers': paidSync, '401 answers': unauthorized };
+    const unauthorized = this.emulator.requests().filter((r) => r.status === 401 || r.status === 403).length;
+    return { ...Object.fromEntries(this.counts), 'batches that did not complete': endedBadly, 'sync calls': this.ledger.calls, 'paid sync answers': paidSync, '401/403 answers': unauthorized };
   }
 
   private note(op: string): void {
@@ -342,7 +340,7 @@ class World {
   private generateLines(fileNo: number): FixtureLine[] {
     const count = this.int(2, 12);
     const lines: FixtureLine[] = [];
-    const earlierPlain = this.jobs.flatMap((job) => job.lines.filter((line) => line.kind === 'plain' && line.duplicateOf === undefined));
+    const earlierPlain = this.jobs.flatMap((job) => job.lines.filter((line) => line.kind === 'plain' && line.duplicateOf === undefined && !line.id.startsWith('pad-')));
     for (let i = 1; i <= count; i++) {
       const id = `item-${i}`;
       const roll = this.random();
@@ -357,12 +355,50 @@ class World {
         lines.push({ id, text: `f${fileNo} l${i}${MARKERS[kind]}`, kind, duplicateOf: undefined });
       }
     }
+    // Below a provider's minimum batch (Bedrock: 100) nothing could be submitted: that many plain
+    // lines more, drawn from nothing, so every provider runs the same operations.
+    for (let n = 1; n <= this.padding; n++) lines.push({ id: `pad-${n}`, text: `f${fileNo} pad ${n}`, kind: 'plain', duplicateOf: undefined });
     return lines;
+  }
+
+  private get padding(): number {
+    return this.rig.minRequests > 1 ? this.rig.minRequests : 0;
+  }
+
+  /** A file's lines as the trace shows them (the padding counted, not listed). */
+  private describeLines(lines: readonly FixtureLine[]): string {
+    const own = lines.filter((l) => !l.id.startsWith('pad-'));
+    const shown = own.map((l) => (l.duplicateOf ? `dup(${l.duplicateOf})` : l.kind)).join(',');
+    return lines.length > own.length ? `${shown} + ${lines.length - own.length} plain padding lines` : shown;
+  }
+
+  /**
+   * The drawn faults as this provider can have them: a switch it has no counterpart of is replaced
+   * by its nearest (a batch completed with no output: every item of it fails) or dropped, noted.
+   */
+  private providerFaults(faults: FaultConfig): FaultConfig {
+    const unsupported = (Object.keys(faults) as (keyof FaultConfig)[]).filter((key) => this.rig.unsupported[key] !== undefined);
+    const out = Object.fromEntries(Object.entries(faults).filter(([key]) => !unsupported.includes(key as keyof FaultConfig))) as FaultConfig;
+    const changed: string[] = [];
+    for (const key of unsupported) {
+      if (key === 'completedWithNullOutput') {
+        const ids = [...Array.from({ length: 13 }, (_, i) => `item-${i + 1}`), ...Array.from({ length: this.padding }, (_, i) => `pad-${i + 1}`)];
+        out.itemErrors = Object.fromEntries(ids.map((id) => [id, { status: 500, code: 'server_error' }]));
+        changed.push('completedWithNullOutput → every item of a new batch fails (server_error)');
+      } else changed.push(`${key} dropped`);
+    }
+    if (changed.length > 0) this.note(`  ${this.rig.provider}: ${changed.join('; ')}`);
+    return out;
+  }
+
+  /** A portable chat line; the job writer converts it for the provider. */
+  private requestLine(id: string, text: string): string {
+    return JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: this.rig.models[0], messages: [{ role: 'user', content: text }], max_completion_tokens: 20 } });
   }
 
   private writeFile(name: string, lines: readonly FixtureLine[]): string {
     const file = path.join(this.dir, name);
-    writeFileSync(file, lines.map((line) => `${requestLine(line.id, line.text)}\n`).join(''));
+    writeFileSync(file, lines.map((line) => `${this.requestLine(line.id, line.text)}\n`).join(''));
     return file;
   }
 
@@ -375,7 +411,7 @@ class World {
     this.faults = { completedWithNullOutput: true };
     const revoke = this.chance(0.5);
     this.note(`faults ${JSON.stringify(this.faults)} (an outage)${revoke ? ', and the key is revoked after the first paid sync answer' : ''}`);
-    this.emulator.setFaults(this.faults);
+    this.emulator.setFaults(this.providerFaults(this.faults));
     const before = this.jobs.length;
     await this.submitFile();
     const job = this.jobs[before];
@@ -383,7 +419,7 @@ class World {
     // A key revoked in the middle of the full-price strike: the rest must wait for the user, not be condemned.
     const unsubscribe = revoke
       ? this.emulator.onResponse((entry) => {
-          if (entry.method === 'POST' && entry.path.endsWith('/chat/completions') && entry.status === 200) {
+          if (entry.route === 'POST /chat/completions' && entry.status === 200) {
             this.credentials.key = WRONG_KEY;
             unsubscribe?.();
           }
@@ -402,11 +438,11 @@ class World {
     const previous = this.faults;
     this.faults = { endpointFaults: [{ endpoint: 'POST /files', times: 1_000, status: 503 }] };
     this.note(`faults ${JSON.stringify(this.faults)} (uploads fail)`);
-    this.emulator.setFaults(this.faults);
+    this.emulator.setFaults(this.providerFaults(this.faults));
     await this.submitFile();
     this.faults = previous;
     this.note(`faults ${JSON.stringify(previous)} (uploads work again)`);
-    this.emulator.setFaults(previous);
+    this.emulator.setFaults(this.providerFaults(previous));
     await this.resumeUnfinished();
   }
 
@@ -415,11 +451,11 @@ class World {
     const lines = this.generateLines(fileNo);
     const file = this.writeFile(`input-${fileNo}.jsonl`, lines);
     const changeIt = this.chance(0.15);
-    this.note(`submit input-${fileNo}.jsonl: ${lines.map((l) => (l.duplicateOf ? `dup(${l.duplicateOf})` : l.kind)).join(',')}${changeIt ? ' (changed after the estimate)' : ''}`);
+    this.note(`submit input-${fileNo}.jsonl: ${this.describeLines(lines)}${changeIt ? ' (changed after the estimate)' : ''}`);
     const jobsBefore = this.store.index.jobs().map((job) => job.id);
     const uploadsBefore = this.uploads();
-    const preview = await this.service.preview({ file, provider: 'openai', outputBuffer: 0.25, failureAlertRate: 0.05 });
-    if (changeIt) appendFileSync(file, `${requestLine(`item-${lines.length + 1}`, `f${fileNo} appended`)}\n`);
+    const preview = await this.service.preview({ file, provider: this.rig.provider, providerSettings: this.rig.settings, outputBuffer: 0.25, failureAlertRate: 0.05 });
+    if (changeIt) appendFileSync(file, `${this.requestLine(`item-${lines.length - this.padding + 1}`, `f${fileNo} appended`)}\n`);
     let outcome: Awaited<ReturnType<JobService['submit']>> | undefined;
     let error: Error | undefined;
     try {
@@ -468,10 +504,11 @@ class World {
   }
 
   private uploads(): number {
-    return this.emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length;
+    // Where requests go inline in the create (Anthropic), the create is the upload.
+    return this.emulator.requests().filter((r) => r.route === 'POST /files' || (this.rig.inlineRequests && r.route === 'POST /batches')).length;
   }
 
-  private routeFaulted(route: EmulatorRoute): boolean {
+  private routeFaulted(route: NeutralRoute): boolean {
     return (this.faults.endpointFaults ?? []).some((fault) => fault.endpoint === route);
   }
 
@@ -535,7 +572,8 @@ class World {
       killing ??= this.store.closeWithoutSnapshot();
     };
     const unsubscribe = this.emulator.onResponse((entry) => {
-      if (route !== 'delay' && matchesRoute(entry.method, entry.path, route)) kill();
+      // Where requests go inline in the create (Anthropic), the upload is the create.
+      if (route !== 'delay' && (entry.route === route || (this.rig.inlineRequests && route === 'POST /files' && entry.route === 'POST /batches'))) kill();
     });
     const timer = route === 'delay' ? setTimeout(kill, this.int(0, 60)) : undefined;
     return async () => {
@@ -566,9 +604,9 @@ class World {
     const lines = this.generateLines(fileNo);
     const file = this.writeFile(`input-${fileNo}.jsonl`, lines);
     const point = this.pick(['POST /files', 'POST /batches', 'GET /batches'] as const);
-    this.note(`submit input-${fileNo}.jsonl and kill -9 when ${point} is answered: ${lines.map((l) => (l.duplicateOf ? `dup(${l.duplicateOf})` : l.kind)).join(',')}`);
+    this.note(`submit input-${fileNo}.jsonl and kill -9 when ${point} is answered: ${this.describeLines(lines)}`);
     const jobsBefore = this.store.index.jobs().map((job) => job.id);
-    const preview = await this.service.preview({ file, provider: 'openai', outputBuffer: 0.25, failureAlertRate: 0.05 });
+    const preview = await this.service.preview({ file, provider: this.rig.provider, providerSettings: this.rig.settings, outputBuffer: 0.25, failureAlertRate: 0.05 });
     const disarm = this.armKill(point);
     const outcome = await this.service.submit(preview).then(
       (done) => (done.submitted ? 'submitted' : `not submitted: ${oneLine(done.reason)}`),
@@ -604,7 +642,7 @@ class World {
     }
     this.faults = faults;
     this.note(`faults ${JSON.stringify(faults)}`);
-    this.emulator.setFaults(faults);
+    this.emulator.setFaults(this.providerFaults(faults));
   }
 
   private switchKey(): void {
@@ -655,6 +693,7 @@ class World {
     if (blocker) return;
     const cost = this.store.index.actualCost(job.jobId);
     const reserved = this.store.index.openReservation(job.jobId);
+    for (const batch of this.store.index.batches(job.jobId)) if (batch.remoteId !== null) this.deletedRemoteKeys.set(batch.remoteId, batch.key);
     this.note(`  it was ${this.store.index.job(job.jobId)?.status}, had cost ${cost}, with ${reserved} reserved and not settled`);
     await deleteJob(this.store, job.jobId);
     this.jobs.splice(this.jobs.indexOf(job), 1);
@@ -672,7 +711,8 @@ class World {
       .map((job) => job.id);
     await this.quietly('resumeUnfinished', () => this.service.engine.resumeUnfinished());
     for (const jobId of waiting) {
-      const sent = this.emulator.batches().filter((batch) => batch.metadata?.['llmb_job'] === jobId).length;
+      // By the batch's tags; where the provider carries none (Anthropic), by the journal's remote ids.
+      const sent = this.emulator.batches().filter((batch) => batch.jobId === jobId).length + this.store.index.batches(jobId).filter((b) => b.remoteId !== null).length;
       if (sent > 0 || this.service.engine.reachedProvider(jobId)) this.fail(`${jobId} was never submitted, yet resuming unfinished jobs sent it (${sent} batch(es))`);
     }
   }
@@ -740,7 +780,15 @@ class World {
     for (const job of this.jobs) await this.checkJob(job);
 
     // At most one remote batch per chunk per strike: each intent key reaches the provider once.
-    const keys = this.emulator.batches().map((batch) => batch.metadata?.['llmb_batch'] ?? '(untagged)');
+    // Every remote batch is one a job journaled (else nobody follows, cancels or collects it: paid
+    // for nothing), and its intent is its tags' or, where the provider carries none (Anthropic),
+    // the journal's record of it. Deleted jobs' batches count as journaled.
+    const intents = new Map(index.jobs().flatMap((job) => index.batches(job.id).map((b) => [b.remoteId, b.key] as const)));
+    for (const [remoteId, key] of this.deletedRemoteKeys) intents.set(remoteId, key);
+    for (const batch of this.emulator.batches()) {
+      if (!intents.has(batch.remoteId)) this.fail(`the provider made batch ${batch.remoteId}${batch.batchKey ? ` (intent ${batch.batchKey})` : ''}, which no job journaled: nobody follows, cancels or collects it`);
+    }
+    const keys = this.emulator.batches().map((batch) => batch.batchKey ?? intents.get(batch.remoteId) ?? `(not journaled: ${batch.remoteId})`);
     const seen = new Map<string, number>();
     for (const key of keys) seen.set(key, (seen.get(key) ?? 0) + 1);
     for (const [key, times] of seen) if (times > 1) this.fail(`intent ${key} was created ${times} times at the provider`);
@@ -750,7 +798,7 @@ class World {
       const allowed = this.syncAllowance.get(text) ?? 0;
       if (paid > allowed) this.fail(`"${text}" was answered (and paid) by ${paid} sync calls, at most ${allowed} allowed`);
     }
-    const syncRequests = this.emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/chat/completions')).length;
+    const syncRequests = this.emulator.requests().filter((r) => r.route === 'POST /chat/completions').length;
     if (syncRequests !== this.ledger.calls) this.fail(`the emulator saw ${syncRequests} sync requests for ${this.ledger.calls} sync calls by the engine (hidden retries)`);
 
     // Settled spend equals what the items cost; no reservation left open.
@@ -792,7 +840,7 @@ class World {
     if (!FINAL_JOB_STATES.has(row.status)) this.fail(`${name} ended ${row.status}, not final`);
     const items = this.store.index.items(job.jobId);
     const records = new Map<string, { state: string; content: string | undefined }>();
-    for await (const record of exportResults(this.store, job.jobId, parseOpenAiResultLine)) {
+    for await (const record of exportResults(this.store, job.jobId, resultParserFor(this.rig.provider))) {
       if (records.has(record.custom_id)) this.fail(`${name}: ${record.custom_id} is exported twice`);
       records.set(record.custom_id, { state: record.state, content: record.content });
     }
@@ -824,9 +872,6 @@ class World {
   }
 }
 
-function requestLine(id: string, text: string): string {
-  return JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content: text }], max_completion_tokens: 20 } });
-}
 
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
