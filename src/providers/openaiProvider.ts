@@ -11,6 +11,7 @@ import type { ResponseCreateParamsNonStreaming } from 'openai/resources/response
 import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from './batchProvider';
 import type { BatchProvider, FoundBatch, RemoteBatch, ResultKind, SyncOutcome } from './batchProvider';
 import { withCallSignals } from './callSignals';
+import { withRefusedAccess } from './refusedAccess';
 import { downloadToFile } from './downloadToFile';
 import {
   TAG_BATCH,
@@ -306,7 +307,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): BatchProvide
         return syncFailure(customId, error, signal);
       }
     },
-  }));
+  }, refusedAccess));
 }
 
 /** A refused key or permission on a batch call, as the error that stops the job instead of a retry every poll. */
@@ -317,35 +318,6 @@ function refusedAccess(error: unknown): unknown {
   return new ProviderAccessError(error.status === 401 ? 'auth' : 'permission', message, error.status);
 }
 
-/** The adapter with every batch call's 401/403 raised as ProviderAccessError (sync calls do so themselves). */
-function withRefusedAccess(adapter: BatchProvider): BatchProvider {
-  const guard =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await call(...args);
-      } catch (error) {
-        throw refusedAccess(error);
-      }
-    };
-  return {
-    ...adapter,
-    stage: guard(adapter.stage),
-    create: guard(adapter.create),
-    findCreated: guard(adapter.findCreated),
-    retrieve: guard(adapter.retrieve),
-    cancel: guard(adapter.cancel),
-    fetchResults: guard(adapter.fetchResults),
-    readInput: guard(adapter.readInput),
-    async *list(signal) {
-      try {
-        yield* adapter.list(signal);
-      } catch (error) {
-        throw refusedAccess(error);
-      }
-    },
-  };
-}
 
 /**
  * The error line of each item a validation failure names by input line (1-based), as an error

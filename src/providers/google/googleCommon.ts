@@ -11,6 +11,7 @@ import type { GoogleGenAI } from '@google/genai';
 import { ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
 import type { BatchProvider, BatchSubmission, FoundBatch, RemoteBatch, SyncCall, SyncOutcome } from '../batchProvider';
 import { withCallSignals } from '../callSignals';
+import { withRefusedAccess } from '../refusedAccess';
 import { downloadToFile } from '../downloadToFile';
 import { accessKindOfError, keyOfLine, outcomeOfResponse, parseApiError, retryDelayMsOf, synthesizedFailureLine, syncErrorLine, syncParamsOf, syncSuccessLine, statusOfError, classifyStatus } from './googleMapping';
 import type { BatchEndReason, GoogleApiError } from './googleMapping';
@@ -68,32 +69,7 @@ function refusedAccess(error: unknown): unknown {
 
 /** The adapter with a per-call abort signal (the SDK leaves a listener on every caller signal it is given) and access refusals raised as ProviderAccessError. */
 export function guarded(adapter: BatchProvider): BatchProvider {
-  const guard =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await call(...args);
-      } catch (error) {
-        throw refusedAccess(error);
-      }
-    };
-  return withCallSignals({
-    ...adapter,
-    stage: guard(adapter.stage),
-    create: guard(adapter.create),
-    findCreated: guard(adapter.findCreated),
-    retrieve: guard(adapter.retrieve),
-    cancel: guard(adapter.cancel),
-    fetchResults: guard(adapter.fetchResults),
-    readInput: guard(adapter.readInput),
-    async *list(signal) {
-      try {
-        yield* adapter.list(signal);
-      } catch (error) {
-        throw refusedAccess(error);
-      }
-    },
-  });
+  return withCallSignals(withRefusedAccess(adapter, refusedAccess));
 }
 
 /** Writes lines as one whole file (atomic, like a download). */
