@@ -26,7 +26,8 @@ export interface DeletedJob {
 export function deleteJobBlocker(store: WorkspaceStore, jobId: string): string | undefined {
   const job = store.index.job(jobId);
   if (!job) return `No job ${jobId} in this workspace; nothing was deleted.`;
-  const running = store.index.batches(jobId).filter((batch) => !batch.collected && batch.remoteId !== null);
+  // A batch whose create was sent may exist at the provider even though its answer was never journaled.
+  const running = store.index.batches(jobId).filter((batch) => !batch.collected && (batch.remoteId !== null || batch.submittingAt !== null));
   if (!FINAL_JOB_STATES.has(job.status) && running.length > 0) {
     return `${job.name} (${jobId}) still has ${running.length} batch(es) running at the provider. Cancel the job first; nothing was deleted.`;
   }

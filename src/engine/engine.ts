@@ -343,6 +343,30 @@ export class Engine {
   }
 
   /**
+   * Looks at the provider for the batch an earlier create of this intent may have made, and adopts
+   * it when found (true). When the provider cannot tell which of several batches it is, the job
+   * waits for the user (JobBlocked) rather than risk a second batch or a batch left running.
+   */
+  private async adoptIfCreated(job: JobRow, batch: BatchRow, provider: BatchProvider, signal: AbortSignal | undefined): Promise<boolean> {
+    // Journals from before the seam have no submitting mark: an upload alone may have been created from.
+    const since = batch.submittingAt ?? Date.parse(job.createdAt);
+    const found = withoutKnownBatches(await provider.findCreated(this.submissionOf(job, batch), batch.stagedRef ?? undefined, since, signal), this.knownRemoteIds());
+    if (found.kind === 'none') return false;
+    if (found.kind === 'ambiguous') {
+      throw await this.block(
+        job.id,
+        `batch ${batch.key} may already exist at ${provider.id} as one of ${found.candidates.join(', ')}, and the provider cannot tell which; ` +
+          'it was not sent again, to avoid paying twice. Cancel the extra batches at the provider, then resume the job or cancel it',
+      );
+    }
+    const remote = found.kind === 'found' ? found.remote : await provider.retrieve(found.remoteId, signal);
+    this.log(`${batch.key}: adopting ${remote.remoteId}, created before a restart`);
+    await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: remote.remoteId, adopted: true }, statusEvent(batch, remote)]);
+    this.polls.set(batch.key, { at: this.now(), interval: this.deps.config.pollInitialMs });
+    return true;
+  }
+
+  /**
    * Sends an intent: staged once, then created, each step journaled before the next. An intent
    * whose create was sent before (the process stopped before the answer was journaled) is first
    * looked for at the provider, and adopted when found; when the provider cannot tell which of
@@ -350,31 +374,7 @@ export class Engine {
    */
   private async submit(job: JobRow, batch: BatchRow, provider: BatchProvider, signal: AbortSignal | undefined): Promise<void> {
     const submission = this.submissionOf(job, batch);
-    if (batch.submittingAt !== null || batch.stagedRef !== null) {
-      // Journals from before the seam have no submitting mark: an upload alone may have been created from.
-      const since = batch.submittingAt ?? Date.parse(job.createdAt);
-      const found = withoutKnownBatches(await provider.findCreated(submission, batch.stagedRef ?? undefined, since, signal), this.knownRemoteIds());
-      if (found.kind === 'one') {
-        const remote = await provider.retrieve(found.remoteId, signal);
-        this.log(`${batch.key}: adopting ${remote.remoteId}, created before a restart`);
-        await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: remote.remoteId, adopted: true }, statusEvent(batch, remote)]);
-        this.polls.set(batch.key, { at: this.now(), interval: this.deps.config.pollInitialMs });
-        return;
-      }
-      if (found.kind === 'found') {
-        this.log(`${batch.key}: adopting ${found.remote.remoteId}, created before a restart`);
-        await this.store.commit([{ type: 'batch.created', jobId: job.id, batchKey: batch.key, remoteId: found.remote.remoteId, adopted: true }, statusEvent(batch, found.remote)]);
-        this.polls.set(batch.key, { at: this.now(), interval: this.deps.config.pollInitialMs });
-        return;
-      }
-      if (found.kind === 'ambiguous') {
-        throw await this.block(
-          job.id,
-          `batch ${batch.key} may already exist at ${provider.id} as one of ${found.candidates.join(', ')}, and the provider cannot tell which; ` +
-            'it was not sent again, to avoid paying twice. Cancel the extra batches at the provider, then resume the job or cancel it',
-        );
-      }
-    }
+    if ((batch.submittingAt !== null || batch.stagedRef !== null) && (await this.adoptIfCreated(job, batch, provider, signal))) return;
     let staged = batch.stagedRef ?? undefined;
     if (staged === undefined) {
       staged = await provider.stage(submission, signal);
@@ -647,6 +647,11 @@ export class Engine {
   }
 
   private async cancelOpenWork(job: JobRow, provider: BatchProvider, signal: AbortSignal | undefined): Promise<void> {
+    for (const unsure of this.store.index.batches(job.id)) {
+      // An intent whose create was sent may exist at the provider: found, it is adopted and stopped
+      // like any running batch; cancelling it as "never sent" would leave it running, unfollowed.
+      if (!unsure.collected && unsure.state === 'intent' && unsure.submittingAt !== null) await this.adoptIfCreated(job, unsure, provider, signal);
+    }
     for (const batch of this.store.index.batches(job.id)) {
       if (batch.collected) continue;
       if (batch.state === 'intent') {

@@ -155,4 +155,15 @@ describe('deleteJob', () => {
     assert.match(deleteJobBlocker(store, 'job-x') ?? '', /^No job job-x in this workspace/);
     await store.close();
   });
+
+  it('refuses while a batch whose create was sent (but never journaled as made) may run at the provider', async () => {
+    const { store } = await workspaceWithReusedAnswers();
+    await store.commit([
+      { type: 'job.state', jobId: 'job-a', state: 'running' },
+      { type: 'batch.intent', jobId: 'job-a', batchKey: 'job-a.s1.r1', strike: 1, inputFile: 'jobs/job-a/r.jsonl', itemCount: 1 },
+      { type: 'batch.submitting', jobId: 'job-a', batchKey: 'job-a.s1.r1', sentAt: Date.now() },
+    ]);
+    assert.match(deleteJobBlocker(store, 'job-a') ?? '', /still has 1 batch\(es\) running at the provider/);
+    await store.close();
+  });
 });
