@@ -13,8 +13,8 @@ import { parseBedrockResultLine } from './bedrock/bedrockMapping';
 import { createGeminiProvider } from './google/geminiProvider';
 import { parseGoogleResultLine } from './google/googleMapping';
 import { createVertexProvider } from './google/vertexProvider';
-import { createOpenAiProvider } from './openaiProvider';
-import { parseOpenAiResultLine } from './openaiMapping';
+import { createOpenAiProvider } from './openai/openaiProvider';
+import { parseOpenAiResultLine } from './openai/openaiMapping';
 import type { ProviderConnection } from './providerConfig';
 
 export interface ProviderEntry {

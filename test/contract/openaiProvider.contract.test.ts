@@ -1,4 +1,4 @@
-// Contract test: the OpenAI / Azure OpenAI adapter (src/providers/openaiProvider.ts) against the
+// Contract test: the OpenAI / Azure OpenAI adapter (src/providers/openai/openaiProvider.ts) against the
 // local emulator, through the real `openai` SDK, in all three URL styles: OpenAI, Azure dated
 // api-version and Azure v1 (spec §1, §2, §6).
 import assert from 'node:assert/strict';
@@ -15,9 +15,9 @@ import type { ItemOutcome } from '../../src/core/itemOutcome';
 import { ProviderAccessError, TERMINAL_STATES } from '../../src/providers/batchProvider';
 import type { BatchProvider, BatchSubmission, BatchTags, RemoteBatch, ResultKind, SyncOutcome } from '../../src/providers/batchProvider';
 import { TruncatedDownloadError, downloadToFile } from '../../src/providers/downloadToFile';
-import { tagMetadata } from '../../src/providers/openaiMapping';
-import type { OpenAiRemoteBatch } from '../../src/providers/openaiMapping';
-import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { tagMetadata } from '../../src/providers/openai/openaiMapping';
+import type { OpenAiRemoteBatch } from '../../src/providers/openai/openaiMapping';
+import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { RunningEmulator } from '../emulators/openai/server';
 

@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import type { BatchProvider, RemoteBatch } from '../../src/providers/batchProvider';
 import { exportResults } from '../../src/engine/exportResults';
-import { parseOpenAiResultLine } from '../../src/providers/openaiMapping';
+import { parseOpenAiResultLine } from '../../src/providers/openai/openaiMapping';
 import type { Engine } from '../../src/engine/engine';
 import { createdBatchKeys, startHarness } from './harness';
 import type { Harness } from './harness';

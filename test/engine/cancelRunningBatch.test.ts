@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportResults } from '../../src/engine/exportResults';
-import { parseOpenAiResultLine } from '../../src/providers/openaiMapping';
+import { parseOpenAiResultLine } from '../../src/providers/openai/openaiMapping';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 

@@ -10,7 +10,7 @@ import type { EngineConfig } from '../../src/engine/engineConfig';
 import { prepareJob } from '../../src/engine/createJob';
 import type { SubmitRequest } from '../../src/engine/createJob';
 import type { BatchProvider } from '../../src/providers/batchProvider';
-import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { RunningEmulator } from '../emulators/openai/server';
@@ -60,11 +60,23 @@ export async function startHarness(faults: FaultConfig = {}, options: { timeScal
   if (options.provider !== undefined) {
     const rig = providerRig(options.provider);
     const emulator = await rig.start({ faults });
-    return assemble(emulator, rig, rig.adapter(emulator, 'test'), () => emulator.close());
+    return closingOnFailure(emulator, () => assemble(emulator, rig, rig.adapter(emulator, 'test'), () => emulator.close()));
   }
   const emulator = await startOpenAiEmulator({ timeScale: options.timeScale ?? { validatingMs: 20, inProgressMs: 40, finalizingMs: 20 }, faults });
-  const provider = createOpenAiProvider({ provider: 'openai', apiKey: 'test', baseUrl: emulator.openaiBaseUrl, maxRetries: 2 });
-  return assemble(emulator, providerRig('openai'), provider, () => emulator.close());
+  return closingOnFailure(emulator, () => {
+    const provider = createOpenAiProvider({ provider: 'openai', apiKey: 'test', baseUrl: emulator.openaiBaseUrl, maxRetries: 2 });
+    return assemble(emulator, providerRig('openai'), provider, () => emulator.close());
+  });
+}
+
+/** A harness that fails to start closes its emulator: an open server would keep the test process alive forever. */
+async function closingOnFailure<H>(emulator: { close(): Promise<void> }, build: () => Promise<H>): Promise<H> {
+  try {
+    return await build();
+  } catch (error) {
+    await emulator.close();
+    throw error;
+  }
 }
 
 async function assemble<E>(emulator: E, rig: ProviderRig, provider: BatchProvider, closeEmulator: () => Promise<void>): Promise<Harness<E>> {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { assembleJobs } from '../../src/app/assembleJobs';
 import type { JobService, SubmitPreview } from '../../src/app/jobService';
 import { SubmitRefused } from '../../src/engine/submitRefused';
-import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { RunningEmulator } from '../emulators/openai/server';

@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { prepareJob } from '../../src/engine/createJob';
 import { importBatch, untrackedBatches } from '../../src/engine/importBatch';
-import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { exportResults } from '../../src/engine/exportResults';
 import { resultParserFor } from '../../src/providers/resultParsers';
 import type { FaultConfig } from '../emulators/openai/faults';

@@ -13,7 +13,7 @@ import initSqlJs from 'sql.js';
 import { createPricer } from '../../src/core/pricing';
 import { Engine } from '../../src/engine/engine';
 import { exportResults } from '../../src/engine/exportResults';
-import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { resultParserFor } from '../../src/providers/resultParsers';
 import { SCHEMA_VERSION } from '../../src/store/schema';
 import { WorkspaceStore } from '../../src/store/workspaceStore';

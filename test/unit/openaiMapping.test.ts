@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FailureClass, ItemOutcome } from '../../src/core/itemOutcome';
-import { TAG_BATCH, TAG_JOB, classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, tagMetadata, toRemoteBatch } from '../../src/providers/openaiMapping';
+import { TAG_BATCH, TAG_JOB, classifyHttpFailure, outcomeFromSyncResponse, parseOpenAiResultLine, tagMetadata, toRemoteBatch } from '../../src/providers/openai/openaiMapping';
 
 const line = (v: unknown): string => JSON.stringify(v);
 

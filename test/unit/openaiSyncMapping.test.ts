@@ -2,7 +2,7 @@
 // retry-after, and which statuses refuse our access rather than the item.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accessKindOf, parseOpenAiResultLine, retryAfterMsOf, syncResultLine } from '../../src/providers/openaiMapping';
+import { accessKindOf, parseOpenAiResultLine, retryAfterMsOf, syncResultLine } from '../../src/providers/openai/openaiMapping';
 
 describe('OpenAI sync mapping', () => {
   it('writes a sync answer as an output line that parses back to its content and usage', () => {

@@ -8,11 +8,11 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import type { BatchCreateParams } from 'openai/resources/batches';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
-import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from './batchProvider';
-import type { BatchProvider, FoundBatch, RemoteBatch, ResultKind, SyncOutcome } from './batchProvider';
-import { withCallSignals } from './callSignals';
-import { withRefusedAccess } from './refusedAccess';
-import { downloadToFile } from './downloadToFile';
+import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
+import type { BatchProvider, FoundBatch, RemoteBatch, ResultKind, SyncOutcome } from '../batchProvider';
+import { withCallSignals } from '../callSignals';
+import { withRefusedAccess } from '../refusedAccess';
+import { downloadToFile } from '../downloadToFile';
 import {
   TAG_BATCH,
   accessKindOf,

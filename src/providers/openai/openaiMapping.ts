@@ -1,9 +1,9 @@
 // Wire shapes of the OpenAI and Azure OpenAI batch APIs mapped onto provider-neutral types. Pure:
 // no I/O, no SDK types, so every branch is unit-tested with literal JSON from the spec
 // (docs/PROVIDER_BATCH_APIS.md §1.3, §1.4, §1.7, §2.3, §6.1).
-import type { FailureClass, ItemOutcome, Usage } from '../core/itemOutcome';
-import { REMOTE_STATES } from './batchProvider';
-import type { BatchTags, RemoteBatch, RemoteState } from './batchProvider';
+import type { FailureClass, ItemOutcome, Usage } from '../../core/itemOutcome';
+import { REMOTE_STATES } from '../batchProvider';
+import type { BatchTags, RemoteBatch, RemoteState } from '../batchProvider';
 
 type JsonRecord = Readonly<Record<string, unknown>>;
 
