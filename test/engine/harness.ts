@@ -10,7 +10,7 @@ import type { EngineConfig } from '../../src/engine/engineConfig';
 import { prepareJob } from '../../src/engine/createJob';
 import type { SubmitRequest } from '../../src/engine/createJob';
 import type { BatchProvider } from '../../src/providers/batchProvider';
-import { createOpenAiProvider } from '../../src/providers/openaiProvider';
+import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { RunningEmulator } from '../emulators/openai/server';
