@@ -2,6 +2,22 @@
 // (setFaults) or over HTTP (POST /__emulator/faults) to drive a client down the unhappy paths
 // of spec §3 and §6.
 
+import {
+  FaultConfigError,
+  copyBooleans,
+  isRecord,
+  parseEndpointFaultBase,
+  parseEndpointFaults,
+  parseExpireAfterFraction,
+  parseItemErrors,
+  parseNonNegativeInteger,
+  parseTruncateDownload,
+  requireKnownSwitches,
+} from '../shared/faultParsing';
+import { FaultStateBase } from '../shared/faultState';
+
+export { FaultConfigError } from '../shared/faultParsing';
+
 export type AnthropicRoute =
   | 'POST /v1/messages/batches'
   | 'GET /v1/messages/batches'
@@ -72,51 +88,23 @@ export interface BatchFaults {
   nonJsonContent: boolean;
 }
 
-export class FaultConfigError extends Error {}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 const BOOLEAN_KEYS = ['failValidation', 'ordered', 'emptyContent', 'nonJsonContent'] as const;
 
 /** Validates a fault config that arrived as JSON, so a typo fails loudly. */
-export function parseFaultConfig(input: unknown): FaultConfig {
-  if (!isRecord(input)) throw new FaultConfigError('fault config must be a JSON object');
-  const known = new Set<string>([...BOOLEAN_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload', 'capacityRefusals']);
-  for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new FaultConfigError(`unknown fault switch "${key}"`);
-  }
+export function parseFaultConfig(value: unknown): FaultConfig {
+  const input = requireKnownSwitches(value, [...BOOLEAN_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload', 'capacityRefusals']);
   const out: FaultConfig = {};
-  for (const key of BOOLEAN_KEYS) {
-    const v = input[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'boolean') throw new FaultConfigError(`${key} must be a boolean`);
-    out[key] = v;
-  }
-  const truncate = input['truncateDownload'];
-  if (truncate !== undefined) {
-    if (typeof truncate !== 'boolean' && truncate !== 'abort' && truncate !== 'short') throw new FaultConfigError('truncateDownload must be true, false, "abort" or "short"');
-    out.truncateDownload = truncate;
-  }
-  const fraction = input['expireAfterFraction'];
-  if (fraction !== undefined) {
-    if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)) throw new FaultConfigError('expireAfterFraction must be a number in (0, 1]');
-    out.expireAfterFraction = fraction;
-  }
-  const refusals = input['capacityRefusals'];
-  if (refusals !== undefined) {
-    if (typeof refusals !== 'number' || !Number.isInteger(refusals) || refusals < 0) throw new FaultConfigError('capacityRefusals must be a non-negative integer');
-    out.capacityRefusals = refusals;
-  }
-  const endpointFaults = input['endpointFaults'];
-  if (endpointFaults !== undefined) {
-    if (!Array.isArray(endpointFaults)) throw new FaultConfigError('endpointFaults must be an array');
-    out.endpointFaults = endpointFaults.map(parseEndpointFault);
-  }
-  const itemErrors = input['itemErrors'];
-  if (itemErrors !== undefined) {
-    if (!isRecord(itemErrors)) throw new FaultConfigError('itemErrors must be an object keyed by custom_id');
-    out.itemErrors = Object.fromEntries(Object.entries(itemErrors).map(([customId, fault]) => [customId, parseItemFault(customId, fault)]));
-  }
+  copyBooleans(input, BOOLEAN_KEYS, out);
+  const truncate = parseTruncateDownload(input['truncateDownload']);
+  if (truncate !== undefined) out.truncateDownload = truncate;
+  const fraction = parseExpireAfterFraction(input['expireAfterFraction']);
+  if (fraction !== undefined) out.expireAfterFraction = fraction;
+  const refusals = parseNonNegativeInteger(input['capacityRefusals'], 'capacityRefusals');
+  if (refusals !== undefined) out.capacityRefusals = refusals;
+  const endpointFaults = parseEndpointFaults(input['endpointFaults'], parseEndpointFault);
+  if (endpointFaults !== undefined) out.endpointFaults = endpointFaults;
+  const itemErrors = parseItemErrors(input['itemErrors'], 'custom_id', parseItemFault);
+  if (itemErrors !== undefined) out.itemErrors = itemErrors;
   return out;
 }
 
@@ -127,19 +115,11 @@ function optionalDelay(v: unknown, name: string): number | null | undefined {
 }
 
 function parseEndpointFault(v: unknown): EndpointFault {
-  if (!isRecord(v)) throw new FaultConfigError('each endpoint fault must be an object');
-  const endpoint = v['endpoint'];
-  if (typeof endpoint !== 'string' || !(ANTHROPIC_ROUTES as readonly string[]).includes(endpoint)) {
-    throw new FaultConfigError(`endpoint must be one of: ${ANTHROPIC_ROUTES.join(', ')}`);
-  }
-  const times = v['times'];
-  if (typeof times !== 'number' || !Number.isInteger(times) || times < 0) throw new FaultConfigError('times must be a non-negative integer');
-  const status = v['status'];
-  if (status !== 429 && status !== 500 && status !== 503 && status !== 529) throw new FaultConfigError('status must be 429, 500, 503 or 529');
-  const fault: EndpointFault = { endpoint: endpoint as AnthropicRoute, times, status };
-  const retryAfter = optionalDelay(v['retryAfter'], 'retryAfter');
+  const { raw, fault: base } = parseEndpointFaultBase(v, ANTHROPIC_ROUTES, [429, 500, 503, 529] as const, 'status must be 429, 500, 503 or 529');
+  const fault: EndpointFault = base;
+  const retryAfter = optionalDelay(raw['retryAfter'], 'retryAfter');
   if (retryAfter !== undefined) fault.retryAfter = retryAfter;
-  const retryAfterMs = optionalDelay(v['retryAfterMs'], 'retryAfterMs');
+  const retryAfterMs = optionalDelay(raw['retryAfterMs'], 'retryAfterMs');
   if (retryAfterMs !== undefined) fault.retryAfterMs = retryAfterMs;
   return fault;
 }
@@ -154,38 +134,14 @@ function parseItemFault(customId: string, v: unknown): ItemFault {
   return fault;
 }
 
-/** Live fault state: the config plus the counters that make endpoint faults and one-shots run out. */
-export class FaultState {
-  private config: FaultConfig = {};
-  private endpointRemaining: { fault: EndpointFault; left: number }[] = [];
-
-  set(config: FaultConfig): void {
-    this.config = { ...config };
-    this.endpointRemaining = (config.endpointFaults ?? []).map((fault) => ({ fault, left: fault.times }));
-  }
-
-  get(): FaultConfig {
-    return { ...this.config };
-  }
-
-  takeEndpointFault(route: AnthropicRoute): EndpointFault | undefined {
-    const entry = this.endpointRemaining.find((e) => e.fault.endpoint === route && e.left > 0);
-    if (!entry) return undefined;
-    entry.left -= 1;
-    return entry.fault;
-  }
-
+/** Live fault state: the shared counters plus what an Anthropic batch captures at create. */
+export class FaultState extends FaultStateBase<EndpointFault, FaultConfig> {
   takeFailValidation(): boolean {
-    if (this.config.failValidation !== true) return false;
-    this.config = { ...this.config, failValidation: false };
-    return true;
+    return this.takeOneShot('failValidation');
   }
 
   takeCapacityRefusal(): boolean {
-    const left = this.config.capacityRefusals ?? 0;
-    if (left <= 0) return false;
-    this.config = { ...this.config, capacityRefusals: left - 1 };
-    return true;
+    return this.takeCounted('capacityRefusals');
   }
 
   snapshotForBatch(): BatchFaults {
@@ -197,16 +153,5 @@ export class FaultState {
       emptyContent: c.emptyContent === true,
       nonJsonContent: c.nonJsonContent === true,
     };
-  }
-
-  takeTruncateDownload(): 'abort' | 'short' | 'none' {
-    const t = this.config.truncateDownload;
-    if (t === undefined || t === false) return 'none';
-    this.config = { ...this.config, truncateDownload: false };
-    return t === 'short' ? 'short' : 'abort';
-  }
-
-  contentOverrides(): { emptyContent: boolean; nonJsonContent: boolean } {
-    return { emptyContent: this.config.emptyContent === true, nonJsonContent: this.config.nonJsonContent === true };
   }
 }

@@ -2,6 +2,21 @@
 // these in-process (setFaults) or over HTTP (POST /__emulator/faults) to drive the client down the
 // unhappy paths of spec §5; the switch names follow the OpenAI emulator's where they make sense.
 
+import {
+  FaultConfigError,
+  copyBooleans,
+  isRecord,
+  parseEndpointFaultBase,
+  parseEndpointFaults,
+  parseItemErrors,
+  parseRetryAfterSeconds,
+  parseTruncateDownload,
+  requireKnownSwitches,
+} from '../shared/faultParsing';
+import { FaultStateBase } from '../shared/faultState';
+
+export { FaultConfigError } from '../shared/faultParsing';
+
 /** Routes as the emulator names them (one port serves all three services). */
 export type AwsRoute =
   | 'POST /model-invocation-job'
@@ -103,42 +118,25 @@ export interface JobFaults {
 export const DEFAULT_MIN_RECORDS = 100;
 export const DEFAULT_MAX_RECORDS = 50_000;
 
-export class FaultConfigError extends Error {}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 const BOOLEAN_KEYS = ['failValidation', 'ordered', 'emptyContent', 'nonJsonContent', 'accessDenied'] as const;
 const COUNT_KEYS = ['capacityRefusals', 'minRecords', 'maxRecords'] as const;
 
 /** Validates a fault config that arrived as JSON (HTTP control endpoint), so a typo fails loudly. */
-export function parseFaultConfig(input: unknown): AwsFaultConfig {
-  if (!isRecord(input)) throw new FaultConfigError('fault config must be a JSON object');
-  const known = new Set<string>([...BOOLEAN_KEYS, ...COUNT_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload', 'unknownModels']);
-  for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new FaultConfigError(`unknown fault switch "${key}"`);
-  }
+export function parseFaultConfig(value: unknown): AwsFaultConfig {
+  const input = requireKnownSwitches(value, [...BOOLEAN_KEYS, ...COUNT_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload', 'unknownModels']);
   const out: AwsFaultConfig = {};
-  for (const key of BOOLEAN_KEYS) {
-    const v = input[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'boolean') throw new FaultConfigError(`${key} must be a boolean`);
-    out[key] = v;
-  }
+  copyBooleans(input, BOOLEAN_KEYS, out);
   for (const key of COUNT_KEYS) {
     const v = input[key];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FaultConfigError(`${key} must be a non-negative integer`);
     out[key] = v;
   }
-  const truncate = input['truncateDownload'];
-  if (truncate !== undefined) {
-    if (typeof truncate !== 'boolean' && truncate !== 'abort' && truncate !== 'short') {
-      throw new FaultConfigError('truncateDownload must be true, false, "abort" or "short"');
-    }
-    out.truncateDownload = truncate;
-  }
+  const truncate = parseTruncateDownload(input['truncateDownload']);
+  if (truncate !== undefined) out.truncateDownload = truncate;
   const fraction = input['expireAfterFraction'];
   if (fraction !== undefined) {
+    // Unlike the other emulators, 0 is allowed (the timeout strikes while Scheduled) and 1 is not.
     if (typeof fraction !== 'number' || !(fraction >= 0 && fraction < 1)) throw new FaultConfigError('expireAfterFraction must be a number in [0, 1)');
     out.expireAfterFraction = fraction;
   }
@@ -147,36 +145,17 @@ export function parseFaultConfig(input: unknown): AwsFaultConfig {
     if (!Array.isArray(unknownModels) || !unknownModels.every((m) => typeof m === 'string')) throw new FaultConfigError('unknownModels must be an array of model ids');
     out.unknownModels = [...(unknownModels as string[])];
   }
-  const endpointFaults = input['endpointFaults'];
-  if (endpointFaults !== undefined) {
-    if (!Array.isArray(endpointFaults)) throw new FaultConfigError('endpointFaults must be an array');
-    out.endpointFaults = endpointFaults.map(parseEndpointFault);
-  }
-  const itemErrors = input['itemErrors'];
-  if (itemErrors !== undefined) {
-    if (!isRecord(itemErrors)) throw new FaultConfigError('itemErrors must be an object keyed by recordId');
-    out.itemErrors = Object.fromEntries(Object.entries(itemErrors).map(([recordId, fault]) => [recordId, parseItemFault(recordId, fault)]));
-  }
+  const endpointFaults = parseEndpointFaults(input['endpointFaults'], parseEndpointFault);
+  if (endpointFaults !== undefined) out.endpointFaults = endpointFaults;
+  const itemErrors = parseItemErrors(input['itemErrors'], 'recordId', parseItemFault);
+  if (itemErrors !== undefined) out.itemErrors = itemErrors;
   return out;
 }
 
 function parseEndpointFault(v: unknown): EndpointFault {
-  if (!isRecord(v)) throw new FaultConfigError('each endpoint fault must be an object');
-  const endpoint = v['endpoint'];
-  if (typeof endpoint !== 'string' || !(AWS_ROUTES as readonly string[]).includes(endpoint)) {
-    throw new FaultConfigError(`endpoint must be one of: ${AWS_ROUTES.join(', ')}`);
-  }
-  const times = v['times'];
-  if (typeof times !== 'number' || !Number.isInteger(times) || times < 0) throw new FaultConfigError('times must be a non-negative integer');
-  const status = v['status'];
-  if (status !== 429 && status !== 500 && status !== 503) throw new FaultConfigError('status must be 429, 500 or 503');
-  const fault: EndpointFault = { endpoint: endpoint as AwsRoute, times, status };
-  const retryAfter = v['retryAfter'];
-  if (retryAfter !== undefined) {
-    if (retryAfter !== null && (typeof retryAfter !== 'number' || retryAfter < 0)) throw new FaultConfigError('retryAfter must be a non-negative number of seconds or null');
-    fault.retryAfter = retryAfter;
-  }
-  return fault;
+  const { raw, fault } = parseEndpointFaultBase(v, AWS_ROUTES, [429, 500, 503] as const, 'status must be 429, 500 or 503');
+  const retryAfter = parseRetryAfterSeconds(raw['retryAfter']);
+  return retryAfter === undefined ? fault : { ...fault, retryAfter };
 }
 
 function parseItemFault(recordId: string, v: unknown): ItemFault {
@@ -191,42 +170,22 @@ function parseItemFault(recordId: string, v: unknown): ItemFault {
   return fault;
 }
 
-/** Live fault state: the config plus the counters that make endpoint faults and one-shots run out. */
-export class FaultState {
-  private config: AwsFaultConfig = {};
-  private endpointRemaining: { fault: EndpointFault; left: number }[] = [];
-
-  constructor(private readonly defaultMinRecords: number) {}
-
-  set(config: AwsFaultConfig): void {
-    this.config = { ...config };
-    this.endpointRemaining = (config.endpointFaults ?? []).map((fault) => ({ fault, left: fault.times }));
-  }
-
-  get(): AwsFaultConfig {
-    return { ...this.config };
-  }
-
-  takeEndpointFault(route: AwsRoute): EndpointFault | undefined {
-    const entry = this.endpointRemaining.find((e) => e.fault.endpoint === route && e.left > 0);
-    if (!entry) return undefined;
-    entry.left -= 1;
-    return entry.fault;
+/** Live fault state: the shared counters plus what a Bedrock job captures at create and the account switches. */
+export class FaultState extends FaultStateBase<EndpointFault, AwsFaultConfig> {
+  constructor(private readonly defaultMinRecords: number) {
+    super();
   }
 
   /** Counts down `capacityRefusals` for one create; false while the counter is 0. */
   takeCapacityRefusal(): boolean {
-    const left = this.config.capacityRefusals ?? 0;
-    if (left <= 0) return false;
-    this.config = { ...this.config, capacityRefusals: left - 1 };
-    return true;
+    return this.takeCounted('capacityRefusals');
   }
 
   /** Captures what a new job needs and consumes the one-shot `failValidation`. */
   snapshotForJob(): JobFaults {
     const c = this.config;
-    const snapshot: JobFaults = {
-      failValidation: c.failValidation === true,
+    return {
+      failValidation: this.takeOneShot('failValidation'),
       itemErrors: { ...(c.itemErrors ?? {}) },
       expireAfterFraction: c.expireAfterFraction ?? null,
       ordered: c.ordered === true,
@@ -235,15 +194,6 @@ export class FaultState {
       minRecords: c.minRecords ?? this.defaultMinRecords,
       maxRecords: c.maxRecords ?? DEFAULT_MAX_RECORDS,
     };
-    if (c.failValidation) this.config = { ...c, failValidation: false };
-    return snapshot;
-  }
-
-  takeTruncateDownload(): 'abort' | 'short' | 'none' {
-    const t = this.config.truncateDownload;
-    if (t === undefined || t === false) return 'none';
-    this.config = { ...this.config, truncateDownload: false };
-    return t === 'short' ? 'short' : 'abort';
   }
 
   accessDenied(): boolean {
@@ -252,9 +202,5 @@ export class FaultState {
 
   isUnknownModel(modelId: string): boolean {
     return (this.config.unknownModels ?? []).includes(modelId);
-  }
-
-  contentOverrides(): { emptyContent: boolean; nonJsonContent: boolean } {
-    return { emptyContent: this.config.emptyContent === true, nonJsonContent: this.config.nonJsonContent === true };
   }
 }

@@ -3,6 +3,22 @@
 // clients down the unhappy paths of spec §4. Batch-shaping switches are captured when a batch is
 // created; changing them later does not touch existing batches.
 
+import {
+  FaultConfigError,
+  copyBooleans,
+  isRecord,
+  parseEndpointFaultBase,
+  parseEndpointFaults,
+  parseExpireAfterFraction,
+  parseItemErrors,
+  parseRetryAfterSeconds,
+  parseTruncateDownload,
+  requireKnownSwitches,
+} from '../shared/faultParsing';
+import { FaultStateBase } from '../shared/faultState';
+
+export { FaultConfigError } from '../shared/faultParsing';
+
 /** Routes as the emulator names them, after the `/v1`, `/v1beta`, `/v1beta1` and `projects/…/locations/…` prefixes. */
 export const GOOGLE_ROUTES = [
   // Gemini Developer API
@@ -30,7 +46,7 @@ export const GOOGLE_ROUTES = [
 export type GoogleRoute = (typeof GOOGLE_ROUTES)[number];
 
 export type EndpointFaultStatus = 400 | 401 | 403 | 404 | 429 | 500 | 503;
-const ENDPOINT_FAULT_STATUSES: readonly number[] = [400, 401, 403, 404, 429, 500, 503];
+const ENDPOINT_FAULT_STATUSES: readonly EndpointFaultStatus[] = [400, 401, 403, 404, 429, 500, 503];
 
 /** Fail the next `times` requests to `endpoint` with an HTTP error, then let requests through. */
 export interface EndpointFault {
@@ -95,27 +111,14 @@ export interface BatchFaults {
   outputShardLines: number | null;
 }
 
-export class FaultConfigError extends Error {}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 const BOOLEAN_KEYS = ['failValidation', 'ordered', 'emptyContent', 'nonJsonContent', 'dropCreateResponse'] as const;
 const COUNT_KEYS = ['capacityRefusals', 'enqueuedTokenLimit', 'outputShardLines'] as const;
 
 /** Validates a fault config that arrived as JSON, so a typo fails loudly. */
-export function parseFaultConfig(input: unknown): FaultConfig {
-  if (!isRecord(input)) throw new FaultConfigError('fault config must be a JSON object');
-  const known = new Set<string>([...BOOLEAN_KEYS, ...COUNT_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload']);
-  for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new FaultConfigError(`unknown fault switch "${key}"`);
-  }
+export function parseFaultConfig(value: unknown): FaultConfig {
+  const input = requireKnownSwitches(value, [...BOOLEAN_KEYS, ...COUNT_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload']);
   const out: FaultConfig = {};
-  for (const key of BOOLEAN_KEYS) {
-    const v = input[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'boolean') throw new FaultConfigError(`${key} must be a boolean`);
-    out[key] = v;
-  }
+  copyBooleans(input, BOOLEAN_KEYS, out);
   for (const key of COUNT_KEYS) {
     const v = input[key];
     if (v === undefined) continue;
@@ -123,50 +126,21 @@ export function parseFaultConfig(input: unknown): FaultConfig {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new FaultConfigError(`${key} must be an integer ≥ ${min}`);
     out[key] = v;
   }
-  const truncate = input['truncateDownload'];
-  if (truncate !== undefined) {
-    if (typeof truncate !== 'boolean' && truncate !== 'abort' && truncate !== 'short') {
-      throw new FaultConfigError('truncateDownload must be true, false, "abort" or "short"');
-    }
-    out.truncateDownload = truncate;
-  }
-  const fraction = input['expireAfterFraction'];
-  if (fraction !== undefined) {
-    if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)) throw new FaultConfigError('expireAfterFraction must be a number in (0, 1]');
-    out.expireAfterFraction = fraction;
-  }
-  const endpointFaults = input['endpointFaults'];
-  if (endpointFaults !== undefined) {
-    if (!Array.isArray(endpointFaults)) throw new FaultConfigError('endpointFaults must be an array');
-    out.endpointFaults = endpointFaults.map(parseEndpointFault);
-  }
-  const itemErrors = input['itemErrors'];
-  if (itemErrors !== undefined) {
-    if (!isRecord(itemErrors)) throw new FaultConfigError('itemErrors must be an object keyed by key');
-    out.itemErrors = Object.fromEntries(Object.entries(itemErrors).map(([key, fault]) => [key, parseItemFault(key, fault)]));
-  }
+  const truncate = parseTruncateDownload(input['truncateDownload']);
+  if (truncate !== undefined) out.truncateDownload = truncate;
+  const fraction = parseExpireAfterFraction(input['expireAfterFraction']);
+  if (fraction !== undefined) out.expireAfterFraction = fraction;
+  const endpointFaults = parseEndpointFaults(input['endpointFaults'], parseEndpointFault);
+  if (endpointFaults !== undefined) out.endpointFaults = endpointFaults;
+  const itemErrors = parseItemErrors(input['itemErrors'], 'key', parseItemFault);
+  if (itemErrors !== undefined) out.itemErrors = itemErrors;
   return out;
 }
 
 function parseEndpointFault(v: unknown): EndpointFault {
-  if (!isRecord(v)) throw new FaultConfigError('each endpoint fault must be an object');
-  const endpoint = v['endpoint'];
-  if (typeof endpoint !== 'string' || !(GOOGLE_ROUTES as readonly string[]).includes(endpoint)) {
-    throw new FaultConfigError(`endpoint must be one of: ${GOOGLE_ROUTES.join(', ')}`);
-  }
-  const times = v['times'];
-  if (typeof times !== 'number' || !Number.isInteger(times) || times < 0) throw new FaultConfigError('times must be a non-negative integer');
-  const status = v['status'];
-  if (typeof status !== 'number' || !ENDPOINT_FAULT_STATUSES.includes(status)) {
-    throw new FaultConfigError(`status must be one of ${ENDPOINT_FAULT_STATUSES.join(', ')}`);
-  }
-  const fault: EndpointFault = { endpoint: endpoint as GoogleRoute, times, status: status as EndpointFaultStatus };
-  const retryAfter = v['retryAfter'];
-  if (retryAfter !== undefined) {
-    if (retryAfter !== null && (typeof retryAfter !== 'number' || retryAfter < 0)) throw new FaultConfigError('retryAfter must be a non-negative number of seconds or null');
-    fault.retryAfter = retryAfter;
-  }
-  return fault;
+  const { raw, fault } = parseEndpointFaultBase(v, GOOGLE_ROUTES, ENDPOINT_FAULT_STATUSES, `status must be one of ${ENDPOINT_FAULT_STATUSES.join(', ')}`);
+  const retryAfter = parseRetryAfterSeconds(raw['retryAfter']);
+  return retryAfter === undefined ? fault : { ...fault, retryAfter };
 }
 
 function parseItemFault(key: string, v: unknown): ItemFault {
@@ -181,33 +155,11 @@ function parseItemFault(key: string, v: unknown): ItemFault {
   return fault;
 }
 
-/** Live fault state: the config plus the counters that make endpoint faults and one-shots run out. */
-export class FaultState {
-  private config: FaultConfig = {};
-  private endpointRemaining: { fault: EndpointFault; left: number }[] = [];
-
-  set(config: FaultConfig): void {
-    this.config = { ...config };
-    this.endpointRemaining = (config.endpointFaults ?? []).map((fault) => ({ fault, left: fault.times }));
-  }
-
-  get(): FaultConfig {
-    return { ...this.config };
-  }
-
-  takeEndpointFault(route: GoogleRoute): EndpointFault | undefined {
-    const entry = this.endpointRemaining.find((e) => e.fault.endpoint === route && e.left > 0);
-    if (!entry) return undefined;
-    entry.left -= 1;
-    return entry.fault;
-  }
-
+/** Live fault state: the shared counters plus what a Google batch captures at create. */
+export class FaultState extends FaultStateBase<EndpointFault, FaultConfig> {
   /** Counts down `capacityRefusals` for one create; false while the counter is 0. */
   takeCapacityRefusal(): boolean {
-    const left = this.config.capacityRefusals ?? 0;
-    if (left <= 0) return false;
-    this.config = { ...this.config, capacityRefusals: left - 1 };
-    return true;
+    return this.takeCounted('capacityRefusals');
   }
 
   enqueuedTokenLimit(): number | undefined {
@@ -217,8 +169,8 @@ export class FaultState {
   /** Captures what a new batch needs and consumes the one-shot `failValidation`. */
   snapshotForBatch(): BatchFaults {
     const c = this.config;
-    const snapshot: BatchFaults = {
-      failValidation: c.failValidation === true,
+    return {
+      failValidation: this.takeOneShot('failValidation'),
       itemErrors: { ...(c.itemErrors ?? {}) },
       expireAfterFraction: c.expireAfterFraction ?? null,
       ordered: c.ordered === true,
@@ -226,25 +178,10 @@ export class FaultState {
       nonJsonContent: c.nonJsonContent === true,
       outputShardLines: c.outputShardLines ?? null,
     };
-    if (c.failValidation) this.config = { ...c, failValidation: false };
-    return snapshot;
   }
 
   /** Consumes the one-shot `dropCreateResponse`. */
   takeDropCreateResponse(): boolean {
-    if (this.config.dropCreateResponse !== true) return false;
-    this.config = { ...this.config, dropCreateResponse: false };
-    return true;
-  }
-
-  takeTruncateDownload(): 'abort' | 'short' | 'none' {
-    const t = this.config.truncateDownload;
-    if (t === undefined || t === false) return 'none';
-    this.config = { ...this.config, truncateDownload: false };
-    return t === 'short' ? 'short' : 'abort';
-  }
-
-  contentOverrides(): { emptyContent: boolean; nonJsonContent: boolean } {
-    return { emptyContent: this.config.emptyContent === true, nonJsonContent: this.config.nonJsonContent === true };
+    return this.takeOneShot('dropCreateResponse');
   }
 }

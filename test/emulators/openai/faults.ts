@@ -1,6 +1,23 @@
 // Fault switches for the OpenAI/Azure emulator. Tests flip these in-process (setFaults) or over
 // HTTP (POST /__emulator/faults) to drive the client down the unhappy paths of spec §1 and §2.
 
+import {
+  FaultConfigError,
+  copyBooleans,
+  isRecord,
+  parseEndpointFaultBase,
+  parseEndpointFaults,
+  parseExpireAfterFraction,
+  parseItemErrors,
+  parseNonNegativeInteger,
+  parseRetryAfterSeconds,
+  parseTruncateDownload,
+  requireKnownSwitches,
+} from '../shared/faultParsing';
+import { FaultStateBase } from '../shared/faultState';
+
+export { FaultConfigError } from '../shared/faultParsing';
+
 /** Routes as the emulator names them after stripping any `/v1`, `/openai`, `/openai/v1` or deployment prefix. */
 export type EmulatorRoute =
   | 'POST /files'
@@ -112,10 +129,6 @@ export interface BatchFaults {
   capacityRefusal: CapacityRefusal | null;
 }
 
-export class FaultConfigError extends Error {}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 const BOOLEAN_KEYS = [
   'failValidation',
   'completedWithNullOutput',
@@ -128,38 +141,16 @@ const BOOLEAN_KEYS = [
 ] as const;
 
 /** Validates a fault config that arrived as JSON (HTTP control endpoint), so a typo fails loudly. */
-export function parseFaultConfig(input: unknown): FaultConfig {
-  if (!isRecord(input)) throw new FaultConfigError('fault config must be a JSON object');
-  const known = new Set<string>([...BOOLEAN_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload', 'capacityRefusals', 'capacityLimitTokens']);
-  for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new FaultConfigError(`unknown fault switch "${key}"`);
-  }
+export function parseFaultConfig(value: unknown): FaultConfig {
+  const input = requireKnownSwitches(value, [...BOOLEAN_KEYS, 'endpointFaults', 'itemErrors', 'expireAfterFraction', 'truncateDownload', 'capacityRefusals', 'capacityLimitTokens']);
   const out: FaultConfig = {};
-  for (const key of BOOLEAN_KEYS) {
-    const v = input[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'boolean') throw new FaultConfigError(`${key} must be a boolean`);
-    out[key] = v;
-  }
-  const truncate = input['truncateDownload'];
-  if (truncate !== undefined) {
-    if (typeof truncate !== 'boolean' && truncate !== 'abort' && truncate !== 'short') {
-      throw new FaultConfigError('truncateDownload must be true, false, "abort" or "short"');
-    }
-    out.truncateDownload = truncate;
-  }
-  const fraction = input['expireAfterFraction'];
-  if (fraction !== undefined) {
-    if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)) {
-      throw new FaultConfigError('expireAfterFraction must be a number in (0, 1]');
-    }
-    out.expireAfterFraction = fraction;
-  }
-  const refusals = input['capacityRefusals'];
-  if (refusals !== undefined) {
-    if (typeof refusals !== 'number' || !Number.isInteger(refusals) || refusals < 0) throw new FaultConfigError('capacityRefusals must be a non-negative integer');
-    out.capacityRefusals = refusals;
-  }
+  copyBooleans(input, BOOLEAN_KEYS, out);
+  const truncate = parseTruncateDownload(input['truncateDownload']);
+  if (truncate !== undefined) out.truncateDownload = truncate;
+  const fraction = parseExpireAfterFraction(input['expireAfterFraction']);
+  if (fraction !== undefined) out.expireAfterFraction = fraction;
+  const refusals = parseNonNegativeInteger(input['capacityRefusals'], 'capacityRefusals');
+  if (refusals !== undefined) out.capacityRefusals = refusals;
   const limitTokens = input['capacityLimitTokens'];
   if (limitTokens !== undefined) {
     if (typeof limitTokens !== 'number' || !Number.isSafeInteger(limitTokens) || limitTokens < 1) {
@@ -167,39 +158,17 @@ export function parseFaultConfig(input: unknown): FaultConfig {
     }
     out.capacityLimitTokens = limitTokens;
   }
-  const endpointFaults = input['endpointFaults'];
-  if (endpointFaults !== undefined) {
-    if (!Array.isArray(endpointFaults)) throw new FaultConfigError('endpointFaults must be an array');
-    out.endpointFaults = endpointFaults.map(parseEndpointFault);
-  }
-  const itemErrors = input['itemErrors'];
-  if (itemErrors !== undefined) {
-    if (!isRecord(itemErrors)) throw new FaultConfigError('itemErrors must be an object keyed by custom_id');
-    // fromEntries defines own properties, so even a custom_id like "__proto__" is a plain key.
-    out.itemErrors = Object.fromEntries(Object.entries(itemErrors).map(([customId, fault]) => [customId, parseItemFault(customId, fault)]));
-  }
+  const endpointFaults = parseEndpointFaults(input['endpointFaults'], parseEndpointFault);
+  if (endpointFaults !== undefined) out.endpointFaults = endpointFaults;
+  const itemErrors = parseItemErrors(input['itemErrors'], 'custom_id', parseItemFault);
+  if (itemErrors !== undefined) out.itemErrors = itemErrors;
   return out;
 }
 
 function parseEndpointFault(v: unknown): EndpointFault {
-  if (!isRecord(v)) throw new FaultConfigError('each endpoint fault must be an object');
-  const endpoint = v['endpoint'];
-  if (typeof endpoint !== 'string' || !(EMULATOR_ROUTES as readonly string[]).includes(endpoint)) {
-    throw new FaultConfigError(`endpoint must be one of: ${EMULATOR_ROUTES.join(', ')}`);
-  }
-  const times = v['times'];
-  if (typeof times !== 'number' || !Number.isInteger(times) || times < 0) throw new FaultConfigError('times must be a non-negative integer');
-  const status = v['status'];
-  if (status !== 429 && status !== 500 && status !== 503) throw new FaultConfigError('status must be 429, 500 or 503');
-  const fault: EndpointFault = { endpoint: endpoint as EmulatorRoute, times, status };
-  const retryAfter = v['retryAfter'];
-  if (retryAfter !== undefined) {
-    if (retryAfter !== null && (typeof retryAfter !== 'number' || retryAfter < 0)) {
-      throw new FaultConfigError('retryAfter must be a non-negative number of seconds or null');
-    }
-    fault.retryAfter = retryAfter;
-  }
-  return fault;
+  const { raw, fault } = parseEndpointFaultBase(v, EMULATOR_ROUTES, [429, 500, 503] as const, 'status must be 429, 500 or 503');
+  const retryAfter = parseRetryAfterSeconds(raw['retryAfter']);
+  return retryAfter === undefined ? fault : { ...fault, retryAfter };
 }
 
 function parseItemFault(customId: string, v: unknown): ItemFault {
@@ -218,45 +187,22 @@ function parseItemFault(customId: string, v: unknown): ItemFault {
   return fault;
 }
 
-/** Live fault state: the config plus the counters that make endpoint faults and one-shots run out. */
-export class FaultState {
-  private config: FaultConfig = {};
-  private endpointRemaining: { fault: EndpointFault; left: number }[] = [];
-
-  set(config: FaultConfig): void {
-    // A shallow copy is enough: the nested objects are only read, never mutated, by the emulator.
-    this.config = { ...config };
-    this.endpointRemaining = (config.endpointFaults ?? []).map((fault) => ({ fault, left: fault.times }));
-  }
-
-  get(): FaultConfig {
-    return { ...this.config };
-  }
-
-  /** Returns the fault to inject for this request, counting it down, or undefined to serve normally. */
-  takeEndpointFault(route: EmulatorRoute): EndpointFault | undefined {
-    const entry = this.endpointRemaining.find((e) => e.fault.endpoint === route && e.left > 0);
-    if (!entry) return undefined;
-    entry.left -= 1;
-    return entry.fault;
-  }
-
+/** Live fault state: the shared counters plus OpenAI's capacity refusal, batch snapshot and Azure rendering. */
+export class FaultState extends FaultStateBase<EndpointFault, FaultConfig> {
   /**
    * Counts down `capacityRefusals` for one create; null while the counter is 0. Called once per
    * create that passed parameter checks, before `snapshotForBatch` (a fail-fast refusal makes no batch).
    */
   takeCapacityRefusal(): CapacityRefusal | null {
-    const left = this.config.capacityRefusals ?? 0;
-    if (left <= 0) return null;
-    this.config = { ...this.config, capacityRefusals: left - 1 };
+    if (!this.takeCounted('capacityRefusals')) return null;
     return { failFast: this.config.capacityRefusalFailFast === true, limitTokens: this.config.capacityLimitTokens ?? DEFAULT_CAPACITY_LIMIT_TOKENS };
   }
 
   /** Captures what a new batch needs and consumes the one-shot `failValidation`. */
   snapshotForBatch(capacityRefusal: CapacityRefusal | null = null): BatchFaults {
     const c = this.config;
-    const snapshot: BatchFaults = {
-      failValidation: c.failValidation === true,
+    return {
+      failValidation: this.takeOneShot('failValidation'),
       itemErrors: { ...(c.itemErrors ?? {}) },
       expireAfterFraction: c.expireAfterFraction ?? null,
       completedWithNullOutput: c.completedWithNullOutput === true,
@@ -266,23 +212,9 @@ export class FaultState {
       nonJsonContent: c.nonJsonContent === true,
       capacityRefusal,
     };
-    if (c.failValidation) this.config = { ...c, failValidation: false };
-    return snapshot;
-  }
-
-  /** Consumes the one-shot download truncation; 'none' when it is off. */
-  takeTruncateDownload(): 'abort' | 'short' | 'none' {
-    const t = this.config.truncateDownload;
-    if (t === undefined || t === false) return 'none';
-    this.config = { ...this.config, truncateDownload: false };
-    return t === 'short' ? 'short' : 'abort';
   }
 
   azureVariants(): boolean {
     return this.config.azureVariants === true;
-  }
-
-  contentOverrides(): { emptyContent: boolean; nonJsonContent: boolean } {
-    return { emptyContent: this.config.emptyContent === true, nonJsonContent: this.config.nonJsonContent === true };
   }
 }
