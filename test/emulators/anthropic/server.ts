@@ -2,18 +2,17 @@
 // anthropic-version values, endpoint faults, the batch routes, the results stream, sync Messages,
 // the control endpoints, and the public start/stop API.
 
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonObject, randomId } from '../shared/content';
 import type { JsonObject } from '../shared/content';
-import { BodyTooLargeError, readBody, sendJsonBody } from '../shared/http';
+import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { BodyTooLargeError, readBody, sendDownload, sendJsonBody } from '../shared/http';
 import type { HeaderMap } from '../shared/http';
 import { BatchRun, parseCreateBody } from './batchRun';
 import type { ProcessingStatus, SharedMemory, TimeScale } from './batchRun';
 import { API_VERSIONS, modelError, runFakeMessage } from './fakeMessages';
 import type { ApiVersion, ModelError } from './fakeMessages';
-import { FaultConfigError, FaultState, parseFaultConfig } from './faults';
+import { FaultState, parseFaultConfig } from './faults';
 import type { AnthropicRoute, EndpointFault, FaultConfig } from './faults';
 
 export type { ProcessingStatus, TimeScale } from './batchRun';
@@ -73,7 +72,6 @@ export const DEFAULT_TIME_SCALE: TimeScale = { inProgressMs: 1000, cancelingMs: 
 
 /** Spec §3.2: 256 MB per create; a little slack for the JSON framing. */
 const MAX_BODY_BYTES = 256 * 1024 * 1024 + 1024 * 1024;
-const MAX_LOG_ENTRIES = 100_000;
 const MAX_REQUESTS = 100_000;
 
 function matchRoute(method: string, pathname: string): { route: AnthropicRoute; id: string } | null {
@@ -170,10 +168,9 @@ class Emulator {
   readonly batches: BatchRun[] = [];
   readonly byId = new Map<string, BatchRun>();
   readonly memory: SharedMemory = { failedOnce: new Set(), cache: new Set() };
-  readonly responseListeners = new Set<(entry: RequestLogEntry) => void>();
+  readonly log = new RequestLog<RequestLogEntry>();
   createCalls = 0;
   origin = '';
-  private log: RequestLogEntry[] = [];
   private readonly createAttempts = new Map<string, number>();
   private readonly timeScale: TimeScale;
   private readonly apiKey: string | undefined;
@@ -186,17 +183,13 @@ class Emulator {
     if (options.faults) this.faults.set(parseFaultConfig(options.faults));
   }
 
-  requests(): RequestLogEntry[] {
-    return this.log.slice();
-  }
-
   reset(): void {
     this.batches.length = 0;
     this.byId.clear();
     this.memory.failedOnce.clear();
     this.memory.cache.clear();
     this.faults.set({});
-    this.log = [];
+    this.log.clear();
     this.createAttempts.clear();
     this.createCalls = 0;
   }
@@ -224,15 +217,21 @@ class Emulator {
     const auth = presentedAuth(req);
     const versionHeader = req.headers['anthropic-version'];
     const version = typeof versionHeader === 'string' ? versionHeader.trim() : '';
-    const entry: RequestLogEntry = { method, path: url.pathname, query: url.search.slice(1), auth: auth?.kind ?? 'none', version, status: 0 };
-    this.log.push(entry);
-    res.once('finish', () => {
-      entry.status = res.statusCode;
-      for (const listener of this.responseListeners) listener(entry);
-    });
-    if (this.log.length > MAX_LOG_ENTRIES) this.log.splice(0, MAX_LOG_ENTRIES / 2);
+    this.log.record({ method, path: url.pathname, query: url.search.slice(1), auth: auth?.kind ?? 'none', version, status: 0 }, res);
 
-    if (url.pathname.startsWith('/__emulator/')) return this.control(method, url.pathname, req, res);
+    if (isControlPath(url.pathname)) {
+      return handleControl(method, url.pathname, req, res, {
+        maxBodyBytes: 16 * 1024 * 1024,
+        faults: () => this.faults.get(),
+        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
+        batches: () => this.batchRecords(),
+        createCalls: () => this.createCalls,
+        requests: () => this.log.all(),
+        reset: () => this.reset(),
+        sendJson,
+        sendError: (r, status, message) => sendError(r, modelError(status === 400 ? 'invalid_request_error' : 'not_found_error', message)),
+      });
+    }
 
     if (auth === null) return sendError(res, modelError('authentication_error', 'x-api-key header is required'));
     if (this.apiKey !== undefined && auth.key !== this.apiKey) return sendError(res, modelError('authentication_error', 'invalid x-api-key'));
@@ -291,41 +290,6 @@ class Emulator {
     }
   }
 
-  private control(method: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    const route = `${method} ${pathname}`;
-    switch (route) {
-      case 'GET /__emulator/health':
-        return sendJson(res, 200, { ok: true });
-      case 'GET /__emulator/faults':
-        return sendJson(res, 200, { faults: this.faults.get() });
-      case 'POST /__emulator/faults':
-        return readBody(req, 16 * 1024 * 1024).then((body) => {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(body.toString('utf8') || '{}');
-          } catch {
-            return sendError(res, modelError('invalid_request_error', 'fault config is not valid JSON'));
-          }
-          try {
-            this.faults.set(parseFaultConfig(parsed));
-          } catch (err) {
-            if (err instanceof FaultConfigError) return sendError(res, modelError('invalid_request_error', err.message));
-            throw err;
-          }
-          sendJson(res, 200, { faults: this.faults.get() });
-        });
-      case 'GET /__emulator/batches':
-        return sendJson(res, 200, { batches: this.batchRecords(), createCalls: this.createCalls });
-      case 'GET /__emulator/requests':
-        return sendJson(res, 200, { requests: this.log });
-      case 'POST /__emulator/reset':
-        this.reset();
-        return sendJson(res, 200, { ok: true });
-      default:
-        return sendError(res, modelError('not_found_error', `Unknown control endpoint ${route}`));
-    }
-  }
-
   private withBatch(id: string, res: ServerResponse, fn: (b: BatchRun) => void): void {
     const b = this.byId.get(id);
     if (!b) return sendError(res, modelError('not_found_error', `message_batch ${id} not found`));
@@ -379,25 +343,8 @@ class Emulator {
   }
 
   private sendResults(data: Buffer, res: ServerResponse): void {
-    const requestId = randomId('req_', 12);
     const truncate = data.length >= 2 ? this.faults.takeTruncateDownload() : 'none';
-    const headers = { 'content-type': 'application/binary', 'request-id': requestId };
-    if (truncate === 'none') {
-      res.writeHead(200, { ...headers, 'content-length': String(data.length) });
-      res.end(data);
-      return;
-    }
-    // Cut mid-line: if the midpoint falls just after a newline, move one byte further in.
-    let half = Math.floor(data.length / 2);
-    if (data[half - 1] === 0x0a && half < data.length - 1) half += 1;
-    const head = data.subarray(0, half);
-    if (truncate === 'short') {
-      res.writeHead(200, { ...headers, 'content-length': String(half) });
-      res.end(head);
-      return;
-    }
-    res.writeHead(200, { ...headers, 'content-length': String(data.length) });
-    res.write(head, () => res.destroy());
+    sendDownload(res, data, truncate, { 'content-type': 'application/binary', 'request-id': randomId('req_', 12) });
   }
 
   private syncMessage(raw: Buffer, version: ApiVersion, res: ServerResponse): void {
@@ -422,44 +369,20 @@ function parseJsonObject(body: Buffer): JsonObject | null {
 
 export async function startAnthropicEmulator(options: AnthropicEmulatorOptions = {}): Promise<RunningAnthropicEmulator> {
   const emulator = new Emulator(options);
-  const server: Server = createServer((req, res) => {
-    emulator.handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendError(res, modelError('api_error', `Emulator error: ${err instanceof Error ? err.message : String(err)}`));
-    });
-  });
-  // Outlive undici's 4 s idle timeout so closing an idle socket is always the client's move.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host}:${port}`;
-  emulator.origin = url;
+  const server = await listenEmulator(
+    (req, res) => emulator.handle(req, res),
+    (res, message) => sendError(res, modelError('api_error', message)),
+    options,
+  );
+  emulator.origin = server.url;
   return {
-    url,
+    url: server.url,
     setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
     batches: () => emulator.batchRecords(),
     createCalls: () => emulator.createCalls,
-    requests: () => emulator.requests(),
-    onResponse: (listener) => {
-      emulator.responseListeners.add(listener);
-      return () => emulator.responseListeners.delete(listener);
-    },
+    requests: () => emulator.log.all(),
+    onResponse: (listener) => emulator.log.onResponse(listener),
     reset: () => emulator.reset(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }

@@ -5,14 +5,13 @@
 // `{message}` body (S3: its XML error document); every answer carries a request id.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonObject } from '../shared/content';
 import type { JsonObject } from '../shared/content';
-import { BodyTooLargeError, readBody, sendJsonBody } from '../shared/http';
+import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { BodyTooLargeError, readBody, sendDownload, sendJsonBody } from '../shared/http';
 import { runBedrockModel } from './fakeBedrockModel';
-import { AWS_ROUTES, DEFAULT_MIN_RECORDS, FaultConfigError, FaultState, parseFaultConfig } from './faults';
+import { AWS_ROUTES, DEFAULT_MIN_RECORDS, FaultState, parseFaultConfig } from './faults';
 import type { AwsFaultConfig, AwsRoute, EndpointFault } from './faults';
 import { InvocationJob } from './jobRunner';
 import type { BedrockTimeScale, JobStatus } from './jobRunner';
@@ -94,7 +93,6 @@ const ACCOUNT_ID = '123456789012';
 const DEFAULT_REGION = 'us-east-1';
 const MAX_OBJECT_BYTES = 1_100 * 1024 * 1024;
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
-const MAX_LOG_ENTRIES = 100_000;
 
 // Patterns of CreateModelInvocationJob (API reference; spec §5.1).
 const JOB_NAME_RE = /^[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9+\-.]){0,63}$/;
@@ -207,9 +205,8 @@ class AwsEmulator {
   readonly faults: FaultState;
   readonly jobs: InvocationJob[] = [];
   readonly failedOnce = new Set<string>();
-  readonly responseListeners = new Set<(entry: RequestLogEntry) => void>();
+  readonly log = new RequestLog<RequestLogEntry>();
   createCalls = 0;
-  private log: RequestLogEntry[] = [];
   private readonly timeScale: BedrockTimeScale;
 
   constructor(private readonly options: AwsEmulatorOptions) {
@@ -218,16 +215,12 @@ class AwsEmulator {
     if (options.faults) this.faults.set(parseFaultConfig(options.faults));
   }
 
-  requests(): RequestLogEntry[] {
-    return this.log.slice();
-  }
-
   reset(): void {
     this.s3.clear();
     this.jobs.length = 0;
     this.failedOnce.clear();
     this.faults.set({});
-    this.log = [];
+    this.log.clear();
     this.createCalls = 0;
   }
 
@@ -268,14 +261,21 @@ class AwsEmulator {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const entry: RequestLogEntry = { method, path: url.pathname, query: url.search.slice(1), route: null, status: 0 };
-    this.log.push(entry);
-    if (this.log.length > MAX_LOG_ENTRIES) this.log.splice(0, MAX_LOG_ENTRIES / 2);
-    res.once('finish', () => {
-      entry.status = res.statusCode;
-      for (const listener of this.responseListeners) listener(entry);
-    });
+    this.log.record(entry, res);
 
-    if (url.pathname.startsWith('/__emulator/')) return this.control(method, url.pathname, req, res);
+    if (isControlPath(url.pathname)) {
+      return handleControl(method, url.pathname, req, res, {
+        maxBodyBytes: MAX_JSON_BYTES,
+        faults: () => this.faults.get(),
+        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
+        batches: () => this.jobRecords(),
+        createCalls: () => this.createCalls,
+        requests: () => this.log.all(),
+        reset: () => this.reset(),
+        sendJson: (r, status, body) => sendJson(r, status, body),
+        sendError: (r, status, message) => (status === 400 ? sendAwsError(r, 400, 'ValidationException', message) : sendAwsError(r, 404, 'UnknownOperationException', message)),
+      });
+    }
 
     const match = matchRoute(method, url.pathname);
     if (match === null) return sendAwsError(res, 404, 'UnknownOperationException', `No operation matches ${method} ${url.pathname}`);
@@ -351,41 +351,6 @@ class AwsEmulator {
         res.writeHead(200, { 'x-amz-request-id': newRequestId(), 'x-amz-bucket-region': DEFAULT_REGION });
         res.end();
         return;
-    }
-  }
-
-  private control(method: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    const route = `${method} ${pathname}`;
-    switch (route) {
-      case 'GET /__emulator/health':
-        return sendJson(res, 200, { ok: true });
-      case 'GET /__emulator/faults':
-        return sendJson(res, 200, { faults: this.faults.get() });
-      case 'POST /__emulator/faults':
-        return readBody(req, MAX_JSON_BYTES).then((body) => {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(body.toString('utf8') || '{}');
-          } catch {
-            return sendAwsError(res, 400, 'ValidationException', 'fault config is not valid JSON');
-          }
-          try {
-            this.faults.set(parseFaultConfig(parsed));
-          } catch (err) {
-            if (err instanceof FaultConfigError) return sendAwsError(res, 400, 'ValidationException', err.message);
-            throw err;
-          }
-          sendJson(res, 200, { faults: this.faults.get() });
-        });
-      case 'GET /__emulator/batches':
-        return sendJson(res, 200, { batches: this.jobRecords(), createCalls: this.createCalls });
-      case 'GET /__emulator/requests':
-        return sendJson(res, 200, { requests: this.log });
-      case 'POST /__emulator/reset':
-        this.reset();
-        return sendJson(res, 200, { ok: true });
-      default:
-        return sendAwsError(res, 404, 'UnknownOperationException', `Unknown control endpoint ${route}`);
     }
   }
 
@@ -570,22 +535,7 @@ class AwsEmulator {
       return;
     }
     const truncate = o.data.length >= 2 ? this.faults.takeTruncateDownload() : 'none';
-    if (truncate === 'none') {
-      res.writeHead(200, { ...headers, 'content-length': String(o.data.length) });
-      res.end(o.data);
-      return;
-    }
-    // Cut mid-line: if the midpoint falls just after a newline, move one byte further in.
-    let half = Math.floor(o.data.length / 2);
-    if (o.data[half - 1] === 0x0a && half < o.data.length - 1) half += 1;
-    const head = o.data.subarray(0, half);
-    if (truncate === 'short') {
-      res.writeHead(200, { ...headers, 'content-length': String(half) });
-      res.end(head);
-      return;
-    }
-    res.writeHead(200, { ...headers, 'content-length': String(o.data.length) });
-    res.write(head, () => res.destroy());
+    sendDownload(res, o.data, truncate, headers);
   }
 
   private listObjects(bucket: string, url: URL, res: ServerResponse): void {
@@ -610,47 +560,24 @@ function randomAlnum(n: number): string {
 
 export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<RunningAwsEmulator> {
   const emulator = new AwsEmulator(options);
-  const server: Server = createServer((req, res) => {
-    emulator.handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendAwsError(res, 500, 'InternalServerException', `Emulator error: ${err instanceof Error ? err.message : String(err)}`);
-    });
-  });
-  // Outlive the clients' idle timeouts so closing an idle keep-alive socket is always the client's move.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await listenEmulator(
+    (req, res) => emulator.handle(req, res),
+    (res, message) => sendAwsError(res, 500, 'InternalServerException', message),
+    options,
+  );
   return {
-    url: `http://${host}:${port}`,
+    url: server.url,
     setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
     batches: () => emulator.jobRecords(),
     createCalls: () => emulator.createCalls,
-    requests: () => emulator.requests(),
-    onResponse: (listener) => {
-      emulator.responseListeners.add(listener);
-      return () => emulator.responseListeners.delete(listener);
-    },
+    requests: () => emulator.log.all(),
+    onResponse: (listener) => emulator.log.onResponse(listener),
     objects: () => emulator.s3.all(),
     getObject: (bucket, key) => emulator.s3.get(bucket, key)?.data,
     putObject: (bucket, key, data) => {
       emulator.s3.put(bucket, key, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     },
     reset: () => emulator.reset(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }

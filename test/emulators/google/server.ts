@@ -4,19 +4,18 @@
 // JSON API (media upload, list with prefix, get alt=media), with auth, endpoint faults, the
 // control endpoints and the public start/stop API (spec §4, §6).
 
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GoogleBatch, inputTokensOf, parseInput, splitGsUri } from './batchRunner';
 import type { Backend, BatchState, TimeScale } from './batchRunner';
 import { errorBody, googleError, isKnownModel, runFakeModel } from './fakeModel';
 import type { GoogleError } from './fakeModel';
-import { FaultConfigError, FaultState, parseFaultConfig } from './faults';
+import { FaultState, parseFaultConfig } from './faults';
 import type { EndpointFault, FaultConfig, GoogleRoute } from './faults';
 import { Store, gcsObjectJson, geminiFileJson, offsetPage } from './store';
 import { isJsonObject, randomId } from '../shared/content';
 import type { Json, JsonObject } from '../shared/content';
-import { BodyTooLargeError, readBody, sendJsonBody } from '../shared/http';
+import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { BodyTooLargeError, readBody, sendDownload, sendJsonBody } from '../shared/http';
 import type { HeaderMap } from '../shared/http';
 
 export type { Backend, BatchState, TimeScale } from './batchRunner';
@@ -84,7 +83,6 @@ export const DEFAULT_TIME_SCALE: TimeScale = { validatingMs: 300, inProgressMs: 
 
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
-const MAX_LOG_ENTRIES = 100_000;
 const DEFAULT_PROJECT = 'emulator-project';
 const DEFAULT_LOCATION = 'us-central1';
 /** Inline batch requests must total under 20 MB (spec §4.1). */
@@ -220,8 +218,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 class Emulator {
   readonly store = new Store();
   readonly faults = new FaultState();
-  readonly responseListeners = new Set<(entry: RequestLogEntry) => void>();
-  private log: RequestLogEntry[] = [];
+  readonly log = new RequestLog<RequestLogEntry>();
   private readonly createAttempts = new Map<GoogleBatch, number>();
   url = '';
 
@@ -233,14 +230,10 @@ class Emulator {
     return this.options.timeScale ?? DEFAULT_TIME_SCALE;
   }
 
-  requests(): RequestLogEntry[] {
-    return this.log.slice();
-  }
-
   reset(): void {
     this.store.clear();
     this.faults.set({});
-    this.log = [];
+    this.log.clear();
     this.createAttempts.clear();
   }
 
@@ -298,13 +291,20 @@ class Emulator {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const entry: RequestLogEntry = { method, path: url.pathname, query: url.search.slice(1), route: undefined, status: 0 };
-    this.log.push(entry);
-    if (this.log.length > MAX_LOG_ENTRIES) this.log.splice(0, MAX_LOG_ENTRIES / 2);
-    res.once('finish', () => {
-      entry.status = res.statusCode;
-      for (const listener of this.responseListeners) listener(entry);
-    });
-    if (url.pathname.startsWith('/__emulator/')) return this.control(method, url.pathname, req, res);
+    this.log.record(entry, res);
+    if (isControlPath(url.pathname)) {
+      return handleControl(method, url.pathname, req, res, {
+        maxBodyBytes: MAX_JSON_BYTES,
+        faults: () => this.faults.get(),
+        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
+        batches: () => this.batchRecords(),
+        createCalls: () => this.store.createCalls,
+        requests: () => this.log.all(),
+        reset: () => this.reset(),
+        sendJson: (r, status, body) => sendJsonBody(r, status, body),
+        sendError: (r, status, message) => sendError(r, status === 400 ? googleError(400, message) : googleError(404, message, 'NOT_FOUND')),
+      });
+    }
 
     const match = matchRoute(method, url.pathname, url.searchParams);
     if (match === null) return sendError(res, googleError(404, `The requested URL ${url.pathname} was not found on this server.`, 'NOT_FOUND'));
@@ -447,21 +447,7 @@ class Emulator {
 
   private sendMedia(data: Buffer, res: ServerResponse): void {
     const truncate = data.length >= 2 ? this.faults.takeTruncateDownload() : 'none';
-    if (truncate === 'none') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(data.length) });
-      res.end(data);
-      return;
-    }
-    let half = Math.floor(data.length / 2);
-    if (data[half - 1] === 0x0a && half < data.length - 1) half += 1;
-    const head = data.subarray(0, half);
-    if (truncate === 'short') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(half) });
-      res.end(head);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(data.length) });
-    res.write(head, () => res.destroy());
+    sendDownload(res, data, truncate, { 'content-type': 'application/octet-stream' });
   }
 
   /** The enqueued-token refusal both backends give a create (spec §4.1: 429 on create after a few large batches). */
@@ -624,85 +610,29 @@ class Emulator {
     sendError(res, e);
   }
 
-  private control(method: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    switch (`${method} ${pathname}`) {
-      case 'GET /__emulator/health':
-        return sendJsonBody(res, 200, { ok: true });
-      case 'GET /__emulator/faults':
-        return sendJsonBody(res, 200, { faults: this.faults.get() });
-      case 'POST /__emulator/faults':
-        return readBody(req, MAX_JSON_BYTES).then((body) => {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(body.toString('utf8') || '{}');
-          } catch {
-            return sendError(res, googleError(400, 'fault config is not valid JSON'));
-          }
-          try {
-            this.faults.set(parseFaultConfig(parsed));
-          } catch (err) {
-            if (err instanceof FaultConfigError) return sendError(res, googleError(400, err.message));
-            throw err;
-          }
-          sendJsonBody(res, 200, { faults: this.faults.get() });
-        });
-      case 'GET /__emulator/batches':
-        return sendJsonBody(res, 200, { batches: this.batchRecords(), createCalls: this.store.createCalls });
-      case 'GET /__emulator/requests':
-        return sendJsonBody(res, 200, { requests: this.requests() });
-      case 'POST /__emulator/reset':
-        this.reset();
-        return sendJsonBody(res, 200, { ok: true });
-      default:
-        return sendError(res, googleError(404, `Unknown control endpoint ${method} ${pathname}`, 'NOT_FOUND'));
-    }
-  }
 }
 
 export async function startGoogleEmulator(options: GoogleEmulatorOptions = {}): Promise<RunningGoogleEmulator> {
   const emulator = new Emulator(options);
-  const server: Server = createServer((req, res) => {
-    emulator.handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendError(res, googleError(500, `Emulator error: ${err instanceof Error ? err.message : String(err)}`));
-    });
-  });
-  // Outlive undici's 4 s idle timeout so the client, not the server, closes idle sockets.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  emulator.url = url;
+  const server = await listenEmulator(
+    (req, res) => emulator.handle(req, res),
+    (res, message) => sendError(res, googleError(500, message)),
+    options,
+  );
+  emulator.url = server.url;
   return {
-    url,
+    url: server.url,
     setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
     batches: () => emulator.batchRecords(),
     createCalls: () => emulator.store.createCalls,
-    requests: () => emulator.requests(),
-    onResponse: (listener) => {
-      emulator.responseListeners.add(listener);
-      return () => emulator.responseListeners.delete(listener);
-    },
+    requests: () => emulator.log.all(),
+    onResponse: (listener) => emulator.log.onResponse(listener),
     object: (bucket, name) => emulator.store.getObject(bucket, name)?.data,
     objectNames: (bucket, prefix = '') => emulator.store.listObjects(bucket, prefix).map((o) => o.name),
     putObject: (bucket, name, data) => {
       emulator.store.putObject(bucket, name, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, 'application/jsonl', Date.now());
     },
     reset: () => emulator.reset(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }

@@ -1,12 +1,10 @@
 // The emulator's HTTP front: path-prefix normalisation (OpenAI /v1, Azure dated and v1 styles),
 // auth, endpoint fault injection, the control endpoints, and the public start/stop API.
 
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BatchRun, enqueuedTokenLimitError, firstModelOf, isAllowedEndpoint } from './batchRunner';
 import type { BatchStatus, Flavor, TimeScale } from './batchRunner';
-import { FaultConfigError, FaultState, parseFaultConfig } from './faults';
+import { FaultState, parseFaultConfig } from './faults';
 import type { EmulatorRoute, EndpointFault, FaultConfig } from './faults';
 import { isJsonObject, modelEndpointOf, randomId, runFakeModel } from './fakeModel';
 import type { JsonObject } from './fakeModel';
@@ -14,6 +12,8 @@ import { BodyTooLargeError, readBody, sendError, sendJson, sendModelError } from
 import { MultipartError, multipartBoundary, parseMultipart } from './multipart';
 import { Store, cursorPage, fileObject } from './store';
 import type { StoredFile } from './store';
+import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { sendDownload } from '../shared/http';
 
 export type { BatchStatus, Flavor, TimeScale } from './batchRunner';
 export type { EmulatorRoute, EndpointFault, FaultConfig, ItemFault } from './faults';
@@ -88,7 +88,6 @@ export const DEFAULT_TIME_SCALE: TimeScale = { validatingMs: 300, inProgressMs: 
 /** Spec §1.5: ≤512 MB per uploaded file; a little slack covers the multipart framing. */
 const MAX_UPLOAD_BYTES = 512 * 1024 * 1024 + 1024 * 1024;
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
-const MAX_LOG_ENTRIES = 100_000;
 const FILE_PURPOSES = new Set(['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals']);
 const THIRTY_DAYS_SEC = 30 * 86_400;
 
@@ -186,8 +185,7 @@ function parseLimit(raw: string | null, fallback: number, max: number): number |
 class Emulator {
   readonly store = new Store();
   readonly faults = new FaultState();
-  private log: RequestLogEntry[] = [];
-  readonly responseListeners = new Set<(entry: RequestLogEntry) => void>();
+  readonly log = new RequestLog<RequestLogEntry>();
   private readonly timeScale: TimeScale;
   private readonly apiKey: string | undefined;
   /** createCalls() at the moment each batch was created, by batch id. */
@@ -199,14 +197,10 @@ class Emulator {
     if (options.faults) this.faults.set(parseFaultConfig(options.faults));
   }
 
-  requests(): RequestLogEntry[] {
-    return this.log.slice();
-  }
-
   reset(): void {
     this.store.clear();
     this.faults.set({});
-    this.log = [];
+    this.log.clear();
     this.createAttempts.clear();
   }
 
@@ -235,15 +229,21 @@ class Emulator {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-    const entry: RequestLogEntry = { method, path: url.pathname, query: url.search.slice(1), status: 0 };
-    this.log.push(entry);
-    res.once('finish', () => {
-      entry.status = res.statusCode;
-      for (const listener of this.responseListeners) listener(entry);
-    });
-    if (this.log.length > MAX_LOG_ENTRIES) this.log.splice(0, MAX_LOG_ENTRIES / 2);
+    this.log.record({ method, path: url.pathname, query: url.search.slice(1), status: 0 }, res);
 
-    if (url.pathname.startsWith('/__emulator/')) return this.control(method, url.pathname, req, res);
+    if (isControlPath(url.pathname)) {
+      return handleControl(method, url.pathname, req, res, {
+        maxBodyBytes: MAX_JSON_BYTES,
+        faults: () => this.faults.get(),
+        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
+        batches: () => this.batchRecords(),
+        createCalls: () => this.store.createCalls,
+        requests: () => this.log.all(),
+        reset: () => this.reset(),
+        sendJson: (r, status, body) => sendJson(r, status, body),
+        sendError: (r, status, message) => sendError(r, status, message, invalidRequest),
+      });
+    }
 
     const resolved = resolvePrefix(url.pathname);
     const key = presentedKey(req);
@@ -321,41 +321,6 @@ class Emulator {
     }
   }
 
-  private control(method: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    const route = `${method} ${pathname}`;
-    switch (route) {
-      case 'GET /__emulator/health':
-        return sendJson(res, 200, { ok: true });
-      case 'GET /__emulator/faults':
-        return sendJson(res, 200, { faults: this.faults.get() });
-      case 'POST /__emulator/faults':
-        return readBody(req, MAX_JSON_BYTES).then((body) => {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(body.toString('utf8') || '{}');
-          } catch {
-            return sendError(res, 400, 'fault config is not valid JSON', invalidRequest);
-          }
-          try {
-            this.faults.set(parseFaultConfig(parsed));
-          } catch (err) {
-            if (err instanceof FaultConfigError) return sendError(res, 400, err.message, invalidRequest);
-            throw err;
-          }
-          sendJson(res, 200, { faults: this.faults.get() });
-        });
-      case 'GET /__emulator/batches':
-        return sendJson(res, 200, { batches: this.batchRecords(), createCalls: this.store.createCalls });
-      case 'GET /__emulator/requests':
-        return sendJson(res, 200, { requests: this.log });
-      case 'POST /__emulator/reset':
-        this.reset();
-        return sendJson(res, 200, { ok: true });
-      default:
-        return sendError(res, 404, `Unknown control endpoint ${route}`, invalidRequest);
-    }
-  }
-
   private withFile(id: string, res: ServerResponse, fn: (f: StoredFile) => void): void {
     const f = this.store.files.get(id);
     if (!f) return sendError(res, 404, `No such File object: ${id}`, invalidRequest, 'id');
@@ -416,23 +381,7 @@ class Emulator {
 
   private sendContent(data: Buffer, res: ServerResponse): void {
     const truncate = data.length >= 2 ? this.faults.takeTruncateDownload() : 'none';
-    if (truncate === 'none') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(data.length), 'x-request-id': randomId('req_', 16) });
-      res.end(data);
-      return;
-    }
-    // Cut mid-line: if the midpoint falls just after a newline, move one byte further in.
-    let half = Math.floor(data.length / 2);
-    if (data[half - 1] === 0x0a && half < data.length - 1) half += 1;
-    const head = data.subarray(0, half);
-    if (truncate === 'short') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(half), 'x-request-id': randomId('req_', 16) });
-      res.end(head);
-      return;
-    }
-    // Promise the whole file, deliver half, then drop the connection: fetch's body reader rejects.
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(data.length), 'x-request-id': randomId('req_', 16) });
-    res.write(head, () => res.destroy());
+    sendDownload(res, data, truncate, { 'content-type': 'application/octet-stream', 'x-request-id': randomId('req_', 16) });
   }
 
   private createBatch(flavor: Flavor, raw: Buffer, res: ServerResponse): void {
@@ -567,49 +516,22 @@ function metadataProblem(metadata: unknown): string | null {
 
 export async function startOpenAiEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const emulator = new Emulator(options);
-  const server: Server = createServer((req, res) => {
-    emulator.handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendError(res, 500, `Emulator error: ${err instanceof Error ? err.message : String(err)}`, 'server_error');
-    });
-  });
-  // Node closes idle keep-alive sockets after 5 s, racing clients that reuse one just then (seen
-  // as ECONNRESET on a 200 MB upload started after a pause). Outliving undici's own 4 s idle
-  // timeout leaves closing to the client, which is race-free; close() still ends every socket.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host}:${port}`;
+  const server = await listenEmulator(
+    (req, res) => emulator.handle(req, res),
+    (res, message) => sendError(res, 500, message, 'server_error'),
+    options,
+  );
   return {
-    url,
-    openaiBaseUrl: `${url}/v1`,
-    azureEndpoint: url,
+    url: server.url,
+    openaiBaseUrl: `${server.url}/v1`,
+    azureEndpoint: server.url,
     // Validated like the HTTP route, so an out-of-range value fails in the test that set it.
     setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
     batches: () => emulator.batchRecords(),
     createCalls: () => emulator.store.createCalls,
-    requests: () => emulator.requests(),
-    onResponse: (listener) => {
-      emulator.responseListeners.add(listener);
-      return () => emulator.responseListeners.delete(listener);
-    },
+    requests: () => emulator.log.all(),
+    onResponse: (listener) => emulator.log.onResponse(listener),
     reset: () => emulator.reset(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // The SDK keeps connections alive; without this, close() would wait for them to idle out.
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }

@@ -1,4 +1,4 @@
-// node:http helpers every emulator uses: a bounded body reader and a JSON response.
+// node:http helpers every emulator uses: a bounded body reader, a JSON response and a download a fault may cut.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -49,4 +49,28 @@ export function sendJsonBody(res: ServerResponse, status: number, body: unknown,
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers });
   res.end(payload);
+}
+
+/**
+ * Sends a download, or cuts it mid-line for the `truncateDownload` fault. `'short'`: a
+ * well-formed response of the first half. `'abort'`: the full Content-Length is promised, half is
+ * sent, then the socket is destroyed, so the client's body reader rejects.
+ */
+export function sendDownload(res: ServerResponse, data: Buffer, truncate: 'abort' | 'short' | 'none', headers: HeaderMap): void {
+  if (truncate === 'none') {
+    res.writeHead(200, { ...headers, 'content-length': String(data.length) });
+    res.end(data);
+    return;
+  }
+  // Cut mid-line: if the midpoint falls just after a newline, move one byte further in.
+  let half = Math.floor(data.length / 2);
+  if (data[half - 1] === 0x0a && half < data.length - 1) half += 1;
+  const head = data.subarray(0, half);
+  if (truncate === 'short') {
+    res.writeHead(200, { ...headers, 'content-length': String(half) });
+    res.end(head);
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': String(data.length) });
+  res.write(head, () => res.destroy());
 }
