@@ -18,16 +18,7 @@ import { FaultStateBase } from '../shared/faultState';
 
 export { FaultConfigError } from '../shared/faultParsing';
 
-export type AnthropicRoute =
-  | 'POST /v1/messages/batches'
-  | 'GET /v1/messages/batches'
-  | 'GET /v1/messages/batches/{id}'
-  | 'POST /v1/messages/batches/{id}/cancel'
-  | 'DELETE /v1/messages/batches/{id}'
-  | 'GET /v1/messages/batches/{id}/results'
-  | 'POST /v1/messages';
-
-export const ANTHROPIC_ROUTES: readonly AnthropicRoute[] = [
+export const ANTHROPIC_ROUTES = [
   'POST /v1/messages/batches',
   'GET /v1/messages/batches',
   'GET /v1/messages/batches/{id}',
@@ -35,7 +26,8 @@ export const ANTHROPIC_ROUTES: readonly AnthropicRoute[] = [
   'DELETE /v1/messages/batches/{id}',
   'GET /v1/messages/batches/{id}/results',
   'POST /v1/messages',
-];
+] as const;
+export type AnthropicRoute = (typeof ANTHROPIC_ROUTES)[number];
 
 /** Fail the next `times` requests to `endpoint` with an HTTP error, then let requests through. */
 export interface EndpointFault {

@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonObject, randomId } from '../shared/content';
 import type { JsonObject } from '../shared/content';
-import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
 import { BodyTooLargeError, readBody, sendDownload, sendJsonBody } from '../shared/http';
 import type { HeaderMap } from '../shared/http';
 import { BatchRun, parseCreateBody } from './batchRun';
@@ -55,17 +56,11 @@ export interface BatchRecord {
   object: JsonObject;
 }
 
-export interface RunningAnthropicEmulator {
+export interface RunningAnthropicEmulator extends EmulatorHandle<FaultConfig, BatchRecord, RequestLogEntry> {
   /** http://127.0.0.1:PORT, the SDK's `baseURL` (its paths already start with /v1). */
   url: string;
-  setFaults(faults: FaultConfig): void;
-  batches(): BatchRecord[];
   /** POST /v1/messages/batches requests that passed auth, faulted ones included. */
   createCalls(): number;
-  requests(): RequestLogEntry[];
-  onResponse(listener: (entry: RequestLogEntry) => void): () => void;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_TIME_SCALE: TimeScale = { inProgressMs: 1000, cancelingMs: 300 };
@@ -170,6 +165,14 @@ class Emulator {
   readonly memory: SharedMemory = { failedOnce: new Set(), cache: new Set() };
   readonly log = new RequestLog<RequestLogEntry>();
   createCalls = 0;
+  readonly state: EmulatorState<FaultConfig, BatchRecord, RequestLogEntry> = {
+    faults: this.faults,
+    parseFaults: parseFaultConfig,
+    log: this.log,
+    batches: () => this.batchRecords(),
+    createCalls: () => this.createCalls,
+    reset: () => this.reset(),
+  };
   origin = '';
   private readonly createAttempts = new Map<string, number>();
   private readonly timeScale: TimeScale;
@@ -220,14 +223,8 @@ class Emulator {
     this.log.record({ method, path: url.pathname, query: url.search.slice(1), auth: auth?.kind ?? 'none', version, status: 0 }, res);
 
     if (isControlPath(url.pathname)) {
-      return handleControl(method, url.pathname, req, res, {
+      return handleControl(method, url.pathname, req, res, this.state, {
         maxBodyBytes: 16 * 1024 * 1024,
-        faults: () => this.faults.get(),
-        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
-        batches: () => this.batchRecords(),
-        createCalls: () => this.createCalls,
-        requests: () => this.log.all(),
-        reset: () => this.reset(),
         sendJson,
         sendError: (r, status, message) => sendError(r, modelError(status === 400 ? 'invalid_request_error' : 'not_found_error', message)),
       });
@@ -375,14 +372,5 @@ export async function startAnthropicEmulator(options: AnthropicEmulatorOptions =
     options,
   );
   emulator.origin = server.url;
-  return {
-    url: server.url,
-    setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
-    batches: () => emulator.batchRecords(),
-    createCalls: () => emulator.createCalls,
-    requests: () => emulator.log.all(),
-    onResponse: (listener) => emulator.log.onResponse(listener),
-    reset: () => emulator.reset(),
-    close: () => server.close(),
-  };
+  return emulatorHandle(server, emulator.state);
 }

@@ -18,21 +18,7 @@ import { FaultStateBase } from '../shared/faultState';
 export { FaultConfigError } from '../shared/faultParsing';
 
 /** Routes as the emulator names them (one port serves all three services). */
-export type AwsRoute =
-  | 'POST /model-invocation-job'
-  | 'GET /model-invocation-job/{id}'
-  | 'GET /model-invocation-jobs'
-  | 'POST /model-invocation-job/{id}/stop'
-  | 'POST /listTagsForResource'
-  | 'POST /model/{id}/invoke'
-  | 'POST /model/{id}/converse'
-  | 'PUT /{bucket}/{key}'
-  | 'GET /{bucket}/{key}'
-  | 'HEAD /{bucket}/{key}'
-  | 'GET /{bucket}'
-  | 'HEAD /{bucket}';
-
-export const AWS_ROUTES: readonly AwsRoute[] = [
+export const AWS_ROUTES = [
   'POST /model-invocation-job',
   'GET /model-invocation-job/{id}',
   'GET /model-invocation-jobs',
@@ -45,7 +31,8 @@ export const AWS_ROUTES: readonly AwsRoute[] = [
   'HEAD /{bucket}/{key}',
   'GET /{bucket}',
   'HEAD /{bucket}',
-];
+] as const;
+export type AwsRoute = (typeof AWS_ROUTES)[number];
 
 /** Fail the next `times` requests to `endpoint`, then let requests through. */
 export interface EndpointFault {

@@ -8,7 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonObject } from '../shared/content';
 import type { JsonObject } from '../shared/content';
-import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
 import { BodyTooLargeError, readBody, sendDownload, sendJsonBody } from '../shared/http';
 import { runBedrockModel } from './fakeBedrockModel';
 import { AWS_ROUTES, DEFAULT_MIN_RECORDS, FaultState, parseFaultConfig } from './faults';
@@ -66,24 +67,17 @@ export interface JobRecord {
   object: JsonObject;
 }
 
-export interface RunningAwsEmulator {
+export interface RunningAwsEmulator extends EmulatorHandle<AwsFaultConfig, JobRecord, RequestLogEntry> {
   /** http://127.0.0.1:PORT: the `endpoint` of BedrockClient, BedrockRuntimeClient and S3Client (forcePathStyle). */
   url: string;
-  /** Replaces the whole fault config and restarts endpoint-fault counters. */
-  setFaults(faults: AwsFaultConfig): void;
-  /** Every job created (until reset), oldest first, advanced to now. */
-  batches(): JobRecord[];
   /** CreateModelInvocationJob requests that passed auth, including faulted and idempotent ones. */
   createCalls(): number;
-  requests(): RequestLogEntry[];
-  onResponse(listener: (entry: RequestLogEntry) => void): () => void;
   /** Every stored object. */
   objects(): { bucket: string; key: string; size: number }[];
   getObject(bucket: string, key: string): Buffer | undefined;
   putObject(bucket: string, key: string, data: Buffer | string): void;
   /** Drops jobs, objects, faults, the request log, the fail-once memory and the counters. */
   reset(): void;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_TIME_SCALE: BedrockTimeScale = { submittedMs: 100, validatingMs: 200, scheduledMs: 200, inProgressMs: 700, stoppingMs: 200 };
@@ -207,11 +201,20 @@ class AwsEmulator {
   readonly failedOnce = new Set<string>();
   readonly log = new RequestLog<RequestLogEntry>();
   createCalls = 0;
+  readonly state: EmulatorState<AwsFaultConfig, JobRecord, RequestLogEntry>;
   private readonly timeScale: BedrockTimeScale;
 
   constructor(private readonly options: AwsEmulatorOptions) {
     this.timeScale = options.timeScale ?? DEFAULT_TIME_SCALE;
     this.faults = new FaultState(options.minRecords ?? DEFAULT_MIN_RECORDS);
+    this.state = {
+      faults: this.faults,
+      parseFaults: parseFaultConfig,
+      log: this.log,
+      batches: () => this.jobRecords(),
+      createCalls: () => this.createCalls,
+      reset: () => this.reset(),
+    };
     if (options.faults) this.faults.set(parseFaultConfig(options.faults));
   }
 
@@ -264,14 +267,8 @@ class AwsEmulator {
     this.log.record(entry, res);
 
     if (isControlPath(url.pathname)) {
-      return handleControl(method, url.pathname, req, res, {
+      return handleControl(method, url.pathname, req, res, this.state, {
         maxBodyBytes: MAX_JSON_BYTES,
-        faults: () => this.faults.get(),
-        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
-        batches: () => this.jobRecords(),
-        createCalls: () => this.createCalls,
-        requests: () => this.log.all(),
-        reset: () => this.reset(),
         sendJson: (r, status, body) => sendJson(r, status, body),
         sendError: (r, status, message) => (status === 400 ? sendAwsError(r, 400, 'ValidationException', message) : sendAwsError(r, 404, 'UnknownOperationException', message)),
       });
@@ -566,18 +563,11 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     options,
   );
   return {
-    url: server.url,
-    setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
-    batches: () => emulator.jobRecords(),
-    createCalls: () => emulator.createCalls,
-    requests: () => emulator.log.all(),
-    onResponse: (listener) => emulator.log.onResponse(listener),
+    ...emulatorHandle(server, emulator.state),
     objects: () => emulator.s3.all(),
     getObject: (bucket, key) => emulator.s3.get(bucket, key)?.data,
     putObject: (bucket, key, data) => {
       emulator.s3.put(bucket, key, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     },
-    reset: () => emulator.reset(),
-    close: () => server.close(),
   };
 }

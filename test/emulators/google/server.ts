@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GoogleBatch, inputTokensOf, parseInput, splitGsUri } from './batchRunner';
-import type { Backend, BatchState, TimeScale } from './batchRunner';
+import type { Backend, BatchInit, BatchState, TimeScale } from './batchRunner';
 import { errorBody, googleError, isKnownModel, runFakeModel } from './fakeModel';
 import type { GoogleError } from './fakeModel';
 import { FaultState, parseFaultConfig } from './faults';
@@ -14,7 +14,8 @@ import type { EndpointFault, FaultConfig, GoogleRoute } from './faults';
 import { Store, gcsObjectJson, geminiFileJson, offsetPage } from './store';
 import { isJsonObject, randomId } from '../shared/content';
 import type { Json, JsonObject } from '../shared/content';
-import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
 import { BodyTooLargeError, readBody, sendDownload, sendJsonBody } from '../shared/http';
 import type { HeaderMap } from '../shared/http';
 
@@ -60,23 +61,17 @@ export interface BatchRecord {
   object: JsonObject;
 }
 
-export interface RunningGoogleEmulator {
+export interface RunningGoogleEmulator extends EmulatorHandle<FaultConfig, BatchRecord, RequestLogEntry> {
   /** http://127.0.0.1:PORT — the `httpOptions.baseUrl` of both backends and the GCS base. */
   url: string;
-  setFaults(faults: FaultConfig): void;
-  batches(): BatchRecord[];
   /** Batch create requests (both backends) that passed auth, including ones answered by a fault or a refusal. */
   createCalls(): number;
-  requests(): RequestLogEntry[];
-  onResponse(listener: (entry: RequestLogEntry) => void): () => void;
   /** A GCS object's bytes, or undefined. */
   object(bucket: string, name: string): Buffer | undefined;
   /** Object names under a prefix. */
   objectNames(bucket: string, prefix?: string): string[];
   /** Writes a GCS object directly (a test's "someone else's input"). */
   putObject(bucket: string, name: string, data: Buffer | string): void;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_TIME_SCALE: TimeScale = { validatingMs: 300, inProgressMs: 700, finalizingMs: 300 };
@@ -219,6 +214,14 @@ class Emulator {
   readonly store = new Store();
   readonly faults = new FaultState();
   readonly log = new RequestLog<RequestLogEntry>();
+  readonly state: EmulatorState<FaultConfig, BatchRecord, RequestLogEntry> = {
+    faults: this.faults,
+    parseFaults: parseFaultConfig,
+    log: this.log,
+    batches: () => this.batchRecords(),
+    createCalls: () => this.store.createCalls,
+    reset: () => this.reset(),
+  };
   private readonly createAttempts = new Map<GoogleBatch, number>();
   url = '';
 
@@ -293,14 +296,8 @@ class Emulator {
     const entry: RequestLogEntry = { method, path: url.pathname, query: url.search.slice(1), route: undefined, status: 0 };
     this.log.record(entry, res);
     if (isControlPath(url.pathname)) {
-      return handleControl(method, url.pathname, req, res, {
+      return handleControl(method, url.pathname, req, res, this.state, {
         maxBodyBytes: MAX_JSON_BYTES,
-        faults: () => this.faults.get(),
-        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
-        batches: () => this.batchRecords(),
-        createCalls: () => this.store.createCalls,
-        requests: () => this.log.all(),
-        reset: () => this.reset(),
         sendJson: (r, status, body) => sendJsonBody(r, status, body),
         sendError: (r, status, message) => sendError(r, status === 400 ? googleError(400, message) : googleError(404, message, 'NOT_FOUND')),
       });
@@ -466,6 +463,14 @@ class Emulator {
     );
   }
 
+  /** Makes the batch with the faults of the moment, records which create attempt made it, and answers. */
+  private addBatch(init: Omit<BatchInit, 'faults' | 'timeScale'>, res: ServerResponse): void {
+    const created = new GoogleBatch({ ...init, faults: this.faults.snapshotForBatch(), timeScale: this.timeScale }, this.store);
+    this.store.addBatch(created);
+    this.createAttempts.set(created, this.store.createCalls);
+    this.answerCreate(created, res);
+  }
+
   /** The create's answer, unless a lost response is being emulated: the batch exists, the client never hears of it. */
   private answerCreate(created: GoogleBatch, res: ServerResponse): void {
     if (this.faults.takeDropCreateResponse()) {
@@ -512,7 +517,7 @@ class Emulator {
     if (refusal) return sendError(res, refusal);
     const id = randomId('', 16);
     const displayName = typeof batch['displayName'] === 'string' ? batch['displayName'] : '';
-    const created = new GoogleBatch(
+    this.addBatch(
       {
         backend: 'gemini',
         id,
@@ -524,14 +529,9 @@ class Emulator {
         inline,
         outputUriPrefix: null,
         createdAtMs: now,
-        faults: this.faults.snapshotForBatch(),
-        timeScale: this.timeScale,
       },
-      this.store,
+      res,
     );
-    this.store.addBatch(created);
-    this.createAttempts.set(created, this.store.createCalls);
-    this.answerCreate(created, res);
   }
 
   private createVertexJob(match: Match, raw: Buffer, res: ServerResponse, now: number): void {
@@ -558,7 +558,7 @@ class Emulator {
     const refusal = this.capacityRefusal('vertex', modelId, inputData ? inputTokensOf(parseInput(inputData)) : 0);
     if (refusal) return sendError(res, refusal);
     const id = this.store.nextVertexId();
-    const created = new GoogleBatch(
+    this.addBatch(
       {
         backend: 'vertex',
         id,
@@ -570,14 +570,9 @@ class Emulator {
         inline: false,
         outputUriPrefix: prefix,
         createdAtMs: now,
-        faults: this.faults.snapshotForBatch(),
-        timeScale: this.timeScale,
       },
-      this.store,
+      res,
     );
-    this.store.addBatch(created);
-    this.createAttempts.set(created, this.store.createCalls);
-    this.answerCreate(created, res);
   }
 
   private listBatches(backend: Backend, url: URL, res: ServerResponse, now: number): void {
@@ -621,18 +616,11 @@ export async function startGoogleEmulator(options: GoogleEmulatorOptions = {}): 
   );
   emulator.url = server.url;
   return {
-    url: server.url,
-    setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
-    batches: () => emulator.batchRecords(),
-    createCalls: () => emulator.store.createCalls,
-    requests: () => emulator.log.all(),
-    onResponse: (listener) => emulator.log.onResponse(listener),
+    ...emulatorHandle(server, emulator.state),
     object: (bucket, name) => emulator.store.getObject(bucket, name)?.data,
     objectNames: (bucket, prefix = '') => emulator.store.listObjects(bucket, prefix).map((o) => o.name),
     putObject: (bucket, name, data) => {
       emulator.store.putObject(bucket, name, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, 'application/jsonl', Date.now());
     },
-    reset: () => emulator.reset(),
-    close: () => server.close(),
   };
 }

@@ -19,21 +19,7 @@ import { FaultStateBase } from '../shared/faultState';
 export { FaultConfigError } from '../shared/faultParsing';
 
 /** Routes as the emulator names them after stripping any `/v1`, `/openai`, `/openai/v1` or deployment prefix. */
-export type EmulatorRoute =
-  | 'POST /files'
-  | 'GET /files'
-  | 'GET /files/{id}'
-  | 'GET /files/{id}/content'
-  | 'DELETE /files/{id}'
-  | 'POST /batches'
-  | 'GET /batches'
-  | 'GET /batches/{id}'
-  | 'POST /batches/{id}/cancel'
-  | 'POST /chat/completions'
-  | 'POST /responses'
-  | 'POST /embeddings';
-
-export const EMULATOR_ROUTES: readonly EmulatorRoute[] = [
+export const EMULATOR_ROUTES = [
   'POST /files',
   'GET /files',
   'GET /files/{id}',
@@ -46,7 +32,8 @@ export const EMULATOR_ROUTES: readonly EmulatorRoute[] = [
   'POST /chat/completions',
   'POST /responses',
   'POST /embeddings',
-];
+] as const;
+export type EmulatorRoute = (typeof EMULATOR_ROUTES)[number];
 
 /** Fail the next `times` requests to `endpoint` with an HTTP error, then let requests through. */
 export interface EndpointFault {

@@ -12,7 +12,8 @@ import { BodyTooLargeError, readBody, sendError, sendJson, sendModelError } from
 import { MultipartError, multipartBoundary, parseMultipart } from './multipart';
 import { Store, cursorPage, fileObject } from './store';
 import type { StoredFile } from './store';
-import { RequestLog, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
+import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
 import { sendDownload } from '../shared/http';
 
 export type { BatchStatus, Flavor, TimeScale } from './batchRunner';
@@ -58,29 +59,15 @@ export interface BatchRecord {
   object: JsonObject;
 }
 
-export interface RunningEmulator {
-  /** http://127.0.0.1:PORT */
-  url: string;
+export interface RunningEmulator extends EmulatorHandle<FaultConfig, BatchRecord, RequestLogEntry> {
   /** url + '/v1', for `new OpenAI({ baseURL })`. */
   openaiBaseUrl: string;
   /** url, for `new AzureOpenAI({ endpoint })` (the SDK appends `/openai`). */
   azureEndpoint: string;
-  /** Replaces the whole fault config and restarts endpoint-fault counters. */
-  setFaults(faults: FaultConfig): void;
-  /** Every batch ever created (until reset), oldest first, advanced to now. */
-  batches(): BatchRecord[];
   /** POST /batches requests that passed auth, including ones answered by an injected fault. */
   createCalls(): number;
-  requests(): RequestLogEntry[];
-  /**
-   * Calls `listener` as each response (control endpoints included) has been sent, with its log
-   * entry; returns the unsubscribe function. Lets a test act at an exact point of a client's
-   * conversation, e.g. kill a process the moment its create was answered.
-   */
-  onResponse(listener: (entry: RequestLogEntry) => void): () => void;
   /** Drops files, batches, faults, the request log, the fail-once memory and the counters. */
   reset(): void;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_TIME_SCALE: TimeScale = { validatingMs: 300, inProgressMs: 700, finalizingMs: 300 };
@@ -186,6 +173,14 @@ class Emulator {
   readonly store = new Store();
   readonly faults = new FaultState();
   readonly log = new RequestLog<RequestLogEntry>();
+  readonly state: EmulatorState<FaultConfig, BatchRecord, RequestLogEntry> = {
+    faults: this.faults,
+    parseFaults: parseFaultConfig,
+    log: this.log,
+    batches: () => this.batchRecords(),
+    createCalls: () => this.store.createCalls,
+    reset: () => this.reset(),
+  };
   private readonly timeScale: TimeScale;
   private readonly apiKey: string | undefined;
   /** createCalls() at the moment each batch was created, by batch id. */
@@ -232,14 +227,8 @@ class Emulator {
     this.log.record({ method, path: url.pathname, query: url.search.slice(1), status: 0 }, res);
 
     if (isControlPath(url.pathname)) {
-      return handleControl(method, url.pathname, req, res, {
+      return handleControl(method, url.pathname, req, res, this.state, {
         maxBodyBytes: MAX_JSON_BYTES,
-        faults: () => this.faults.get(),
-        setFaults: (config) => this.faults.set(parseFaultConfig(config)),
-        batches: () => this.batchRecords(),
-        createCalls: () => this.store.createCalls,
-        requests: () => this.log.all(),
-        reset: () => this.reset(),
         sendJson: (r, status, body) => sendJson(r, status, body),
         sendError: (r, status, message) => sendError(r, status, message, invalidRequest),
       });
@@ -521,17 +510,5 @@ export async function startOpenAiEmulator(options: EmulatorOptions = {}): Promis
     (res, message) => sendError(res, 500, message, 'server_error'),
     options,
   );
-  return {
-    url: server.url,
-    openaiBaseUrl: `${server.url}/v1`,
-    azureEndpoint: server.url,
-    // Validated like the HTTP route, so an out-of-range value fails in the test that set it.
-    setFaults: (faults) => emulator.faults.set(parseFaultConfig(faults)),
-    batches: () => emulator.batchRecords(),
-    createCalls: () => emulator.store.createCalls,
-    requests: () => emulator.log.all(),
-    onResponse: (listener) => emulator.log.onResponse(listener),
-    reset: () => emulator.reset(),
-    close: () => server.close(),
-  };
+  return { ...emulatorHandle(server, emulator.state), openaiBaseUrl: `${server.url}/v1`, azureEndpoint: server.url };
 }

@@ -34,10 +34,7 @@ export class RequestLog<Entry extends { status: number }> {
     this.entries = [];
   }
 
-  /**
-   * Calls `listener` as each response (control endpoints included) has been sent, with its log
-   * entry; returns the unsubscribe function.
-   */
+    /** Calls `listener` as each response has been sent, with its log entry; returns the unsubscribe function. */
   onResponse(listener: (entry: Entry) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -46,56 +43,107 @@ export class RequestLog<Entry extends { status: number }> {
 
 export const isControlPath = (pathname: string): boolean => pathname.startsWith('/__emulator/');
 
-/** What the control endpoints need from an emulator; the answers keep each emulator's own headers and error bodies. */
-export interface ControlEndpoints {
+/** What the control endpoints and the public handle need from an emulator, whatever its provider. */
+export interface EmulatorState<Faults, BatchRecord, Entry extends { status: number }> {
+  faults: { get(): Faults; set(config: Faults): void };
+  /** Validates a config the way the HTTP route does; throws FaultConfigError on a bad one. */
+  parseFaults(input: unknown): Faults;
+  log: RequestLog<Entry>;
+  /** Every batch created (until reset), oldest first, advanced to now. */
+  batches(): BatchRecord[];
+  createCalls(): number;
+  reset(): void;
+}
+
+/** How an emulator answers its control endpoints: its own headers and error bodies. */
+export interface ControlReplies {
   /** Bound on the POST /__emulator/faults body. */
   maxBodyBytes: number;
-  faults(): unknown;
-  /** Validates and replaces the whole fault config; throws FaultConfigError on a bad one. */
-  setFaults(config: unknown): void;
-  batches(): unknown[];
-  createCalls(): number;
-  requests(): unknown[];
-  reset(): void;
   sendJson(res: ServerResponse, status: number, body: unknown): void;
   /** The emulator's own error body for a bad fault config (400) or an unknown control path (404). */
   sendError(res: ServerResponse, status: 400 | 404, message: string): void;
 }
 
 /** GET|POST /__emulator/faults, GET /__emulator/batches|requests|health, POST /__emulator/reset. */
-export function handleControl(method: string, pathname: string, req: IncomingMessage, res: ServerResponse, control: ControlEndpoints): Promise<void> | void {
+export function handleControl<Faults, BatchRecord, Entry extends { status: number }>(
+  method: string,
+  pathname: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: EmulatorState<Faults, BatchRecord, Entry>,
+  replies: ControlReplies,
+): Promise<void> | void {
   const route = `${method} ${pathname}`;
   switch (route) {
     case 'GET /__emulator/health':
-      return control.sendJson(res, 200, { ok: true });
+      return replies.sendJson(res, 200, { ok: true });
     case 'GET /__emulator/faults':
-      return control.sendJson(res, 200, { faults: control.faults() });
+      return replies.sendJson(res, 200, { faults: state.faults.get() });
     case 'POST /__emulator/faults':
-      return readBody(req, control.maxBodyBytes).then((body) => {
+      return readBody(req, replies.maxBodyBytes).then((body) => {
         let parsed: unknown;
         try {
           parsed = JSON.parse(body.toString('utf8') || '{}');
         } catch {
-          return control.sendError(res, 400, 'fault config is not valid JSON');
+          return replies.sendError(res, 400, 'fault config is not valid JSON');
         }
         try {
-          control.setFaults(parsed);
+          state.faults.set(state.parseFaults(parsed));
         } catch (err) {
-          if (err instanceof FaultConfigError) return control.sendError(res, 400, err.message);
+          if (err instanceof FaultConfigError) return replies.sendError(res, 400, err.message);
           throw err;
         }
-        control.sendJson(res, 200, { faults: control.faults() });
+        replies.sendJson(res, 200, { faults: state.faults.get() });
       });
     case 'GET /__emulator/batches':
-      return control.sendJson(res, 200, { batches: control.batches(), createCalls: control.createCalls() });
+      return replies.sendJson(res, 200, { batches: state.batches(), createCalls: state.createCalls() });
     case 'GET /__emulator/requests':
-      return control.sendJson(res, 200, { requests: control.requests() });
+      return replies.sendJson(res, 200, { requests: state.log.all() });
     case 'POST /__emulator/reset':
-      control.reset();
-      return control.sendJson(res, 200, { ok: true });
+      state.reset();
+      return replies.sendJson(res, 200, { ok: true });
     default:
-      return control.sendError(res, 404, `Unknown control endpoint ${route}`);
+      return replies.sendError(res, 404, `Unknown control endpoint ${route}`);
   }
+}
+
+/** What every running emulator offers a test; each provider's handle adds its own URLs and stores. */
+export interface EmulatorHandle<Faults, BatchRecord, Entry> {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** Replaces the whole fault config and restarts endpoint-fault counters. */
+  setFaults(faults: Faults): void;
+  /** Every batch created (until reset), oldest first, advanced to now. */
+  batches(): BatchRecord[];
+  /** Batch create requests that passed auth, including ones answered by an injected fault. */
+  createCalls(): number;
+  requests(): Entry[];
+  /**
+   * Calls `listener` as each response (control endpoints included) has been sent, with its log
+   * entry; returns the unsubscribe function. Lets a test act at an exact point of a client's
+   * conversation, e.g. kill a process the moment its create was answered.
+   */
+  onResponse(listener: (entry: Entry) => void): () => void;
+  /** Drops batches, faults, the request log, the fail-once memory and the counters. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export function emulatorHandle<Faults, BatchRecord, Entry extends { status: number }>(
+  server: ListeningEmulator,
+  state: EmulatorState<Faults, BatchRecord, Entry>,
+): EmulatorHandle<Faults, BatchRecord, Entry> {
+  return {
+    url: server.url,
+    // Validated like the HTTP route, so an out-of-range value fails in the test that set it.
+    setFaults: (faults) => state.faults.set(state.parseFaults(faults)),
+    batches: () => state.batches(),
+    createCalls: () => state.createCalls(),
+    requests: () => state.log.all(),
+    onResponse: (listener) => state.log.onResponse(listener),
+    reset: () => state.reset(),
+    close: () => server.close(),
+  };
 }
 
 export interface ListeningEmulator {
