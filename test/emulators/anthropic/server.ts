@@ -3,11 +3,11 @@
 // the control endpoints, and the public start/stop API.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJsonObject, randomId } from '../shared/content';
+import { parseJsonObject, randomId } from '../shared/content';
 import type { JsonObject } from '../shared/content';
 import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
 import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
-import { BodyTooLargeError, readBody, sendDownload, sendJsonBody } from '../shared/http';
+import { BodyTooLargeError, pathSegments, readBody, sendDownload, sendJsonBody } from '../shared/http';
 import type { HeaderMap } from '../shared/http';
 import { BatchRun, parseCreateBody } from './batchRun';
 import type { ProcessingStatus, SharedMemory, TimeScale } from './batchRun';
@@ -70,12 +70,8 @@ const MAX_BODY_BYTES = 256 * 1024 * 1024 + 1024 * 1024;
 const MAX_REQUESTS = 100_000;
 
 function matchRoute(method: string, pathname: string): { route: AnthropicRoute; id: string } | null {
-  let segments: string[];
-  try {
-    segments = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
-  } catch {
-    return null;
-  }
+  const segments = pathSegments(pathname);
+  if (segments === null) return null;
   const [v1, messages, batches, id, tail] = segments;
   if (v1 !== 'v1' || messages !== 'messages') return null;
   if (segments.length === 2 && method === 'POST') return { route: 'POST /v1/messages', id: '' };
@@ -352,15 +348,6 @@ class Emulator {
     const retryable = outcome.error.status === 429 || outcome.error.status >= 500;
     // retry-after-ms: 1 lets an SDK with retries on retry at once (spec §6.6); retry-after is what the real API sends.
     sendError(res, outcome.error, retryable ? retryHeaders(1, 1) : {});
-  }
-}
-
-function parseJsonObject(body: Buffer): JsonObject | null {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isJsonObject(parsed) ? parsed : null;
-  } catch {
-    return null;
   }
 }
 

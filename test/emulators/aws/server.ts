@@ -6,7 +6,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJsonObject } from '../shared/content';
+import { isJsonObject, parseJsonObject } from '../shared/content';
 import type { JsonObject } from '../shared/content';
 import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
 import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
@@ -181,15 +181,6 @@ function sendEndpointFault(res: ServerResponse, service: Service, method: string
   if (fault.status === 429) return sendServiceError(res, service, method, 429, 'ThrottlingException', 'SlowDown', 'Too many requests, please wait before trying again.', headers);
   if (fault.status === 503) return sendServiceError(res, service, method, 503, 'ServiceUnavailableException', 'SlowDown', 'The service is unavailable. Please try again later.', headers);
   return sendServiceError(res, service, method, 500, 'InternalServerException', 'InternalError', 'We encountered an internal error. Please try again.', headers);
-}
-
-function parseJsonObject(body: Buffer): JsonObject | null {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isJsonObject(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
 }
 
 const jobIdOf = (identifier: string): string => JOB_ARN_RE.exec(identifier)?.[2] ?? identifier;

@@ -12,7 +12,7 @@ import type { GoogleError } from './fakeModel';
 import { FaultState, parseFaultConfig } from './faults';
 import type { EndpointFault, FaultConfig, GoogleRoute } from './faults';
 import { Store, gcsObjectJson, geminiFileJson, offsetPage } from './store';
-import { isJsonObject, randomId } from '../shared/content';
+import { isJsonObject, parseJsonObject, randomId } from '../shared/content';
 import type { Json, JsonObject } from '../shared/content';
 import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
 import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
@@ -192,15 +192,6 @@ function withoutInlineResponses(op: JsonObject): JsonObject {
   if (!isJsonObject(metadata) || !isJsonObject(metadata['output']) || !('inlinedResponses' in metadata['output'])) return op;
   const { output: _output, ...rest } = metadata;
   return { ...op, metadata: rest };
-}
-
-function parseJsonObject(body: Buffer): JsonObject | null {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
-    return isJsonObject(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
 }
 
 const invalidJson = (): GoogleError => googleError(400, 'Invalid JSON payload received. Unexpected token.');
@@ -408,7 +399,7 @@ class Emulator {
       if (header(req, 'x-goog-upload-protocol') !== 'resumable' || command !== 'start') {
         return sendError(res, googleError(400, 'Only the resumable upload protocol is emulated (X-Goog-Upload-Protocol: resumable, X-Goog-Upload-Command: start).'));
       }
-      const meta = parseJsonObject(body);
+      const meta = parseJsonObject(body, 'object');
       const file = meta && isJsonObject(meta['file']) ? meta['file'] : {};
       const uploadId = randomId('', 16);
       this.store.uploads.set(uploadId, {
@@ -481,7 +472,7 @@ class Emulator {
   }
 
   private createGeminiBatch(modelId: string, raw: Buffer, res: ServerResponse, now: number): void {
-    const body = parseJsonObject(raw);
+    const body = parseJsonObject(raw, 'object');
     if (body === null) return sendError(res, invalidJson());
     if (!isKnownModel(modelId)) return sendError(res, googleError(404, `models/${modelId} is not found for API version v1beta, or is not supported for batchGenerateContent.`, 'NOT_FOUND'));
     const batch = body['batch'];
@@ -535,7 +526,7 @@ class Emulator {
   }
 
   private createVertexJob(match: Match, raw: Buffer, res: ServerResponse, now: number): void {
-    const body = parseJsonObject(raw);
+    const body = parseJsonObject(raw, 'object');
     if (body === null) return sendError(res, invalidJson());
     const model = typeof body['model'] === 'string' ? body['model'] : '';
     const modelId = model.split('/').pop() ?? '';
@@ -592,7 +583,7 @@ class Emulator {
   }
 
   private generateContent(modelId: string, raw: Buffer, res: ServerResponse): void {
-    const body = parseJsonObject(raw);
+    const body = parseJsonObject(raw, 'object');
     if (body === null) return sendError(res, invalidJson());
     if (!isKnownModel(modelId)) return sendError(res, googleError(404, `models/${modelId} is not found for API version v1beta, or is not supported for generateContent.`, 'NOT_FOUND'));
     const outcome = runFakeModel(body, { failedOnce: this.store.failedOnce, ...this.faults.contentOverrides(), model: modelId });

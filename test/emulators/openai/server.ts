@@ -14,7 +14,8 @@ import { Store, cursorPage, fileObject } from './store';
 import type { StoredFile } from './store';
 import { RequestLog, emulatorHandle, handleControl, isControlPath, listenEmulator } from '../shared/emulatorServer';
 import type { EmulatorHandle, EmulatorState } from '../shared/emulatorServer';
-import { sendDownload } from '../shared/http';
+import { parseJsonObject } from '../shared/content';
+import { pathSegments, sendDownload } from '../shared/http';
 
 export type { BatchStatus, Flavor, TimeScale } from './batchRunner';
 export type { EmulatorRoute, EndpointFault, FaultConfig, ItemFault } from './faults';
@@ -97,12 +98,8 @@ function resolvePrefix(pathname: string): ResolvedPath {
 }
 
 function matchRoute(method: string, rest: string): { route: EmulatorRoute; id: string } | null {
-  let segments: string[];
-  try {
-    segments = rest.split('/').filter((s) => s !== '').map(decodeURIComponent);
-  } catch {
-    return null;
-  }
+  const segments = pathSegments(rest);
+  if (segments === null) return null;
   const [a, b, c] = segments;
   const id = b ?? '';
   switch (segments.length) {
@@ -141,15 +138,6 @@ function sendEndpointFault(res: ServerResponse, fault: EndpointFault): void {
     sendError(res, 503, 'The server is overloaded or not ready yet.', 'server_error', null, null, headers);
   } else {
     sendError(res, 500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null, 'server_error', headers);
-  }
-}
-
-function parseJsonObject(body: Buffer): JsonObject | null {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isJsonObject(parsed) ? parsed : null;
-  } catch {
-    return null;
   }
 }
 

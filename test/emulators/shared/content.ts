@@ -68,3 +68,17 @@ export function fakeAnswerText(lastUser: string, options: { wantsJson: boolean; 
 
 /** About four characters a token, at least one: the emulators' token count. */
 export const fakeTokens = (chars: number): number => Math.max(1, Math.ceil(chars / 4));
+
+/**
+ * A request body as a JSON object; null when it is not JSON or not an object. Google's routes
+ * read an empty body as `{}` (`emptyBody: 'object'`); the others refuse it.
+ */
+export function parseJsonObject(body: Buffer, emptyBody: 'invalid' | 'object' = 'invalid'): JsonObject | null {
+  const text = body.toString('utf8');
+  try {
+    const parsed: unknown = JSON.parse(text === '' && emptyBody === 'object' ? '{}' : text);
+    return isJsonObject(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}

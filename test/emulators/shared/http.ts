@@ -74,3 +74,12 @@ export function sendDownload(res: ServerResponse, data: Buffer, truncate: 'abort
   res.writeHead(200, { ...headers, 'content-length': String(data.length) });
   res.write(head, () => res.destroy());
 }
+
+/** The non-empty, percent-decoded segments of a path; null when one of them does not decode. */
+export function pathSegments(path: string): string[] | null {
+  try {
+    return path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  } catch {
+    return null;
+  }
+}
