@@ -16,7 +16,8 @@ import { createGeminiProvider } from '../../src/providers/google/geminiProvider'
 import { startGoogleEmulator } from '../emulators/google/server';
 import type { RunningGoogleEmulator } from '../emulators/google/server';
 
-const FAST = { validatingMs: 20, inProgressMs: 60, finalizingMs: 20 };
+// Cancelling lasts finalizingMs and a run inProgressMs: long enough to cancel mid-run and to see it on a loaded machine.
+const FAST = { validatingMs: 20, inProgressMs: 300, finalizingMs: 250 };
 const MODEL = 'gemini-2.0-flash';
 const KEY = 'gemini-test-key';
 

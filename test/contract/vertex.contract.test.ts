@@ -8,7 +8,8 @@ import { OAuth2Client } from 'google-auth-library';
 import { startGoogleEmulator } from '../emulators/google/server';
 import type { RunningGoogleEmulator } from '../emulators/google/server';
 
-const FAST = { validatingMs: 20, inProgressMs: 60, finalizingMs: 20 };
+// Cancelling lasts finalizingMs: long enough to be seen on a loaded machine.
+const FAST = { validatingMs: 20, inProgressMs: 60, finalizingMs: 250 };
 const MODEL = 'gemini-2.0-flash';
 const TOKEN = 'ya29.vertex-sdk';
 const BUCKET = 'b';
