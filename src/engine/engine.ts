@@ -1,8 +1,9 @@
 // The job lifecycle. `step(jobId)` looks at the durable state and does the next thing for each
 // batch — submit an intent, poll, collect, route failures, finish — journaling every change
 // before the action it permits. Because each step starts from the store, a process killed
-// anywhere resumes by simply stepping again: intents are matched against the provider's list
-// before any create (never a second batch), and unfinished work is picked up where it stopped.
+// anywhere resumes by simply stepping again: an intent whose create was sent is looked for at
+// the provider (its tags, its idempotency key, or for Anthropic its time and size) before anything
+// is created again (never a second batch), and unfinished work is picked up where it stopped.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createOutputCheck } from '../core/outputChecks';
 import type { OutputCheck } from '../core/outputChecks';
