@@ -128,9 +128,12 @@ export function providerFactory(values: CommonValues, env: NodeJS.ProcessEnv = p
     let adapter = made.get(key);
     if (adapter) return adapter;
     const entry = providerEntry(provider);
+    // A job's record may come from a cloned workspace: the host a key goes to is never taken from
+    // it, only from the flags and the environment (Azure's endpoint is where its key is sent).
+    const { endpoint: _fromJob, ...jobSettings } = settings ?? {};
     const connection: ProviderConnection = {
       ...settingsFromFlags(values, env),
-      ...settings,
+      ...jobSettings,
       provider,
       baseUrl: baseUrlFor(provider, values, env),
       apiKey: entry.keyEnv.map((name) => env[name]).find((value) => value !== undefined && value !== ''),
