@@ -4,25 +4,23 @@
 // come from a raw GET of the Operation, because the SDK's BatchJob drops `batchStats` (spec §4.1).
 // Results: `files/batch-…` downloaded whole, or inline responses matched by `metadata.key`.
 import { GoogleGenAI } from '@google/genai';
-import { CapacityRefusedError } from '../batchProvider';
 import type { BatchProvider, RemoteBatch, ResultKind } from '../batchProvider';
 import type { ProviderConnection } from '../providerConfig';
 import { downloadToFile } from '../downloadToFile';
 import {
   FIND_MAX_SCANNED,
   accessFailureText,
-  apiErrorOf,
+  cancelOrEnded,
+  createOnce,
   decideFound,
-  endedOrThrow,
   generateOnce,
   guarded,
-  isAmbiguousCreateFailure,
   restCall,
   restJson,
   writeLines,
   writeMissingAsFailures,
 } from './googleCommon';
-import { INLINE_RESULTS_REF, displayNameOf, inlinedResultLines, isCapacityRefusal, parseGoogleResultLine, remoteFromBatchJob, remoteFromGeminiOperation, tagsOfDisplayName } from './googleMapping';
+import { INLINE_RESULTS_REF, displayNameOf, inlinedResultLines, parseGoogleResultLine, remoteFromBatchJob, remoteFromGeminiOperation, tagsOfDisplayName } from './googleMapping';
 
 const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 /** The batch API is documented on v1beta; the SDK's own default (v1) is not (spec §4.1). */
@@ -106,22 +104,18 @@ export function createGeminiProvider(connection: ProviderConnection): BatchProvi
 
     async create(submission, staged, signal) {
       if (staged === undefined) throw new Error(`batch ${submission.tags.batchKey}: its input file was not uploaded`);
-      try {
-        const job = await ai.batches.create({
-          model: submission.model,
-          src: staged,
-          config: { displayName: displayNameOf(submission.tags), ...(signal ? { abortSignal: signal } : {}) },
-        });
-        return remoteFromBatchJob(job, submission.itemCount);
-      } catch (error) {
-        const refusal = apiErrorOf(error);
-        if (refusal && isCapacityRefusal(refusal)) throw new CapacityRefusedError('RESOURCE_EXHAUSTED', refusal.message);
-        if (!isAmbiguousCreateFailure(error, signal)) throw error;
-        // The display name is this batch key's alone: a batch that has it is the one this call made.
-        const found = await findOurs(submission.tags, signal).catch(() => []);
-        if (found.length === 1 && found[0]) return found[0];
-        throw error;
-      }
+      return createOnce(
+        async () => {
+          const job = await ai.batches.create({
+            model: submission.model,
+            src: staged,
+            config: { displayName: displayNameOf(submission.tags), ...(signal ? { abortSignal: signal } : {}) },
+          });
+          return remoteFromBatchJob(job, submission.itemCount);
+        },
+        () => findOurs(submission.tags, signal),
+        signal,
+      );
     },
 
     async findCreated(submission, _staged, _since, signal) {
@@ -133,14 +127,7 @@ export function createGeminiProvider(connection: ProviderConnection): BatchProvi
     list: listBatches,
 
     async cancel(remoteId, signal) {
-      try {
-        await ai.batches.cancel({ name: remoteId, config: signal ? { abortSignal: signal } : {} });
-      } catch (error) {
-        // Cancelling a batch that just ended is refused; the caller's goal (nothing more runs) holds.
-        if (apiErrorOf(error)?.httpStatus !== 400) throw error;
-        return endedOrThrow(await getBatch(remoteId, signal), error);
-      }
-      return getBatch(remoteId, signal);
+      return cancelOrEnded(remoteId, () => ai.batches.cancel({ name: remoteId, config: signal ? { abortSignal: signal } : {} }), (name) => getBatch(name, signal));
     },
 
     async fetchResults(remote, submission, destination, signal) {

@@ -8,12 +8,12 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { ApiError } from '@google/genai';
 import type { GoogleGenAI } from '@google/genai';
-import { ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
+import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
 import type { BatchProvider, BatchSubmission, FoundBatch, RemoteBatch, SyncCall, SyncOutcome } from '../batchProvider';
 import { withCallSignals } from '../callSignals';
 import { withRefusedAccess } from '../refusedAccess';
 import { downloadToFile } from '../downloadToFile';
-import { accessKindOfError, keyOfLine, outcomeOfResponse, parseApiError, retryDelayMsOf, synthesizedFailureLine, syncErrorLine, syncParamsOf, syncSuccessLine, statusOfError, classifyStatus } from './googleMapping';
+import { accessKindOfError, isCapacityRefusal, keyOfLine, outcomeOfResponse, parseApiError, retryDelayMsOf, synthesizedFailureLine, syncErrorLine, syncParamsOf, syncSuccessLine, statusOfError, classifyStatus } from './googleMapping';
 import type { BatchEndReason, GoogleApiError } from './googleMapping';
 
 /** Upper bound on batches scanned while looking for our own, so a huge account cannot stall a submit. */
@@ -43,12 +43,29 @@ export async function restJson(url: string, headers: Record<string, string>, sig
  * A create whose outcome we cannot know: it may have reached the server and made a batch before
  * the answer was lost (connection dropped, timeout, 5xx, 408/409). A 4xx or 429 made nothing.
  */
-export function isAmbiguousCreateFailure(error: unknown, signal: AbortSignal | undefined): boolean {
+function isAmbiguousCreateFailure(error: unknown, signal: AbortSignal | undefined): boolean {
   if (signal?.aborted) return false;
   const api = apiErrorOf(error);
   if (api) return api.httpStatus === undefined || api.httpStatus === 408 || api.httpStatus === 409 || api.httpStatus >= 500;
   // fetch's network failures (TypeError: fetch failed) and socket errors.
   return error instanceof Error && error.name !== 'AbortError';
+}
+
+/**
+ * One create, never repeated: a 429 for the batch quota is a capacity refusal, and a create whose
+ * answer was lost is looked for by its display name (this batch key's alone), never made again.
+ */
+export async function createOnce(create: () => Promise<RemoteBatch>, findOurs: () => Promise<RemoteBatch[]>, signal: AbortSignal | undefined): Promise<RemoteBatch> {
+  try {
+    return await create();
+  } catch (error) {
+    const refusal = apiErrorOf(error);
+    if (refusal && isCapacityRefusal(refusal)) throw new CapacityRefusedError('RESOURCE_EXHAUSTED', refusal.message);
+    if (!isAmbiguousCreateFailure(error, signal)) throw error;
+    const found = await findOurs().catch(() => []);
+    if (found.length === 1 && found[0]) return found[0];
+    throw error;
+  }
 }
 
 /** Batches whose display name is ours: one is ours; several mean a lost create answer made it twice. */
@@ -142,10 +159,20 @@ export async function writeMissingAsFailures(
   return true;
 }
 
-/** A batch that ended, or the cancel that raced its end: what `cancel` returns when the provider refuses a cancel. */
-export function endedOrThrow(current: RemoteBatch, error: unknown): RemoteBatch {
-  if (TERMINAL_STATES.has(current.state)) return current;
-  throw error;
+/**
+ * Cancels through `cancel`, then reads the batch back. Cancelling a batch that just ended is
+ * refused (400), but the caller's goal (nothing more runs) holds: the ended batch is returned.
+ */
+export async function cancelOrEnded(remoteId: string, cancel: () => Promise<unknown>, get: (remoteId: string) => Promise<RemoteBatch>): Promise<RemoteBatch> {
+  try {
+    await cancel();
+  } catch (error) {
+    if (apiErrorOf(error)?.httpStatus !== 400) throw error;
+    const current = await get(remoteId);
+    if (TERMINAL_STATES.has(current.state)) return current;
+    throw error;
+  }
+  return get(remoteId);
 }
 
 /**

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GoogleGenAI } from '@google/genai';
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
-import { CapacityRefusedError } from '../batchProvider';
 import type { BatchProvider, RemoteBatch, ResultKind } from '../batchProvider';
 import { downloadToFile } from '../downloadToFile';
 import type { ProviderConnection } from '../providerConfig';
@@ -19,17 +18,17 @@ import {
   FIND_MAX_SCANNED,
   accessFailureText,
   apiErrorOf,
+  cancelOrEnded,
   concatenate,
+  createOnce,
   decideFound,
-  endedOrThrow,
   generateOnce,
   guarded,
-  isAmbiguousCreateFailure,
   restCall,
   restJson,
   writeMissingAsFailures,
 } from './googleCommon';
-import { displayNameOf, isCapacityRefusal, parseGoogleResultLine, remoteFromBatchJob, tagsOfDisplayName } from './googleMapping';
+import { displayNameOf, parseGoogleResultLine, remoteFromBatchJob, tagsOfDisplayName } from './googleMapping';
 
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 const DEFAULT_STORAGE_URL = 'https://storage.googleapis.com';
@@ -175,21 +174,18 @@ export function createVertexProvider(connection: ProviderConnection): BatchProvi
 
     async create(submission, staged, signal) {
       if (staged === undefined) throw new Error(`batch ${submission.tags.batchKey}: its input was not staged in Cloud Storage`);
-      try {
-        const job = await ai.batches.create({
-          model: submission.model,
-          src: staged,
-          config: { dest: outputPrefixOf(bucket, submission.tags), displayName: displayNameOf(submission.tags), ...withSignal(signal) },
-        });
-        return remoteFromBatchJob(job, submission.itemCount);
-      } catch (error) {
-        const refusal = apiErrorOf(error);
-        if (refusal && isCapacityRefusal(refusal)) throw new CapacityRefusedError('RESOURCE_EXHAUSTED', refusal.message);
-        if (!isAmbiguousCreateFailure(error, signal)) throw error;
-        const found = await findOurs(submission.tags, signal).catch(() => []);
-        if (found.length === 1 && found[0]) return found[0];
-        throw error;
-      }
+      return createOnce(
+        async () => {
+          const job = await ai.batches.create({
+            model: submission.model,
+            src: staged,
+            config: { dest: outputPrefixOf(bucket, submission.tags), displayName: displayNameOf(submission.tags), ...withSignal(signal) },
+          });
+          return remoteFromBatchJob(job, submission.itemCount);
+        },
+        () => findOurs(submission.tags, signal),
+        signal,
+      );
     },
 
     async findCreated(submission, _staged, _since, signal) {
@@ -201,13 +197,7 @@ export function createVertexProvider(connection: ProviderConnection): BatchProvi
     list: listJobs,
 
     async cancel(remoteId, signal) {
-      try {
-        await ai.batches.cancel({ name: remoteId, config: withSignal(signal) });
-      } catch (error) {
-        if (apiErrorOf(error)?.httpStatus !== 400) throw error;
-        return endedOrThrow(await getJob(remoteId, signal), error);
-      }
-      return getJob(remoteId, signal);
+      return cancelOrEnded(remoteId, () => ai.batches.cancel({ name: remoteId, config: withSignal(signal) }), (name) => getJob(name, signal));
     },
 
     async fetchResults(remote, submission, destination, signal) {
