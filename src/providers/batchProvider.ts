@@ -139,6 +139,14 @@ export type SyncOutcome = ItemOutcome & {
   readonly retryAfterMs: number | undefined;
 };
 
+/**
+ * A sync call that got no answer (the connection dropped, or it timed out): the provider may have
+ * run it, so the engine does not call again blindly; nothing is kept, as nothing came back.
+ */
+export function noAnswerOutcome(customId: string, code: 'timeout' | 'connection_error', message: string): SyncOutcome {
+  return { ok: false, customId, failureClass: 'transient', code, message, httpStatus: undefined, usage: undefined, resultLine: undefined, retryAfterMs: undefined };
+}
+
 /** Why the provider refused us rather than the request: a key, a permission, a model or deployment. */
 export type ProviderAccessKind = 'auth' | 'permission' | 'not_found';
 

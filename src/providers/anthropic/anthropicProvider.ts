@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, Anthropic } from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages/messages';
-import { ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
+import { ProviderAccessError, TERMINAL_STATES, noAnswerOutcome } from '../batchProvider';
 import type { BatchProvider, BatchSubmission, FoundBatch, RemoteBatch, SyncOutcome } from '../batchProvider';
 import { callSignal } from '../callSignals';
 import { downloadToFile } from '../downloadToFile';
@@ -98,18 +98,7 @@ function syncFailure(customId: string, error: unknown, signal: AbortSignal | und
   // A caller's abort is not the item's failure: rethrow so the engine stops instead of recording one.
   if (error instanceof APIUserAbortError || signal?.aborted) throw error;
   if (error instanceof APIConnectionError) {
-    const timedOut = error instanceof APIConnectionTimeoutError;
-    return {
-      ok: false,
-      customId,
-      failureClass: 'transient',
-      code: timedOut ? 'timeout' : 'connection_error',
-      message: error.message,
-      httpStatus: undefined,
-      usage: undefined,
-      resultLine: undefined,
-      retryAfterMs: undefined,
-    };
+    return noAnswerOutcome(customId, error instanceof APIConnectionTimeoutError ? 'timeout' : 'connection_error', error.message);
   }
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;

@@ -22,7 +22,7 @@ import type { ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ItemOutcome } from '../../core/itemOutcome';
-import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
+import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES, noAnswerOutcome } from '../batchProvider';
 import type { BatchProvider, BatchSubmission, BatchTags, FoundBatch, RemoteBatch, ResultKind, SyncCall, SyncOutcome } from '../batchProvider';
 import { TruncatedDownloadError, downloadToFile } from '../downloadToFile';
 import type { ProviderConnection } from '../providerConfig';
@@ -541,7 +541,7 @@ function syncFailure(customId: string, modelInput: unknown, error: unknown, sign
   if (isMissingCredentials(error)) throw new ProviderAccessError('auth', (error as Error).message, undefined);
   const network = networkFailureOf(error);
   if (network !== undefined) {
-    return { ok: false, customId, failureClass: 'transient', code: network, message: (error as Error).message, httpStatus: undefined, usage: undefined, resultLine: undefined, retryAfterMs: undefined };
+    return noAnswerOutcome(customId, network, (error as Error).message);
   }
   const info = awsErrorOf(error);
   if (info === undefined) throw error;

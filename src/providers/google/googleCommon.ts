@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { ApiError } from '@google/genai';
 import type { GoogleGenAI } from '@google/genai';
-import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
+import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES, noAnswerOutcome } from '../batchProvider';
 import type { BatchProvider, BatchSubmission, FoundBatch, RemoteBatch, SyncCall, SyncOutcome } from '../batchProvider';
 import { withCallSignals } from '../callSignals';
 import { withRefusedAccess } from '../refusedAccess';
@@ -214,17 +214,7 @@ export async function generateOnce(ai: GoogleGenAI, call: SyncCall, signal: Abor
       };
     }
     if (error instanceof TypeError || (error instanceof Error && /fetch failed|socket|ECONN|terminated/i.test(error.message))) {
-      return {
-        ok: false,
-        customId,
-        failureClass: 'transient',
-        code: 'connection_error',
-        message: error.message,
-        httpStatus: undefined,
-        usage: undefined,
-        resultLine: undefined,
-        retryAfterMs: undefined,
-      };
+      return noAnswerOutcome(customId, 'connection_error', error.message);
     }
     // Anything else is a bug on our side or in the SDK, not a fact about the item.
     throw error;

@@ -8,7 +8,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import type { BatchCreateParams } from 'openai/resources/batches';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
-import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../batchProvider';
+import { CAPACITY_REFUSAL_CODES, CapacityRefusedError, ProviderAccessError, TERMINAL_STATES, noAnswerOutcome } from '../batchProvider';
 import type { BatchProvider, FoundBatch, RemoteBatch, ResultKind, SyncOutcome } from '../batchProvider';
 import { withCallSignals } from '../callSignals';
 import { withRefusedAccess } from '../refusedAccess';
@@ -85,18 +85,7 @@ function syncFailure(customId: string, error: unknown, signal: AbortSignal | und
   // A caller's abort is not the item's failure: rethrow so the engine stops instead of recording one.
   if (error instanceof APIUserAbortError || signal?.aborted) throw error;
   if (error instanceof APIConnectionError) {
-    const timedOut = error instanceof APIConnectionTimeoutError;
-    return {
-      ok: false,
-      customId,
-      failureClass: 'transient',
-      code: timedOut ? 'timeout' : 'connection_error',
-      message: error.message,
-      httpStatus: undefined,
-      usage: undefined,
-      resultLine: undefined,
-      retryAfterMs: undefined,
-    };
+    return noAnswerOutcome(customId, error instanceof APIConnectionTimeoutError ? 'timeout' : 'connection_error', error.message);
   }
   if (error instanceof APIError && error.status !== undefined) {
     const body: unknown = error.error;
