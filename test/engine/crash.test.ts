@@ -17,13 +17,13 @@
 // hangs on a narrow race may need a few replays, or a loop over the same seed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { STORE_DIR, WorkspaceStore } from '../../src/store/workspaceStore';
+import { buildCliBundle } from '../support/cliBundle';
 import { seedFromEnv, seededRandom } from '../support/seededRandom';
 import { startOpenAiEmulator } from '../emulators/openai/server';
 import type { RunningEmulator } from '../emulators/openai/server';
@@ -32,7 +32,6 @@ const KILLS = 50;
 const SEED = seedFromEnv('LLM_BATCH_SEED');
 const REPLAY = `replay with: LLM_BATCH_SEED=${SEED} node scripts/runTests.mjs engine/crash`;
 const FINAL_STATES = new Set(['succeeded', 'dead_letter', 'deduped', 'cached', 'cancelled']);
-const root = path.resolve(__dirname, '../..');
 
 describe('crash loop', () => {
   let emulator: RunningEmulator;
@@ -43,9 +42,7 @@ describe('crash loop', () => {
     emulator = await startOpenAiEmulator({ timeScale: { validatingMs: 30, inProgressMs: 150, finalizingMs: 30 } });
     workspace = mkdtempSync(path.join(tmpdir(), 'crash-loop-'));
     // A bundle starts in a fraction of tsx's time, so the kills land across the job's life, not its start-up.
-    cli = path.join(workspace, 'cli.js');
-    await build({ entryPoints: [path.join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, logLevel: 'error' });
-    copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(workspace, 'sql-wasm.wasm'));
+    cli = await buildCliBundle(workspace);
   });
   after(async () => {
     await emulator.close();

@@ -5,15 +5,14 @@
 // results in input order; a file in Anthropic's, Gemini's and Bedrock's own format goes through too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
+import { buildCliBundle } from '../support/cliBundle';
 import { PROVIDER_RIGS } from '../support/providerEmulators';
 import type { AnyEmulator, ProviderRig } from '../support/providerEmulators';
 
-const root = path.resolve(__dirname, '../..');
 const ITEMS = 120;
 
 /** Line i's marker: a few items fail for good, one is refused as invalid, two fail once, one answers empty. */
@@ -54,9 +53,7 @@ describe('every provider, from the CLI', () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'every-provider-'));
     // A bundle starts in a fraction of tsx's time: six providers × six commands add up.
-    cliBundle = path.join(dir, 'cli.js');
-    await build({ entryPoints: [path.join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cliBundle, logLevel: 'error' });
-    copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(dir, 'sql-wasm.wasm'));
+    cliBundle = await buildCliBundle(dir);
   });
 
   /** Runs the CLI without blocking this process: the emulator answering it lives here. */

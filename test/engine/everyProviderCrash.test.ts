@@ -6,17 +6,16 @@
 // `LLM_BATCH_SEED=<seed> node scripts/runTests.mjs engine/everyProviderCrash` replays the delays.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
+import { buildCliBundle } from '../support/cliBundle';
 import { PROVIDER_RIGS } from '../support/providerEmulators';
 import type { AnyEmulator, ProviderRig } from '../support/providerEmulators';
 import { seedFromEnv, seededRandom } from '../support/seededRandom';
 
-const root = path.resolve(__dirname, '../..');
 const SEED = seedFromEnv('LLM_BATCH_SEED');
 const REPLAY = `replay with: LLM_BATCH_SEED=${SEED} node scripts/runTests.mjs engine/everyProviderCrash`;
 /** Enough for Bedrock's 100-record minimum, with a few failures for the retry ladder. */
@@ -37,9 +36,7 @@ describe('kill -9 during a submit, on every provider', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'every-provider-crash-'));
-    cliBundle = path.join(dir, 'cli.js');
-    await build({ entryPoints: [path.join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cliBundle, logLevel: 'error' });
-    copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(dir, 'sql-wasm.wasm'));
+    cliBundle = await buildCliBundle(dir);
   });
 
   function run(rig: ProviderRig, emulator: AnyEmulator, workspace: string, args: readonly string[], kill?: KillPoint): Promise<Run> {
