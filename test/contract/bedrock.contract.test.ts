@@ -120,7 +120,8 @@ const linesOf = (text: string): Record<string, unknown>[] => text.split('\n').fi
 describe('job lifecycle (spec §5.1–§5.3)', () => {
   it('create → Submitted → … → Completed: output `<prefix><jobId>/<input>.out` + manifest, every record by recordId, shuffled', async (t) => {
     // Slow enough that a poll every few ms sees every state.
-    const visible = await startAwsEmulator({ timeScale: { submittedMs: 40, validatingMs: 40, scheduledMs: 40, inProgressMs: 80, stoppingMs: 20 }, minRecords: 1 });
+    // Each state lasts long enough to be polled on a loaded machine.
+    const visible = await startAwsEmulator({ timeScale: { submittedMs: 150, validatingMs: 150, scheduledMs: 150, inProgressMs: 200, stoppingMs: 20 }, minRecords: 1 });
     t.after(() => visible.close());
     const { bedrock } = makeClients(visible.url);
     const records = Array.from({ length: 12 }, (_, i) => anthropicRecord(`rec${i}`, `question ${i}`));
@@ -130,7 +131,8 @@ describe('job lifecycle (spec §5.1–§5.3)', () => {
     const first = await bedrock.send(new GetModelInvocationJobCommand({ jobIdentifier: jobArn }));
     assert.equal(first.status, 'Submitted');
     assert.ok(first.submitTime instanceof Date, 'the SDK parses RFC 3339 submitTime into a Date');
-    const seen = new Set<string>();
+    // The first read saw Submitted (asserted above); the loop sees the rest.
+    const seen = new Set<string>([first.status ?? '']);
     let job: GetModelInvocationJobCommandOutput;
     for (;;) {
       job = await bedrock.send(new GetModelInvocationJobCommand({ jobIdentifier: jobArn }));
