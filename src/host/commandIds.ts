@@ -16,6 +16,8 @@ export const CommandIds = {
   deleteJob: 'llmBatch.deleteJob',
   importBatches: 'llmBatch.importBatches',
   loadMore: 'llmBatch.loadMore',
+  tryNotebookCell: 'llmBatch.notebook.tryCell',
+  newNotebook: 'llmBatch.notebook.new',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
