@@ -89,10 +89,13 @@ export class JobService {
   /** The retryable failed items of a job (or of `ids`), what resubmitting them reserves, and the budget's answer. */
   previewRetry(jobId: string, ids?: readonly string[]): RetryPreview {
     const items = this.deps.engine.retryableItems(jobId, ids);
-    const provider = (this.deps.store.index.job(jobId)?.provider ?? 'openai') as ProviderId;
-    const bySync = items.length > 0 && items.length < PROVIDER_LIMITS[provider].minRequests;
+    const job = this.deps.store.index.job(jobId);
+    const provider = (job?.provider ?? 'openai') as ProviderId;
+    // A sync-mode job's bounds are at the sync price already.
+    const syncJob = job !== undefined && (JSON.parse(job.options) as JobOptions).mode === 'sync';
+    const bySync = items.length > 0 && (syncJob || items.length < PROVIDER_LIMITS[provider].minRequests);
     // Sync calls cost the full price, twice the batch price the upper bounds are in.
-    const reservation = bySync ? upperBound(items) / DEFAULT_BATCH_MULTIPLIERS[provider] : upperBound(items);
+    const reservation = bySync && !syncJob ? upperBound(items) / DEFAULT_BATCH_MULTIPLIERS[provider] : upperBound(items);
     return { jobId, ids: items.map((item) => item.id), reservation, budget: this.budgetFor(reservation), bySync };
   }
 

@@ -25,7 +25,7 @@ import type { Blocker } from '../shared/blockers';
 import { standingBlockers } from '../shared/blockers';
 import { fsyncDirectory } from '../store/atomicFile';
 import { DurableWriter } from '../store/durableWriter';
-import type { ItemSeed, JobOptions, StoreEvent } from '../store/storeEvents';
+import type { ItemSeed, JobMode, JobOptions, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 import { SubmitRefused } from './submitRefused';
 
@@ -43,6 +43,10 @@ export interface SubmitRequest {
   readonly budget: BudgetCaps;
   readonly failureAlertRate: number;
   readonly analyzer?: LineAnalyzer | undefined;
+  /** `sync`: every item one by one through the sync API at the full price (small urgent runs, a notebook's try). */
+  readonly mode?: JobMode | undefined;
+  /** What the job was made from (a notebook cell's inputs and options): the same key finds it again. */
+  readonly runKey?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
 }
@@ -54,6 +58,8 @@ export interface PreparedJob {
   readonly blockers: readonly Blocker[];
   /** The upper bound reserved against the budget when the job is created. */
   readonly reservation: number;
+  /** What the job is expected to cost (after dedup and the cache; at the sync price in sync mode). */
+  readonly expected: number;
   readonly providerSettings: ProviderSettings | undefined;
   /**
    * Writes the job's files and journals it; returns the job id. Throws SubmitRefused when a
@@ -77,6 +83,7 @@ interface CollectedItem {
 }
 
 export async function prepareJob(store: WorkspaceStore, request: SubmitRequest): Promise<PreparedJob> {
+  const sync = request.mode === 'sync';
   const items: CollectedItem[] = [];
   const cacheHits = new Map<string, { file: string; offset: number; length: number }>();
   const estimate = await estimateFiles([request.file], {
@@ -96,6 +103,9 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
       },
       onItem: (item: TalliedItem) => {
         const hash = toHex(item.line.hash);
+        const price = item.line.price;
+        // One by one, each item costs the sync price; its bound scales the same way.
+        const scale = sync && price && price.batch > 0 ? price.sync / price.batch : 1;
         items.push({
           line: item.line.line,
           offset: item.line.offset,
@@ -103,8 +113,8 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
           id: item.line.id,
           model: item.line.model,
           hash,
-          estimatedCost: item.line.price?.batch ?? 0,
-          estimatedMax: item.line.price?.batchMax ?? 0,
+          estimatedCost: (sync ? price?.sync : price?.batch) ?? 0,
+          estimatedMax: (price?.batchMax ?? 0) * scale,
           duplicateOf: item.duplicateOf,
           cached: item.cached ? cacheHits.get(hash) : undefined,
         });
@@ -113,7 +123,10 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
   });
 
   const { report } = estimate;
-  const reservation = report.totals.cost.batchAfterDedupMax;
+  // Only what is sent is paid: duplicates take their twin's answer, cached items an earlier one's.
+  const sent = items.filter((item) => item.duplicateOf === undefined && item.cached === undefined);
+  const reservation = sync ? sum(sent.map((item) => item.estimatedMax)) : report.totals.cost.batchAfterDedupMax;
+  const expected = sync ? sum(sent.map((item) => item.estimatedCost)) : report.totals.cost.batchAfterDedup;
   const budget = budgetFor(store, request, reservation);
   const blockers: Blocker[] = [];
   if (report.invalid.length > 0) {
@@ -131,6 +144,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
     budget,
     blockers,
     reservation,
+    expected,
     providerSettings: request.providerSettings,
     async create(options = {}) {
       const standing = standingBlockers(blockers, { skipInvalid: options.skipInvalid ?? false }).filter((b) => b.kind !== 'budget');
@@ -138,7 +152,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
       const now = budgetFor(store, request, reservation);
       if (!now.accepted) standing.push({ kind: 'budget', message: now.message });
       if (standing.length > 0) throw new SubmitRefused(standing);
-      return writeJob(store, request, estimate, items, reservation);
+      return writeJob(store, request, estimate, items, { expected, max: reservation });
     },
   };
 }
@@ -152,7 +166,7 @@ async function writeJob(
   request: SubmitRequest,
   estimate: Estimate,
   items: readonly CollectedItem[],
-  reservation: number,
+  estimated: { readonly expected: number; readonly max: number },
 ): Promise<string> {
   const [file] = estimate.files;
   if (!file) throw new Error('nothing was estimated');
@@ -160,7 +174,6 @@ async function writeJob(
   const dir = store.jobDir(jobId);
   await mkdir(store.resolve(dir), { recursive: true });
   try {
-    const estimated = { expected: estimate.report.totals.cost.batchAfterDedup, max: reservation };
     return await writeJobFiles(store, request, file, items, estimated, jobId);
   } catch (error) {
     // Nothing was journaled: the half-written folder is no job, and must not look like one.
@@ -214,6 +227,8 @@ async function writeJobFiles(
     outputJson: request.outputJson ?? false,
     failureAlertRate: request.failureAlertRate,
     ...(providerSettings === undefined ? {} : { providerSettings }),
+    ...(request.mode === 'sync' ? { mode: 'sync' as const } : {}),
+    ...(request.runKey === undefined ? {} : { runKey: request.runKey }),
   };
   const events: StoreEvent[] = [
     {
@@ -305,6 +320,10 @@ async function writeLinesDurably(file: string, records: readonly unknown[]): Pro
     out.abandon();
     throw error;
   }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 function newJobId(): string {

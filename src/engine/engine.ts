@@ -107,9 +107,12 @@ export class Engine {
     return this.unfinishedJobs().filter((job) => job.blockedReason === null && this.reachedProvider(job.id));
   }
 
-  /** Whether any batch of the job was staged, sent or created at the provider. */
+  /** Whether any batch of the job was staged, sent or created at the provider, or any item sent by a sync call. */
   reachedProvider(jobId: string): boolean {
-    return this.store.index.batches(jobId).some((batch) => batch.stagedRef !== null || batch.submittingAt !== null || batch.remoteId !== null);
+    return (
+      this.store.index.batches(jobId).some((batch) => batch.stagedRef !== null || batch.submittingAt !== null || batch.remoteId !== null) ||
+      this.store.index.items(jobId, { batchKey: 'sync', limit: 1 }).length > 0
+    );
   }
 
   /**
@@ -185,7 +188,9 @@ export class Engine {
     // A chunk refused for capacity waits out its backoff before it is sent again.
     const intents = batches.filter((b) => b.state === 'intent' && (b.notBefore === null || b.notBefore <= this.now()));
     for (const waiting of batches) if (waiting.state === 'intent' && waiting.notBefore !== null && waiting.notBefore > this.now()) later(waiting.notBefore);
-    if (intents.length > 0 && !job.cancelRequested) {
+    if (intents.length > 0 && !job.cancelRequested && isSyncMode(job)) {
+      if (await this.sendBySync(job, intents, provider, signal)) later(this.now());
+    } else if (intents.length > 0 && !job.cancelRequested) {
       try {
         for (const batch of intents) await this.submitOrDefer(job, batch, provider, later, signal);
       } catch (error) {
@@ -531,6 +536,33 @@ export class Engine {
   }
 
   /**
+   * A sync-mode job's planned batches go item by item through the sync API, at the full price,
+   * journaled like the ladder's sync strike (so a crash mid-call is handled the same way). A batch
+   * whose items have all been sent is closed. Returns true when the slice ran out with items left.
+   */
+  private async sendBySync(job: JobRow, intents: readonly BatchRow[], provider: BatchProvider, signal: AbortSignal | undefined): Promise<boolean> {
+    const until = this.now() + SYNC_SLICE_MS;
+    for (const batch of intents) {
+      const queued = () => this.store.index.itemsOfBatch(batch.key).filter((item) => item.state === 'queued');
+      await this.syncStrike(job, queued(), provider, signal, until);
+      if (queued().length > 0) return true;
+      const counts = this.store.index.countsByStateInBatch(job.id, 'sync');
+      await this.store.commit([
+        {
+          type: 'batch.status',
+          jobId: job.id,
+          batchKey: batch.key,
+          state: 'completed',
+          rawStatus: 'sent one by one through the sync API',
+          counts: { total: batch.itemCount, completed: counts.succeeded ?? 0, failed: (counts.failed ?? 0) + (counts.dead_letter ?? 0) },
+        },
+        { type: 'batch.collected', jobId: job.id, batchKey: batch.key, outcomes: [] },
+      ]);
+    }
+    return false;
+  }
+
+  /**
    * Strike 3: each item through the sync API, paced by the provider/model's token bucket, each
    * call and outcome journaled as it lands. Stops at `until` (the rest go on the next step, so
    * the job's lock is not held for a whole strike).
@@ -770,6 +802,10 @@ function statusEvent(batch: BatchRow, remote: RemoteBatch): StoreEvent {
 
 /** How long one sync strike may hold the job before the next step takes over (cancel gets in between). */
 const SYNC_SLICE_MS = 5_000;
+
+function isSyncMode(job: JobRow): boolean {
+  return (JSON.parse(job.options) as JobOptions).mode === 'sync';
+}
 /** The longest a 429's retry-after is waited out within a strike; a longer one ends the strike's tries. */
 const MAX_SYNC_RETRY_PAUSE_MS = 60_000;
 

@@ -19,7 +19,13 @@ export interface JobOptions {
   readonly failureAlertRate: number;
   /** Where the job's batches go (region, bucket, project…), as it was submitted. */
   readonly providerSettings?: ProviderSettings | undefined;
+  /** `sync`: items go one by one through the sync API instead of batches (absent: batch). */
+  readonly mode?: JobMode | undefined;
+  /** What the job was made from (a notebook cell's inputs and options), to find it again. */
+  readonly runKey?: string | undefined;
 }
+
+export type JobMode = 'batch' | 'sync';
 
 /** A path inside the workspace's `.llm-batch/` folder, always with forward slashes. */
 export type StorePath = string;
