@@ -20,9 +20,14 @@ const common = {
   absWorkingDir: root,
 };
 
+/** VS Code imports a notebook renderer as an ES module; it is built on its own, not as an IIFE. */
+const notebookRenderer = 'notebookRenderer';
+
 async function webviewEntries() {
   const dir = path.join(root, 'webview');
-  const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && d.name !== notebookRenderer)
+    .map((d) => d.name);
   return names
     .map((name) => path.join('webview', name, 'main.ts'))
     .filter((entry) => existsSync(path.join(root, entry)));
@@ -53,6 +58,14 @@ await Promise.all([
       ? undefined
       : build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: entries, outdir: path.join(dist, 'webview') }),
   ),
+  build({
+    ...common,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    entryPoints: { [`${notebookRenderer}/main`]: `webview/${notebookRenderer}/main.ts` },
+    outdir: path.join(dist, 'webview'),
+  }),
 ]);
 await chmod(path.join(dist, 'cli.js'), 0o755);
 await copyFile(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(dist, 'sql-wasm.wasm'));
