@@ -41,7 +41,7 @@ export function parseCell(source: string): ParsedCell {
     return { ok: false, problems: [at(rangeOf(root), `a code cell is a YAML mapping starting with \`kind:\` (${KIND_LIST})`)] };
   }
   const kindNode = root.get('kind', true);
-  const kind = isScalar(kindNode) ? kindNode.value : undefined;
+  const kind: unknown = isScalar(kindNode) ? kindNode.value : undefined;
   if (kindNode === undefined) {
     return { ok: false, problems: [at(undefined, `\`kind\` is missing: start the cell with \`kind: requests\`, \`kind: job\` or \`kind: results\``)] };
   }

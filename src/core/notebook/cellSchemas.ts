@@ -29,10 +29,10 @@ export const requestsCellSchema = z
   .strictObject({
     kind: z.literal('requests').describe(KIND_DESCRIPTIONS.requests),
     dataset: relativePath
-      .regex(/\.(csv|jsonl)$/i)
+      .regex(/\.(csv|jsonl)$/)
       .describe('The dataset, relative to the notebook: a .csv file with a header row, or a .jsonl file of one JSON object per line.'),
     out: relativePath
-      .regex(/\.jsonl$/i)
+      .regex(/\.jsonl$/)
       .optional()
       .describe('Where to write the requests (a .jsonl path relative to the notebook). Default: `<dataset name>.requests.jsonl` beside the dataset.'),
     id: z
@@ -89,7 +89,7 @@ export const resultsCellSchema = z
       .describe(`The columns to show, in order: any of ${RESULT_COLUMNS.join(', ')}. Default: all.`),
     limit: z.int().min(1).max(1000).default(DEFAULT_RESULTS_LIMIT).describe(`The most rows to show, from 1 to 1000. Default: ${DEFAULT_RESULTS_LIMIT}.`),
     export: relativePath
-      .regex(/\.(jsonl|csv)$/i)
+      .regex(/\.(jsonl|csv)$/)
       .optional()
       .describe('Also write every matching item to this file (relative to the notebook), as .jsonl or .csv.'),
   })

@@ -66,12 +66,12 @@ export function parseNotebookFile(text: string, fileName: string): NotebookFileD
   for (const item of cellsNode.items) {
     const start = nodeStart(item);
     if (!isMap(item)) return fail(start, 'a cell is a mapping with `markdown:` or `code:` (and an optional `output:`)');
-    cells.push(readCell(item, (offset, what) => fail(offset ?? start, what)));
+    cells.push(readCell(item, doc, (offset, what) => fail(offset ?? start, what)));
   }
   return { cells };
 }
 
-function readCell(item: YAMLMap, fail: (offset: number | undefined, what: string) => never): NotebookFileCell {
+function readCell(item: YAMLMap, doc: Document.Parsed, fail: (offset: number | undefined, what: string) => never): NotebookFileCell {
   for (const pair of item.items) {
     const key = keyOf(pair);
     if (!CELL_KEYS.has(key)) fail(nodeStart(pair.key), `unknown key ${JSON.stringify(key)} in a cell (a cell has markdown or code, and output)`);
@@ -87,7 +87,8 @@ function readCell(item: YAMLMap, fail: (offset: number | undefined, what: string
   if (source !== null && typeof source !== 'string') fail(nodeStart(sourceNode) ?? nodeStart(item), `the ${kind} cell's source must be text (a block starting with |)`);
   const cell: NotebookFileCell = { kind, source: typeof source === 'string' ? source : '' };
   if (kind !== 'code' || !item.has('output')) return cell;
-  const output = cellOutputSchema.safeParse(item.toJS().output);
+  const outputNode = item.get('output', true);
+  const output = cellOutputSchema.safeParse(outputNode?.toJS(doc));
   return output.success ? { ...cell, output: output.data } : cell;
 }
 
