@@ -47,7 +47,7 @@ export const requestsCellSchema = z
     temperature: z.number().min(0).max(2).optional().describe('Sampling temperature from 0 to 2 (some providers, like Anthropic\'s current API, refuse it).'),
     output_schema: jsonSchemaObject
       .optional()
-      .describe('A JSON schema every answer must follow: sent as a strict json_schema response format.'),
+      .describe('A JSON schema every answer must follow: sent as a strict json_schema response format (OpenAI and Azure; Anthropic refuses it, so describe the JSON in the prompt there).'),
     limit: z.int().min(1).optional().describe('Build requests from the first N data rows only (to start small).'),
   })
   .describe(KIND_DESCRIPTIONS.requests);
