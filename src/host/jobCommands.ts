@@ -97,44 +97,47 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
     ],
     [
       CommandIds.inspectFailures,
-      (node?: JobsTreeNode) => {
-        const job = jobOf(node);
-        deps.log.info(`inspect failures: ${job?.job.id ?? '(no job selected)'}`);
-        if (job) deps.inspectFailures(job.job.id);
+      (target?: JobTarget) => {
+        const jobId = typeof target === 'string' ? target : jobOf(target)?.job.id;
+        deps.log.info(`inspect failures: ${jobId ?? '(no job selected)'}`);
+        if (jobId) deps.inspectFailures(jobId);
       },
     ],
     [
       CommandIds.openResults,
-      async (node?: JobsTreeNode) => {
+      async (target?: JobTarget) => {
         const session = deps.session();
-        const job = jobOf(node);
+        const job = jobRowOf(session, target);
         if (!session || !job) return;
-        const file = session.store.resolve(`${session.store.jobDir(job.job.id)}/results.jsonl`);
+        const file = session.store.resolve(`${session.store.jobDir(job.id)}/results.jsonl`);
         await writeResults(session, job, file, 'jsonl');
         await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
       },
     ],
     [
       CommandIds.exportResults,
-      async (node?: JobsTreeNode) => {
+      // A notebook's output names the job and the format.
+      async (target?: JobTarget, chosen?: 'jsonl' | 'csv') => {
         const session = deps.session();
-        const job = jobOf(node);
+        const job = jobRowOf(session, target);
         if (!session || !job) return;
-        const format = await vscode.window.showQuickPick(
-          [
-            { label: 'JSONL', format: 'jsonl' as const },
-            { label: 'CSV', format: 'csv' as const },
-          ],
-          { title: `Export results of ${job.job.name}` },
-        );
+        const format = chosen
+          ? { format: chosen }
+          : await vscode.window.showQuickPick(
+              [
+                { label: 'JSONL', format: 'jsonl' as const },
+                { label: 'CSV', format: 'csv' as const },
+              ],
+              { title: `Export results of ${job.name}` },
+            );
         if (!format) return;
-        const target = await vscode.window.showSaveDialog({
-          defaultUri: vscode.Uri.file(path.join(path.dirname(job.job.sourceFile), `${job.job.name.replace(/\.jsonl$/, '')}.results.${format.format}`)),
+        const saveTo = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(path.join(path.dirname(job.sourceFile), `${job.name.replace(/\.jsonl$/, '')}.results.${format.format}`)),
           filters: format.format === 'csv' ? { CSV: ['csv'] } : { 'JSON Lines': ['jsonl'] },
         });
-        if (!target) return;
-        const count = await writeResults(session, job, target.fsPath, format.format);
-        void vscode.window.showInformationMessage(`Exported ${count} results to ${vscode.workspace.asRelativePath(target)}.`);
+        if (!saveTo) return;
+        const count = await writeResults(session, job, saveTo.fsPath, format.format);
+        void vscode.window.showInformationMessage(`Exported ${count} results to ${vscode.workspace.asRelativePath(saveTo)}.`);
       },
     ],
     [
@@ -231,6 +234,13 @@ async function runAction<T>(deps: JobCommandDeps, session: WorkspaceSession, tit
   }
 }
 
+/** The job a node or an id names, as the store has it now. */
+function jobRowOf(session: WorkspaceSession | undefined, target: JobTarget | undefined): JobRow | undefined {
+  if (!session || target === undefined) return undefined;
+  const id = typeof target === 'string' ? target : jobOf(target)?.job.id;
+  return id === undefined ? undefined : session.store.index.job(id);
+}
+
 function jobOf(node: JobsTreeNode | undefined): JobNode | undefined {
   let current: JobsTreeNode | undefined = node;
   while (current && !(current instanceof JobNode)) current = current.parent;
@@ -238,8 +248,8 @@ function jobOf(node: JobsTreeNode | undefined): JobNode | undefined {
 }
 
 /** Streams every result to `file`, so a million-item job never sits in memory as one string. */
-async function writeResults(session: WorkspaceSession, job: JobNode, file: string, format: 'jsonl' | 'csv'): Promise<number> {
-  const parse = resultParserFor(job.job.provider as ProviderId);
+async function writeResults(session: WorkspaceSession, job: JobRow, file: string, format: 'jsonl' | 'csv'): Promise<number> {
+  const parse = resultParserFor(job.provider as ProviderId);
   await mkdir(path.dirname(file), { recursive: true });
   const out = createWriteStream(file);
   const write = async (text: string) => {
@@ -248,7 +258,7 @@ async function writeResults(session: WorkspaceSession, job: JobNode, file: strin
   let count = 0;
   try {
     if (format === 'csv') await write(csvHeader());
-    for await (const record of exportResults(session.store, job.job.id, parse)) {
+    for await (const record of exportResults(session.store, job.id, parse)) {
       await write(format === 'csv' ? csvRow(record) : `${JSON.stringify(record)}\n`);
       count++;
     }

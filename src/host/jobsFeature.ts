@@ -1,6 +1,6 @@
 // Everything that needs the workspace's job state: it opens the session once the folder is
 // trusted (resuming any unfinished polling), and wires the Jobs view, the status bar,
-// notifications, the job commands and the panels to it.
+// notifications, the job commands, the panels and the notebook runner to it.
 import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,6 +11,7 @@ import { showCostPreview } from './costPreviewPanel';
 import { showFailureInspector } from './failureInspectorPanel';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { registerJobCommands } from './jobCommands';
+import { registerNotebookFeature } from './notebook/notebookFeature';
 import { notifyOnTransitions } from './jobNotifications';
 import { JobsTreeProvider } from './jobsTreeProvider';
 import { createStatusBar } from './statusBar';
@@ -61,6 +62,13 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
     vscode.workspace.onDidGrantWorkspaceTrust(() => void open()),
     createStatusBar(current, sessionChanged.event),
     registerJobCommands({ session: current, tree, inspectFailures: inspect, log }),
+    registerNotebookFeature({
+      session: async () => {
+        await open();
+        return session;
+      },
+      log,
+    }),
     vscode.commands.registerCommand(CommandIds.submitFile, async (clicked?: vscode.Uri, selected?: vscode.Uri[]) => {
       if (!vscode.workspace.isTrusted) {
         void vscode.window.showWarningMessage('Submitting batches is disabled until you trust this workspace.');

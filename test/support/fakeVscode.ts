@@ -61,8 +61,9 @@ const fake = namespace({
     executeCommand: () => Promise.resolve(undefined),
   }),
   window: namespace({}),
+  notebooks: namespace({}),
   languages: namespace({}),
-  workspace: namespace({ workspaceFolders: undefined, isTrusted: true, onDidGrantWorkspaceTrust: () => new Disposable(() => undefined) }),
+  workspace: namespace({ workspaceFolders: undefined, notebookDocuments: [], isTrusted: true, onDidGrantWorkspaceTrust: () => new Disposable(() => undefined) }),
   StatusBarAlignment: { Left: 1, Right: 2 },
   ProgressLocation: { Notification: 15 },
 });

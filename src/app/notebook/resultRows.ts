@@ -63,17 +63,21 @@ export function failureClasses(store: WorkspaceStore, jobId: string): { failureC
   return [...classes].map(([failureClass, entry]) => ({ failureClass, ...entry })).sort((a, b) => b.count - a.count || a.failureClass.localeCompare(b.failureClass));
 }
 
-async function rowOf(store: WorkspaceStore, jobId: string, record: ResultRecord, textLimit: number): Promise<ResultRow> {
-  const item = store.index.item(jobId, record.custom_id);
-  // What was asked: the exact line sent (a duplicate or cached item reads its twin's or nothing).
+/** What an item asked (its last user text), from the exact line sent: a duplicate reads its twin's; a cached item has none here. */
+export async function inputTextOf(store: WorkspaceStore, jobId: string, id: string, textLimit = OUTPUT_TEXT_LIMIT): Promise<string> {
+  const item = store.index.item(jobId, id);
   const source = item?.inputFile ? item : item?.twin ? store.index.item(jobId, item.twin) : undefined;
   const line = source ? (await readItemLines(store, [source])).get(source.id) : undefined;
+  return line ? requestPreview(line.toString('utf8'), textLimit) : '';
+}
+
+async function rowOf(store: WorkspaceStore, jobId: string, record: ResultRecord, textLimit: number): Promise<ResultRow> {
   const failure = record.failure?.message ?? record.failure?.code ?? record.failure?.class ?? '';
   return {
     id: record.custom_id,
     line: record.line,
     state: record.state,
-    input: line ? requestPreview(line.toString('utf8'), textLimit) : '',
+    input: await inputTextOf(store, jobId, record.custom_id, textLimit),
     output: clip(record.content ?? (record.failure ? failure : ''), textLimit),
     cost: record.cost,
     ...(record.failure?.class ? { failureClass: record.failure.class } : {}),

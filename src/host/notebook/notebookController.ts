@@ -1,0 +1,301 @@
+// Runs `.llmbatch` cells: a requests cell builds a JSONL from a dataset and a prompt, a job cell
+// goes through the submit service (src/app/notebook/jobCellRunner) and follows its job, a results
+// cell reads a job's results. Interrupting a cell stops following, never the job. A job still
+// running when its notebook is opened again is followed again. Errors go to the cell's output.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { followJob, runJobCell } from '../../app/notebook/jobCellRunner';
+import type { JobCellPorts } from '../../app/notebook/jobCellRunner';
+import { runResultsCell } from '../../app/notebook/resultsCell';
+import { buildRequests, defaultRequestsPath } from '../../core/notebook/buildRequests';
+import { parseCell } from '../../core/notebook/cellDocument';
+import type { JobCell, RequestsCell, ResultsCell } from '../../core/notebook/cellSchemas';
+import type { ProviderId } from '../../core/providerLimits';
+import { resultParserFor } from '../../providers/resultParsers';
+import { NOTEBOOK_TYPE } from '../../shared/notebookOutputs';
+import type { CellOutput, JobOutput } from '../../shared/notebookOutputs';
+import { defaultProvider, failureAlertRate, outputBuffer, userProviderSettings } from '../settings';
+import { isFinal } from '../workspaceSession';
+import type { WorkspaceSession } from '../workspaceSession';
+import { cellOutputOf, outputOf } from './notebookSerializer';
+
+export interface NotebookControllerDeps {
+  /** The workspace's session, opened if it is not yet (undefined: no trusted folder). */
+  readonly session: () => Promise<WorkspaceSession | undefined>;
+  readonly log: vscode.LogOutputChannel;
+}
+
+/** A following with nothing new waits at most this long before looking again. */
+const FOLLOW_POLL_MS = 2_000;
+
+export class NotebookRunner implements vscode.Disposable {
+  private readonly controller: vscode.NotebookController;
+  private order = 0;
+  /** Cells running now (an execution each), to stop or to leave alone. */
+  private readonly running = new Map<vscode.NotebookCell, AbortController>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly deps: NotebookControllerDeps) {
+    this.controller = vscode.notebooks.createNotebookController('llm-batch-runner', NOTEBOOK_TYPE, 'LLM Batch Runner');
+    this.controller.supportedLanguages = ['yaml'];
+    this.controller.supportsExecutionOrder = true;
+    this.controller.description = 'Builds, prices, tries and submits batch jobs';
+    this.controller.executeHandler = (cells) => this.executeInOrder(cells);
+    this.disposables.push(
+      this.controller,
+      // A notebook opened while its job runs shows it continue.
+      vscode.workspace.onDidOpenNotebookDocument((notebook) => void this.followOpenJobs(notebook)),
+    );
+    for (const notebook of vscode.workspace.notebookDocuments) void this.followOpenJobs(notebook);
+  }
+
+  /** Runs only the try of a job cell (the cell's "Try Sample Items" action). */
+  async tryCell(cell: vscode.NotebookCell): Promise<void> {
+    await this.execute(cell, 'try');
+  }
+
+  /** Follows again the cells that show `jobId` (after a resubmission or a cancel from the output). */
+  followJobCells(notebook: vscode.NotebookDocument, jobId: string): void {
+    for (const cell of notebook.getCells()) {
+      const output = cellOutputOf(cell.outputs);
+      if (output?.kind === 'job' && output.jobId === jobId && !this.running.has(cell)) void this.follow(cell, output);
+    }
+  }
+
+  private async executeInOrder(cells: readonly vscode.NotebookCell[]): Promise<void> {
+    for (const cell of cells) {
+      // "Run All" stops at the first cell that did not succeed: later cells depend on earlier ones.
+      if (!(await this.execute(cell))) return;
+    }
+  }
+
+  private async execute(cell: vscode.NotebookCell, only?: 'try'): Promise<boolean> {
+    this.running.get(cell)?.abort();
+    const execution = this.controller.createNotebookCellExecution(cell);
+    execution.executionOrder = ++this.order;
+    const abort = new AbortController();
+    this.running.set(cell, abort);
+    execution.token.onCancellationRequested(() => abort.abort());
+    execution.start(Date.now());
+    let success = false;
+    try {
+      success = await this.run(cell, execution, abort.signal, only);
+    } catch (error) {
+      if (abort.signal.aborted) {
+        success = false;
+      } else {
+        this.deps.log.warn(`notebook cell ${cell.index + 1}: ${errorText(error)}`);
+        await execution.replaceOutput(errorOutput(error));
+      }
+    } finally {
+      if (this.running.get(cell) === abort) this.running.delete(cell);
+      execution.end(success, Date.now());
+    }
+    return success;
+  }
+
+  private async run(cell: vscode.NotebookCell, execution: vscode.NotebookCellExecution, signal: AbortSignal, only: 'try' | undefined): Promise<boolean> {
+    const parsed = parseCell(cell.document.getText());
+    if (!parsed.ok) {
+      const problems = parsed.problems.map((p) => `line ${p.line + 1}: ${p.message}`);
+      await execution.replaceOutput(errorOutput(new Error(`This cell is not valid:\n${problems.join('\n')}`)));
+      return false;
+    }
+    const config = parsed.cell;
+    if (only === 'try' && config.kind !== 'job') throw new Error('Only a job cell can try sample items.');
+    const show = (output: CellOutput) => void execution.replaceOutput(outputOf(output));
+    const baseDir = notebookDir(cell.notebook);
+    switch (config.kind) {
+      case 'requests':
+        return this.runRequests(config, baseDir, show, signal);
+      case 'job':
+        return this.runJob(cell, config, baseDir, show, signal, only);
+      case 'results':
+        return this.runResults(cell, config, baseDir, show);
+    }
+  }
+
+  private async runRequests(cell: RequestsCell, baseDir: string, show: (output: CellOutput) => void, signal: AbortSignal): Promise<boolean> {
+    const built = await buildRequests(cell, { baseDir, signal });
+    show({ kind: 'requests', file: path.relative(baseDir, built.file), count: built.count, skipped: built.skipped, sample: built.sample });
+    return true;
+  }
+
+  private async runJob(cell: vscode.NotebookCell, config: JobCell, baseDir: string, show: (output: CellOutput) => void, signal: AbortSignal, only: 'try' | undefined): Promise<boolean> {
+    const ports = await this.ports(show);
+    const inputFile = config.input !== undefined ? path.resolve(baseDir, config.input) : requestsFileAbove(cell, baseDir);
+    if (!existsSync(inputFile)) {
+      const hint = config.input !== undefined ? 'check `input`' : 'run the requests cell above first, or name an `input`';
+      throw new Error(`${path.relative(baseDir, inputFile) || inputFile} does not exist: ${hint}.`);
+    }
+    const previous = cellOutputOf(cell.outputs);
+    const output = await runJobCell(ports, {
+      options: { ...config, provider: config.provider as ProviderId | undefined },
+      inputFile,
+      previous: previous?.kind === 'job' ? previous : undefined,
+      only,
+      signal,
+    });
+    return !output.headline.startsWith('Not ');
+  }
+
+  private async runResults(cell: vscode.NotebookCell, config: ResultsCell, baseDir: string, show: (output: CellOutput) => void): Promise<boolean> {
+    const session = await this.requireSession();
+    const jobId = config.job ?? jobIdAbove(cell);
+    if (!jobId) throw new Error('No job to read: run the job cell above first, or name a `job`.');
+    const job = session.store.index.job(jobId);
+    if (!job) throw new Error(`There is no job ${jobId} in this workspace.`);
+    const output = await runResultsCell(
+      session.store,
+      resultParserFor(job.provider as ProviderId),
+      {
+        jobId,
+        states: config.states,
+        search: config.search,
+        columns: config.columns,
+        limit: config.limit,
+        exportTo: config.export === undefined ? undefined : path.resolve(baseDir, config.export),
+      },
+      baseDir,
+    );
+    show(output);
+    return true;
+  }
+
+  /** Follows a job cell's job in an execution of its own (on open, after an action from the output). */
+  private async follow(cell: vscode.NotebookCell, output: JobOutput): Promise<void> {
+    const jobId = output.jobId;
+    if (jobId === undefined || this.running.has(cell)) return;
+    const execution = this.controller.createNotebookCellExecution(cell);
+    const abort = new AbortController();
+    this.running.set(cell, abort);
+    execution.token.onCancellationRequested(() => abort.abort());
+    execution.start(Date.now());
+    let success = true;
+    try {
+      const ports = await this.ports((shown) => void execution.replaceOutput(outputOf(shown)));
+      await followJob(ports, jobId, { ...output, notes: [] }, abort.signal);
+    } catch (error) {
+      success = false;
+      if (!abort.signal.aborted) await execution.replaceOutput(errorOutput(error));
+    } finally {
+      if (this.running.get(cell) === abort) this.running.delete(cell);
+      execution.end(success, Date.now());
+    }
+  }
+
+  /** On open: a job cell whose job still runs is followed (a finished one keeps its saved summary: opening leaves the file clean). */
+  private async followOpenJobs(notebook: vscode.NotebookDocument): Promise<void> {
+    if (notebook.notebookType !== NOTEBOOK_TYPE) return;
+    const cells = notebook.getCells().filter((cell) => {
+      const output = cellOutputOf(cell.outputs);
+      return output?.kind === 'job' && output.jobId !== undefined;
+    });
+    if (cells.length === 0) return;
+    const session = await this.deps.session().catch(() => undefined);
+    if (!session) return;
+    for (const cell of cells) {
+      const output = cellOutputOf(cell.outputs);
+      const job = output?.kind === 'job' && output.jobId !== undefined ? session.store.index.job(output.jobId) : undefined;
+      if (output?.kind === 'job' && job && !isFinal(job)) void this.follow(cell, output);
+    }
+  }
+
+  private async ports(show: (output: CellOutput) => void): Promise<JobCellPorts> {
+    const session = await this.requireSession();
+    const service = session.service;
+    if (!service) throw new Error(`This window only follows the workspace's jobs (${session.readOnlyReason ?? 'another process holds it'}); run the cell in the window or CLI that holds it.`);
+    const notebookSettings = vscode.workspace.getConfiguration('llmBatch.notebook');
+    return {
+      service,
+      parserFor: resultParserFor,
+      settingsFor: userProviderSettings,
+      defaults: {
+        provider: defaultProvider(),
+        outputBuffer: outputBuffer(),
+        failureAlertRate: failureAlertRate(),
+        confirmAbove: notebookSettings.get<number>('confirmAbove', 0),
+        trySize: notebookSettings.get<number>('trySize', 5),
+      },
+      confirm: async (question, detail, action) => (await vscode.window.showWarningMessage(question, { modal: true, detail }, action)) === action,
+      show,
+      changed: (signal) => nextChange(session, signal),
+      kick: () => {
+        session.kick();
+        session.notifyChanged();
+      },
+    };
+  }
+
+  private async requireSession(): Promise<WorkspaceSession> {
+    const session = await this.deps.session();
+    if (!session) throw new Error('Open a trusted folder to run LLM batch notebooks: jobs are kept in the folder.');
+    return session;
+  }
+
+  dispose(): void {
+    for (const abort of this.running.values()) abort.abort();
+    this.running.clear();
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+  }
+}
+
+/** Resolves when the session says something moved, after FOLLOW_POLL_MS, or when `signal` aborts. */
+function nextChange(session: WorkspaceSession, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      subscription.dispose();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, FOLLOW_POLL_MS);
+    const subscription = session.onDidChange(done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function notebookDir(notebook: vscode.NotebookDocument): string {
+  if (notebook.uri.scheme === 'file') return path.dirname(notebook.uri.fsPath);
+  // An untitled notebook: paths are relative to the first workspace folder.
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('Save the notebook in a folder first: its paths are relative to it.');
+  return folder.uri.fsPath;
+}
+
+/** The requests file the nearest requests cell above writes. */
+function requestsFileAbove(cell: vscode.NotebookCell, baseDir: string): string {
+  for (let index = cell.index - 1; index >= 0; index--) {
+    const above = cell.notebook.cellAt(index);
+    const output = cellOutputOf(above.outputs);
+    if (output?.kind === 'requests') return path.resolve(baseDir, output.file);
+    const parsed = above.kind === vscode.NotebookCellKind.Code ? parseCell(above.document.getText()) : undefined;
+    if (parsed?.ok && parsed.cell.kind === 'requests') return requestsFileOf(parsed.cell, baseDir);
+  }
+  throw new Error('There is no requests cell above this job cell: name an `input` file.');
+}
+
+function requestsFileOf(cell: RequestsCell, baseDir: string): string {
+  return cell.out !== undefined ? path.resolve(baseDir, cell.out) : defaultRequestsPath(path.resolve(baseDir, cell.dataset));
+}
+
+/** The job of the nearest job cell above. */
+function jobIdAbove(cell: vscode.NotebookCell): string | undefined {
+  for (let index = cell.index - 1; index >= 0; index--) {
+    const output = cellOutputOf(cell.notebook.cellAt(index).outputs);
+    if (output?.kind === 'job' && output.jobId !== undefined) return output.jobId;
+  }
+  return undefined;
+}
+
+function errorOutput(error: unknown): vscode.NotebookCellOutput {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  // The message only: a stack trace says nothing to the user.
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.error({ name: 'Error', message: failure.message })]);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+

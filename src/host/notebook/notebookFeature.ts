@@ -1,0 +1,81 @@
+// The notebook runner's wiring: the `.llmbatch` serializer, the controller, the cells' schema
+// features (validation, completion, hover), the renderer's buttons, and the two commands.
+import * as vscode from 'vscode';
+import { NOTEBOOK_RENDERER_ID, NOTEBOOK_TYPE, rendererToHostSchema } from '../../shared/notebookOutputs';
+import type { RendererToHost } from '../../shared/notebookOutputs';
+import { CommandIds } from '../commandIds';
+import type { WorkspaceSession } from '../workspaceSession';
+import { registerCellLanguageFeatures } from './cellLanguageFeatures';
+import { NotebookRunner } from './notebookController';
+import { registerNotebookSerializer } from './notebookSerializer';
+import { starterNotebook } from './starterNotebook';
+
+export interface NotebookFeatureDeps {
+  readonly session: () => Promise<WorkspaceSession | undefined>;
+  readonly log: vscode.LogOutputChannel;
+}
+
+export function registerNotebookFeature(deps: NotebookFeatureDeps): vscode.Disposable {
+  const runner = new NotebookRunner(deps);
+  const messaging = vscode.notebooks.createRendererMessaging(NOTEBOOK_RENDERER_ID);
+  return vscode.Disposable.from(
+    registerNotebookSerializer(),
+    runner,
+    registerCellLanguageFeatures(),
+    messaging.onDidReceiveMessage(({ editor, message }) => {
+      const parsed = rendererToHostSchema.safeParse(message);
+      if (!parsed.success) {
+        deps.log.warn('notebook output: ignored a message that is not one of its buttons');
+        return;
+      }
+      void onRendererAction(parsed.data, editor.notebook, runner).catch((error: unknown) => {
+        void vscode.window.showErrorMessage(`LLM Batch: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }),
+    vscode.commands.registerCommand(CommandIds.tryNotebookCell, async (cell?: vscode.NotebookCell) => {
+      const target = cell ?? activeCell();
+      if (!target) {
+        void vscode.window.showInformationMessage('Select a job cell of an LLM Batch notebook to try its sample items.');
+        return;
+      }
+      await runner.tryCell(target);
+    }),
+    vscode.commands.registerCommand(CommandIds.newNotebook, async () => {
+      const notebook = await vscode.workspace.openNotebookDocument(NOTEBOOK_TYPE, starterNotebook());
+      await vscode.window.showNotebookDocument(notebook);
+    }),
+  );
+}
+
+/** A button in a cell's output: job actions go through the Jobs view's commands (which confirm what spends or stops). */
+async function onRendererAction(action: RendererToHost, notebook: vscode.NotebookDocument, runner: NotebookRunner): Promise<void> {
+  switch (action.type) {
+    case 'cancelJob':
+      await vscode.commands.executeCommand(CommandIds.cancelJob, action.jobId);
+      runner.followJobCells(notebook, action.jobId);
+      return;
+    case 'resubmitFailed':
+      await vscode.commands.executeCommand(CommandIds.resubmitFailed, action.jobId);
+      runner.followJobCells(notebook, action.jobId);
+      return;
+    case 'exportResults':
+      await vscode.commands.executeCommand(CommandIds.exportResults, action.jobId, action.format);
+      return;
+    case 'revealJob':
+      await vscode.commands.executeCommand('llmBatch.jobs.focus');
+      return;
+    case 'inspectFailures':
+      await vscode.commands.executeCommand(CommandIds.inspectFailures, action.jobId);
+      return;
+    case 'openItem':
+      await vscode.commands.executeCommand(CommandIds.openResults, action.jobId);
+      return;
+  }
+}
+
+function activeCell(): vscode.NotebookCell | undefined {
+  const editor = vscode.window.activeNotebookEditor;
+  if (!editor || editor.notebook.notebookType !== NOTEBOOK_TYPE) return undefined;
+  const index = editor.selections[0]?.start;
+  return index === undefined ? undefined : editor.notebook.cellAt(index);
+}
