@@ -16,7 +16,15 @@ const USAGE = 'usage: npm run sandbox [-- --port 8080] [--emulator-port N] [--ti
 
 /** The sample files: a clean one, one with bad lines, one whose markers make the emulator fail
  *  items, and a portable one (OpenAI-shaped chat lines any provider takes, with fault markers). */
-const SAMPLE_FILES = ['examples/classify-reviews.jsonl', 'examples/with-bad-lines.jsonl', 'examples/with-failures.jsonl', 'examples/portable-chat.jsonl'];
+const SAMPLE_FILES = [
+  'examples/classify-reviews.jsonl',
+  'examples/with-bad-lines.jsonl',
+  'examples/with-failures.jsonl',
+  'examples/portable-chat.jsonl',
+  // The sample notebook and its dataset.
+  'examples/notebook/triage.llmbatch',
+  'examples/notebook/tickets.csv',
+];
 
 function parseArgs(argv: readonly string[]): { port: number; emulatorPort: number; pace: SandboxPace; keepWorkspace: boolean } {
   const fail = (message: string): never => {
