@@ -57,7 +57,9 @@ async function openNotebook(emulator: RunningEmulator, dir = mkdtempSync(path.jo
         nb.asked.push(question);
         return nb.answer;
       },
-      show: (output) => nb.shown.push(output),
+      show: (output) => {
+        if (output.kind === 'job') nb.shown.push(output);
+      },
       // The host's polling drives jobs; here each wait is one step of every unfinished job.
       changed: async () => {
         for (const job of engine.drivableJobs()) await engine.step(job.id).catch(() => undefined);

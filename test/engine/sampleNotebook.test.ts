@@ -8,12 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { assembleJobs } from '../../src/app/assembleJobs';
-import { followJob, runJobCell } from '../../src/app/notebook/jobCellRunner';
+import { followJob } from '../../src/app/notebook/jobCellRunner';
 import type { JobCellPorts } from '../../src/app/notebook/jobCellRunner';
-import { runResultsCell } from '../../src/app/notebook/resultsCell';
-import { buildRequests } from '../../src/core/notebook/buildRequests';
-import { parseCell } from '../../src/core/notebook/cellDocument';
-import type { CellConfig } from '../../src/core/notebook/cellSchemas';
+import { runNotebookCell } from '../../src/app/notebook/runCell';
 import { parseNotebookFile, serializeNotebookFile } from '../../src/core/notebook/notebookFile';
 import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { resultParserFor } from '../../src/providers/resultParsers';
@@ -55,30 +52,18 @@ describe('the sample notebook', () => {
       };
       const notebookFile = path.join(dir, 'triage.llmbatch');
       const notebook = parseNotebookFile(readFileSync(notebookFile, 'utf8'), 'triage.llmbatch');
+      // Each code cell as the controller runs it: the same dispatch, the cells above as context.
       const outputs: (CellOutput | undefined)[] = [];
-      let requestsFile = '';
-      for (const cell of notebook.cells) {
+      for (const [index, cell] of notebook.cells.entries()) {
         if (cell.kind === 'markdown') {
           outputs.push(undefined);
           continue;
         }
-        const parsed = parseCell(cell.source);
-        assert.ok(parsed.ok, `a sample cell is valid: ${JSON.stringify(parsed)}`);
-        const config: CellConfig = parsed.cell;
-        if (config.kind === 'requests') {
-          const built = await buildRequests(config, { baseDir: dir });
-          requestsFile = built.file;
-          assert.equal(built.count, 20);
-          outputs.push({ kind: 'requests', file: path.relative(dir, built.file), count: built.count, skipped: built.skipped, sample: built.sample });
-        } else if (config.kind === 'job') {
-          const output = await runJobCell(ports, { options: config, inputFile: requestsFile, signal: new AbortController().signal });
-          outputs.push(output);
-        } else {
-          const jobId = [...outputs].reverse().find((o): o is JobOutput => o?.kind === 'job')?.jobId ?? '';
-          const query = { jobId, states: config.states, search: config.search, columns: config.columns, limit: config.limit, exportTo: config.export && path.join(dir, config.export) };
-          outputs.push(await runResultsCell(store, resultParserFor('openai'), query, dir));
-        }
+        const above = notebook.cells.slice(0, index).map((c, i) => ({ source: c.kind === 'code' ? c.source : undefined, output: outputs[i] }));
+        outputs.push(await runNotebookCell(ports, { source: cell.source, baseDir: dir, above, signal: new AbortController().signal }));
       }
+      const requests = outputs.find((o) => o?.kind === 'requests');
+      assert.equal(requests?.kind === 'requests' ? requests.count : 0, 20);
 
       const job = outputs.find((o): o is JobOutput => o?.kind === 'job');
       assert.ok(job?.jobId);

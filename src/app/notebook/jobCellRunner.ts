@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { SubmitRefused } from '../../engine/submitRefused';
 import type { ResultLineParser } from '../../providers/resultParsers';
 import { OUTPUT_ROW_LIMIT } from '../../shared/notebookOutputs';
-import type { JobOutput } from '../../shared/notebookOutputs';
+import type { CellOutput, JobOutput } from '../../shared/notebookOutputs';
 import type { JobRow } from '../../store/stateIndex';
 import type { JobService } from '../jobService';
 import { costFigures, isFinalJob, jobProgress } from './jobFigures';
@@ -51,7 +51,8 @@ export interface JobCellPorts {
   };
   /** Asks the user; true when they chose `action`. */
   readonly confirm: (question: string, detail: string, action: string) => Promise<boolean>;
-  readonly show: (output: JobOutput) => void;
+  /** Shows a cell's output (a job cell's as it moves; the notebook runner shows every kind through it). */
+  readonly show: (output: CellOutput) => void;
   /** Resolves when the job may have moved (the host's polling stepped it), or after a while. */
   readonly changed: (signal: AbortSignal) => Promise<void>;
   /** Wakes the host's polling after a submit. */

@@ -1,17 +1,13 @@
-// Runs `.llmbatch` cells: a requests cell builds a JSONL from a dataset and a prompt, a job cell
-// goes through the submit service (src/app/notebook/jobCellRunner) and follows its job, a results
-// cell reads a job's results. Interrupting a cell stops following, never the job. A job still
+// Runs `.llmbatch` cells in VS Code through src/app/notebook/runCell (a requests cell builds a
+// JSONL, a job cell goes through the submit service and follows its job, a results cell reads a
+// job's results), in order, with execution order and errors in the output. Interrupting a cell
+// stops following, never the job. A job still
 // running when its notebook is opened again is followed again. Errors go to the cell's output.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { followJob, runJobCell } from '../../app/notebook/jobCellRunner';
+import { followJob } from '../../app/notebook/jobCellRunner';
 import type { JobCellPorts } from '../../app/notebook/jobCellRunner';
-import { runResultsCell } from '../../app/notebook/resultsCell';
-import { buildRequests, defaultRequestsPath } from '../../core/notebook/buildRequests';
-import { parseCell } from '../../core/notebook/cellDocument';
-import type { JobCell, RequestsCell, ResultsCell } from '../../core/notebook/cellSchemas';
-import type { ProviderId } from '../../core/providerLimits';
+import { cellSucceeded, InvalidCell, runNotebookCell } from '../../app/notebook/runCell';
 import { resultParserFor } from '../../providers/resultParsers';
 import { NOTEBOOK_TYPE } from '../../shared/notebookOutputs';
 import type { CellOutput, JobOutput } from '../../shared/notebookOutputs';
@@ -96,71 +92,22 @@ export class NotebookRunner implements vscode.Disposable {
   }
 
   private async run(cell: vscode.NotebookCell, execution: vscode.NotebookCellExecution, signal: AbortSignal, only: 'try' | undefined): Promise<boolean> {
-    const parsed = parseCell(cell.document.getText());
-    if (!parsed.ok) {
-      const problems = parsed.problems.map((p) => `line ${p.line + 1}: ${p.message}`);
-      await execution.replaceOutput(errorOutput(new Error(`This cell is not valid:\n${problems.join('\n')}`)));
+    const show = (output: CellOutput) => void execution.replaceOutput(outputOf(output));
+    const above = cell.notebook
+      .getCells()
+      .slice(0, cell.index)
+      .map((previous) => ({
+        source: previous.kind === vscode.NotebookCellKind.Code ? previous.document.getText() : undefined,
+        output: cellOutputOf(previous.outputs),
+      }));
+    const run = { source: cell.document.getText(), baseDir: notebookDir(cell.notebook), above, previous: cellOutputOf(cell.outputs), only, signal };
+    try {
+      return cellSucceeded(await runNotebookCell(await this.ports(show), run));
+    } catch (error) {
+      if (!(error instanceof InvalidCell)) throw error;
+      await execution.replaceOutput(errorOutput(error));
       return false;
     }
-    const config = parsed.cell;
-    if (only === 'try' && config.kind !== 'job') throw new Error('Only a job cell can try sample items.');
-    const show = (output: CellOutput) => void execution.replaceOutput(outputOf(output));
-    const baseDir = notebookDir(cell.notebook);
-    switch (config.kind) {
-      case 'requests':
-        return this.runRequests(config, baseDir, show, signal);
-      case 'job':
-        return this.runJob(cell, config, baseDir, show, signal, only);
-      case 'results':
-        return this.runResults(cell, config, baseDir, show);
-    }
-  }
-
-  private async runRequests(cell: RequestsCell, baseDir: string, show: (output: CellOutput) => void, signal: AbortSignal): Promise<boolean> {
-    const built = await buildRequests(cell, { baseDir, signal });
-    show({ kind: 'requests', file: path.relative(baseDir, built.file), count: built.count, skipped: built.skipped, sample: built.sample });
-    return true;
-  }
-
-  private async runJob(cell: vscode.NotebookCell, config: JobCell, baseDir: string, show: (output: CellOutput) => void, signal: AbortSignal, only: 'try' | undefined): Promise<boolean> {
-    const ports = await this.ports(show);
-    const inputFile = config.input !== undefined ? path.resolve(baseDir, config.input) : requestsFileAbove(cell, baseDir);
-    if (!existsSync(inputFile)) {
-      const hint = config.input !== undefined ? 'check `input`' : 'run the requests cell above first, or name an `input`';
-      throw new Error(`${path.relative(baseDir, inputFile) || inputFile} does not exist: ${hint}.`);
-    }
-    const previous = cellOutputOf(cell.outputs);
-    const output = await runJobCell(ports, {
-      options: { ...config, provider: config.provider as ProviderId | undefined },
-      inputFile,
-      previous: previous?.kind === 'job' ? previous : undefined,
-      only,
-      signal,
-    });
-    return !output.headline.startsWith('Not ');
-  }
-
-  private async runResults(cell: vscode.NotebookCell, config: ResultsCell, baseDir: string, show: (output: CellOutput) => void): Promise<boolean> {
-    const session = await this.requireSession();
-    const jobId = config.job ?? jobIdAbove(cell);
-    if (!jobId) throw new Error('No job to read: run the job cell above first, or name a `job`.');
-    const job = session.store.index.job(jobId);
-    if (!job) throw new Error(`There is no job ${jobId} in this workspace.`);
-    const output = await runResultsCell(
-      session.store,
-      resultParserFor(job.provider as ProviderId),
-      {
-        jobId,
-        states: config.states,
-        search: config.search,
-        columns: config.columns,
-        limit: config.limit,
-        exportTo: config.export === undefined ? undefined : path.resolve(baseDir, config.export),
-      },
-      baseDir,
-    );
-    show(output);
-    return true;
   }
 
   /** Follows a job cell's job in an execution of its own (on open, after an action from the output). */
@@ -262,31 +209,6 @@ function notebookDir(notebook: vscode.NotebookDocument): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('Save the notebook in a folder first: its paths are relative to it.');
   return folder.uri.fsPath;
-}
-
-/** The requests file the nearest requests cell above writes. */
-function requestsFileAbove(cell: vscode.NotebookCell, baseDir: string): string {
-  for (let index = cell.index - 1; index >= 0; index--) {
-    const above = cell.notebook.cellAt(index);
-    const output = cellOutputOf(above.outputs);
-    if (output?.kind === 'requests') return path.resolve(baseDir, output.file);
-    const parsed = above.kind === vscode.NotebookCellKind.Code ? parseCell(above.document.getText()) : undefined;
-    if (parsed?.ok && parsed.cell.kind === 'requests') return requestsFileOf(parsed.cell, baseDir);
-  }
-  throw new Error('There is no requests cell above this job cell: name an `input` file.');
-}
-
-function requestsFileOf(cell: RequestsCell, baseDir: string): string {
-  return cell.out !== undefined ? path.resolve(baseDir, cell.out) : defaultRequestsPath(path.resolve(baseDir, cell.dataset));
-}
-
-/** The job of the nearest job cell above. */
-function jobIdAbove(cell: vscode.NotebookCell): string | undefined {
-  for (let index = cell.index - 1; index >= 0; index--) {
-    const output = cellOutputOf(cell.notebook.cellAt(index).outputs);
-    if (output?.kind === 'job' && output.jobId !== undefined) return output.jobId;
-  }
-  return undefined;
 }
 
 function errorOutput(error: unknown): vscode.NotebookCellOutput {
