@@ -4,6 +4,7 @@ import { LockHeldError } from '../store/workspaceLock';
 import { runCancel, runResume, runRetryFailed } from './controlCommands';
 import { runEstimate } from './estimateCommand';
 import { runImport } from './importCommand';
+import { runNotebook } from './notebookCommand';
 import { runDeadLetter, runJobs, runStatus } from './inspectCommands';
 import { runResults } from './resultsCommand';
 import { runSubmit } from './submitCommand';
@@ -30,6 +31,8 @@ Commands:
   resume <job>           go on with a job that waits for you (not submitted, access refused)
                          or was cancelled: its cancelled items are submitted again
   import [batch-id...]   adopt remote batches started elsewhere [--provider P] (+ its settings flags)
+  notebook <f.llmbatch>  run a notebook's cells top to bottom (build, try, submit, follow, results),
+                         confirming each spend [--yes] [--provider P]; writes the outputs back into it
 
 Providers (P): openai, azure, anthropic, gemini, vertex, bedrock. An OpenAI-style chat file can go
 to any of them (it is converted); each provider's own line format works too.
@@ -55,6 +58,7 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   cancel: runCancel,
   resume: runResume,
   import: runImport,
+  notebook: runNotebook,
 };
 
 async function main(argv: string[]): Promise<number> {
