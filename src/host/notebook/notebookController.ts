@@ -28,8 +28,8 @@ const FOLLOW_POLL_MS = 2_000;
 export class NotebookRunner implements vscode.Disposable {
   private readonly controller: vscode.NotebookController;
   private order = 0;
-  /** Cells running now (an execution each), to stop or to leave alone. */
-  private readonly running = new Map<vscode.NotebookCell, AbortController>();
+  /** Cells running now (one execution each): how to stop it, and when it has ended. */
+  private readonly running = new Map<vscode.NotebookCell, { readonly abort: AbortController; readonly ended: Promise<void> }>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly deps: NotebookControllerDeps) {
@@ -67,11 +67,16 @@ export class NotebookRunner implements vscode.Disposable {
   }
 
   private async execute(cell: vscode.NotebookCell, only?: 'try'): Promise<boolean> {
-    this.running.get(cell)?.abort();
+    // A cell still being followed (opened while its job ran) stops following before it runs: a cell has one execution at a time.
+    const before = this.running.get(cell);
+    if (before) {
+      before.abort.abort();
+      await before.ended;
+    }
     const execution = this.controller.createNotebookCellExecution(cell);
     execution.executionOrder = ++this.order;
     const abort = new AbortController();
-    this.running.set(cell, abort);
+    const ended = this.track(cell, abort);
     execution.token.onCancellationRequested(() => abort.abort());
     execution.start(Date.now());
     let success = false;
@@ -85,10 +90,26 @@ export class NotebookRunner implements vscode.Disposable {
         await execution.replaceOutput(errorOutput(error));
       }
     } finally {
-      if (this.running.get(cell) === abort) this.running.delete(cell);
       execution.end(success, Date.now());
+      ended.done();
     }
     return success;
+  }
+
+  /** Records a cell's execution as running until `done()` is called. */
+  private track(cell: vscode.NotebookCell, abort: AbortController): { done(): void } {
+    let resolve: () => void = () => undefined;
+    const ended = new Promise<void>((done) => {
+      resolve = done;
+    });
+    const entry = { abort, ended };
+    this.running.set(cell, entry);
+    return {
+      done: () => {
+        if (this.running.get(cell) === entry) this.running.delete(cell);
+        resolve();
+      },
+    };
   }
 
   private async run(cell: vscode.NotebookCell, execution: vscode.NotebookCellExecution, signal: AbortSignal, only: 'try' | undefined): Promise<boolean> {
@@ -116,7 +137,7 @@ export class NotebookRunner implements vscode.Disposable {
     if (jobId === undefined || this.running.has(cell)) return;
     const execution = this.controller.createNotebookCellExecution(cell);
     const abort = new AbortController();
-    this.running.set(cell, abort);
+    const ended = this.track(cell, abort);
     execution.token.onCancellationRequested(() => abort.abort());
     execution.start(Date.now());
     let success = true;
@@ -127,8 +148,8 @@ export class NotebookRunner implements vscode.Disposable {
       success = false;
       if (!abort.signal.aborted) await execution.replaceOutput(errorOutput(error));
     } finally {
-      if (this.running.get(cell) === abort) this.running.delete(cell);
       execution.end(success, Date.now());
+      ended.done();
     }
   }
 
@@ -182,7 +203,7 @@ export class NotebookRunner implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const abort of this.running.values()) abort.abort();
+    for (const { abort } of this.running.values()) abort.abort();
     this.running.clear();
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
   }
