@@ -16,6 +16,7 @@ export const CommandIds = {
   deleteJob: 'llmBatch.deleteJob',
   importBatches: 'llmBatch.importBatches',
   loadMore: 'llmBatch.loadMore',
+  showJob: 'llmBatch.showJob',
   tryNotebookCell: 'llmBatch.notebook.tryCell',
   newNotebook: 'llmBatch.notebook.new',
 } as const;

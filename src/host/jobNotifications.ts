@@ -10,8 +10,9 @@ export function notifyOnTransitions(session: WorkspaceSession): vscode.Disposabl
   return session.onDidTransition(({ job, previous }: JobTransition) => {
     const node = new JobNode(job, session.store.index.countsByState(job.id), session.store.index.actualCost(job.id), Date.now());
     if (job.alert && job.alert !== previous?.alert) {
-      void vscode.window.showWarningMessage(job.alert, 'Inspect Failures').then((choice) => {
-        if (choice) void vscode.commands.executeCommand(CommandIds.inspectFailures, node);
+      void vscode.window.showWarningMessage(job.alert, 'Inspect Failures', 'Show Job').then((choice) => {
+        if (choice === 'Inspect Failures') void vscode.commands.executeCommand(CommandIds.inspectFailures, node);
+        if (choice === 'Show Job') void vscode.commands.executeCommand(CommandIds.showJob, job.id);
       });
     }
     if (job.status !== previous?.status && (job.status === 'completed' || job.status === 'completed_with_failures' || job.status === 'cancelled')) {
@@ -23,8 +24,9 @@ export function notifyOnTransitions(session: WorkspaceSession): vscode.Disposabl
           : job.status === 'cancelled'
             ? `${job.name} was cancelled.`
             : `${job.name} finished: ${counts.succeeded ?? 0} succeeded, ${failed} failed for good.`;
-      const actions = failed > 0 ? ['Open Results', 'Inspect Failures'] : ['Open Results'];
+      const actions = failed > 0 ? ['Open Results', 'Inspect Failures', 'Show Job'] : ['Open Results', 'Show Job'];
       void vscode.window.showInformationMessage(message, ...actions).then((choice) => {
+        if (choice === 'Show Job') void vscode.commands.executeCommand(CommandIds.showJob, job.id);
         if (choice === 'Open Results') void vscode.commands.executeCommand(CommandIds.openResults, node);
         if (choice === 'Inspect Failures') void vscode.commands.executeCommand(CommandIds.inspectFailures, node);
       });

@@ -13,6 +13,7 @@ import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { registerJobCommands } from './jobCommands';
 import { registerNotebookFeature } from './notebook/notebookFeature';
 import { notifyOnTransitions } from './jobNotifications';
+import { JobNode } from './jobsTreeNodes';
 import { JobsTreeProvider } from './jobsTreeProvider';
 import { createStatusBar } from './statusBar';
 import { WorkspaceSession } from './workspaceSession';
@@ -68,6 +69,15 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
         return session;
       },
       log,
+    }),
+    // "Show Job" in notifications and notebook outputs: the Jobs view, with the job selected.
+    vscode.commands.registerCommand(CommandIds.showJob, async (jobId?: unknown) => {
+      await vscode.commands.executeCommand('llmBatch.jobs.focus');
+      const job = typeof jobId === 'string' ? session?.store.index.job(jobId) : undefined;
+      const index = session?.store.index;
+      if (!job || !index) return;
+      const node = new JobNode(job, index.countsByState(job.id), index.actualCost(job.id), Date.now());
+      await view.reveal(node, { select: true, focus: true, expand: true });
     }),
     vscode.commands.registerCommand(CommandIds.submitFile, async (clicked?: vscode.Uri, selected?: vscode.Uri[]) => {
       if (!vscode.workspace.isTrusted) {

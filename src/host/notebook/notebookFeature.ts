@@ -62,7 +62,7 @@ async function onRendererAction(action: RendererToHost, notebook: vscode.Noteboo
       await vscode.commands.executeCommand(CommandIds.exportResults, action.jobId, action.format);
       return;
     case 'revealJob':
-      await vscode.commands.executeCommand('llmBatch.jobs.focus');
+      await vscode.commands.executeCommand(CommandIds.showJob, action.jobId);
       return;
     case 'inspectFailures':
       await vscode.commands.executeCommand(CommandIds.inspectFailures, action.jobId);
