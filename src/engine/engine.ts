@@ -58,6 +58,8 @@ export class Engine {
   private readonly problems = new Map<string, JobProblem>();
   /** Problems noted so far: a step that adds none clears its job's. */
   private problemCount = 0;
+  /** When each job's last step said it next has something to do (epoch ms), for views that say when it is checked next. */
+  private readonly nextSteps = new Map<string, number>();
   private readonly ladderReady = new Map<string, number>();
   private readonly cancelSent = new Set<string>();
   private readonly buckets = new Map<string, TokenBucket>();
@@ -148,8 +150,12 @@ export class Engine {
       const problemsBefore = this.problemCount;
       const result = await this.stepJob(job, signal);
       if (this.problemCount === problemsBefore) this.problems.delete(jobId);
+      if (result.done || !Number.isFinite(result.wakeAt)) this.nextSteps.delete(jobId);
+      else this.nextSteps.set(jobId, result.wakeAt);
       return result;
     } catch (error) {
+      // No step said when it will act next: the driver decides (a blocked job waits for the user).
+      this.nextSteps.delete(jobId);
       if (!(error instanceof ProviderAccessError)) throw error;
       throw await this.block(job.id, error.message);
     }
@@ -158,6 +164,16 @@ export class Engine {
   /** Why a job that is not blocked may still seem stuck: the last error its steps got over, if any. */
   lastProblem(jobId: string): JobProblem | undefined {
     return this.problems.get(jobId);
+  }
+
+  /**
+   * When the job next has something to do (a poll, the end of a backoff or of the ladder's wait;
+   * epoch ms), as its last step in this process said; undefined when no step said so (finished,
+   * blocked, never stepped here). A driver that steps jobs as they come due (the extension's loop,
+   * `run`, `watch`) checks it then.
+   */
+  nextStepAt(jobId: string): number | undefined {
+    return this.nextSteps.get(jobId);
   }
 
   private noteProblem(jobId: string, message: string): void {

@@ -200,12 +200,19 @@ describe('webview panels under the real CSP', { skip: missing.length > 0 ? `need
     await page.keyboard.type('gpt-5-mini');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
+    // Typed and Enter at once (no "Add …" entry chosen): the typed name is the model, not a blank field.
+    await page.locator('vscode-single-select#model').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('gpt-4.1-nano');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (document.querySelector('vscode-single-select#model') as HTMLElement & { value: string }).value === 'gpt-4.1-nano');
     await page.screenshot({ path: path.join(RESULTS, 'cost-preview-pickers.png') });
     assert.deepEqual(
       (await posted(page)).filter((m) => m.type === 'estimate'),
       [
         { type: 'estimate', provider: 'azure' },
         { type: 'estimate', provider: 'azure', model: 'gpt-5-mini' },
+        { type: 'estimate', provider: 'azure', model: 'gpt-4.1-nano' },
       ],
     );
     await send(page, { type: 'submitting' });

@@ -109,7 +109,15 @@ function buildPage(init: Init): void {
     requestEstimate(FILE_MODEL);
   };
   setModelOptions(state.models, init.model);
-  ui.model.onchange = () => requestEstimate();
+  ui.model.onchange = () => {
+    if ((ui.model as VscodeSingleSelect).value) return requestEstimate();
+    // Enter on a typed name that matches no option selects nothing (the combobox only creates one
+    // from its "Add …" entry): the name typed is the model, as the hint promises — never a blank
+    // field while the file's models stay priced.
+    const typed = typedModel();
+    setModelOptions(state.models, typed || FILE_MODEL);
+    requestEstimate(typed || FILE_MODEL);
+  };
 
   const pickers = el(
     'section',
@@ -155,6 +163,11 @@ function setModelOptions(models: readonly string[], selected?: string): void {
   // A typed-in model stays in the list once it has been estimated.
   if (current && !known.has(current)) options.push(option(current, current));
   replaceChildren(ui.model, ...options);
+}
+
+/** The text in the model combobox's input (its shadow root's), trimmed. */
+function typedModel(): string {
+  return (ui.model.shadowRoot?.querySelector('input')?.value ?? '').trim();
 }
 
 /** `chosenModel`: the model just picked, for when the select has not taken its new options yet. */
