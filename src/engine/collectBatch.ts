@@ -73,14 +73,17 @@ async function readOutcomes(context: CollectContext, storePath: string, items: R
     if (!item || outcomes.has(item.id)) continue;
     const ref = { file: storePath, offset: line.offset, length: line.bytes.length };
     const usage = outcome.usage ?? { inputTokens: 0, outputTokens: 0 };
-    const cost = outcome.usage ? (context.pricer.price(context.providerId, item.model, usage.inputTokens, usage.outputTokens, cacheUseOf(usage))?.batch ?? 0) : 0;
+    const price = outcome.usage ? context.pricer.price(context.providerId, item.model, usage.inputTokens, usage.outputTokens, cacheUseOf(usage)) : null;
+    const cost = price?.batch ?? 0;
+    // The same usage at the sync price: what the batch saved (the job's figures).
+    const syncCost = price?.sync ?? 0;
     if (outcome.ok) {
       const problem = context.check(outcome.content);
       outcomes.set(
         item.id,
         problem === undefined
-          ? { id: item.id, ok: true, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost, ref }
-          : { id: item.id, ok: false, failureClass: 'invalid_output', message: problem, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost, ref },
+          ? { id: item.id, ok: true, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost, syncCost, ref }
+          : { id: item.id, ok: false, failureClass: 'invalid_output', message: problem, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost, syncCost, ref },
       );
     } else {
       outcomes.set(item.id, {
@@ -92,6 +95,7 @@ async function readOutcomes(context: CollectContext, storePath: string, items: R
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
         cost,
+        syncCost,
         ref,
       });
     }

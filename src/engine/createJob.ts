@@ -25,7 +25,7 @@ import type { Blocker } from '../shared/blockers';
 import { standingBlockers } from '../shared/blockers';
 import { fsyncDirectory } from '../store/atomicFile';
 import { DurableWriter } from '../store/durableWriter';
-import type { ItemSeed, JobMode, JobOptions, StoreEvent } from '../store/storeEvents';
+import type { ItemSeed, JobEstimate, JobMode, JobOptions, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 import { SubmitRefused } from './submitRefused';
 
@@ -78,6 +78,9 @@ interface CollectedItem {
   readonly hash: string;
   readonly estimatedCost: number;
   readonly estimatedMax: number;
+  /** Expected tokens (the job's estimate in tokens counts those of what is sent). */
+  readonly inputTokens: number;
+  readonly outputTokens: number;
   readonly duplicateOf: number | undefined;
   readonly cached: { file: string; offset: number; length: number } | undefined;
 }
@@ -115,6 +118,8 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
           hash,
           estimatedCost: (sync ? price?.sync : price?.batch) ?? 0,
           estimatedMax: (price?.batchMax ?? 0) * scale,
+          inputTokens: item.line.inputTokens,
+          outputTokens: item.line.outputTokensExpected,
           duplicateOf: item.duplicateOf,
           cached: item.cached ? cacheHits.get(hash) : undefined,
         });
@@ -125,6 +130,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
   const { report } = estimate;
   // Only what is sent is paid: duplicates take their twin's answer, cached items an earlier one's.
   const sent = items.filter((item) => item.duplicateOf === undefined && item.cached === undefined);
+  const sentTokens = { input: sum(sent.map((item) => item.inputTokens)), output: sum(sent.map((item) => item.outputTokens)) };
   const reservation = sync ? sum(sent.map((item) => item.estimatedMax)) : report.totals.cost.batchAfterDedupMax;
   const expected = sync ? sum(sent.map((item) => item.estimatedCost)) : report.totals.cost.batchAfterDedup;
   const budget = budgetFor(store, request, reservation);
@@ -152,7 +158,13 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
       const now = budgetFor(store, request, reservation);
       if (!now.accepted) standing.push({ kind: 'budget', message: now.message });
       if (standing.length > 0) throw new SubmitRefused(standing);
-      return writeJob(store, request, estimate, items, { expected, max: reservation });
+      return writeJob(store, request, estimate, items, {
+        expected,
+        max: reservation,
+        inputTokens: sentTokens.input,
+        outputTokens: sentTokens.output,
+        naiveSync: report.totals.cost.sync,
+      });
     },
   };
 }
@@ -166,7 +178,7 @@ async function writeJob(
   request: SubmitRequest,
   estimate: Estimate,
   items: readonly CollectedItem[],
-  estimated: { readonly expected: number; readonly max: number },
+  estimated: JobEstimate,
 ): Promise<string> {
   const [file] = estimate.files;
   if (!file) throw new Error('nothing was estimated');
@@ -188,7 +200,7 @@ async function writeJobFiles(
   request: SubmitRequest,
   file: Estimate['files'][number],
   items: readonly CollectedItem[],
-  estimated: { readonly expected: number; readonly max: number },
+  estimated: JobEstimate,
   jobId: string,
 ): Promise<string> {
   const provider = (file.tally.provider ?? request.provider) as ProviderId;

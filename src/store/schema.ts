@@ -153,6 +153,41 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE remote_batches RENAME COLUMN file_id TO staged_ref;
   ALTER TABLE remote_batches ADD COLUMN submitting_at INTEGER;
   `,
+  // 8: a job's figures (issue 10): what its estimate said in tokens and at the sync price, and
+  // what it spent by strike (batch strikes 0–2, the sync strike 3) beside what the same usage
+  // costs at the sync price, kept per job like schema 5's totals so neither the Jobs view nor
+  // `status` scans items. An item's cost accumulates over its attempts, so spend by strike is
+  // booked as each attempt adds it (a trigger, at the strike the item is in when its outcome is
+  // recorded). Rows from before: their whole cost goes to the strike the item is at now, at
+  // their own price as the sync price (no saving claimed that was not recorded).
+  `
+  ALTER TABLE jobs ADD COLUMN estimate_input_tokens INTEGER;
+  ALTER TABLE jobs ADD COLUMN estimate_output_tokens INTEGER;
+  ALTER TABLE jobs ADD COLUMN estimate_naive_sync REAL;
+  ALTER TABLE items ADD COLUMN sync_cost REAL NOT NULL DEFAULT 0;
+  UPDATE items SET sync_cost = cost WHERE cost <> 0;
+  CREATE TABLE job_strike_spend (
+    job_id TEXT NOT NULL,
+    strike INTEGER NOT NULL,
+    cost REAL NOT NULL,
+    sync_cost REAL NOT NULL,
+    tokens_in INTEGER NOT NULL,
+    tokens_out INTEGER NOT NULL,
+    PRIMARY KEY (job_id, strike)
+  ) WITHOUT ROWID;
+  INSERT INTO job_strike_spend (job_id, strike, cost, sync_cost, tokens_in, tokens_out)
+    SELECT job_id, strike, SUM(cost), SUM(sync_cost), SUM(tokens_in), SUM(tokens_out) FROM items
+    WHERE cost <> 0 OR tokens_in <> 0 OR tokens_out <> 0 GROUP BY job_id, strike;
+  CREATE TRIGGER items_strike_spend AFTER UPDATE OF cost, sync_cost, tokens_in, tokens_out ON items
+    WHEN old.cost IS NOT new.cost OR old.sync_cost IS NOT new.sync_cost OR old.tokens_in IS NOT new.tokens_in OR old.tokens_out IS NOT new.tokens_out
+  BEGIN
+    INSERT INTO job_strike_spend (job_id, strike, cost, sync_cost, tokens_in, tokens_out)
+      VALUES (new.job_id, new.strike, new.cost - old.cost, new.sync_cost - old.sync_cost, new.tokens_in - old.tokens_in, new.tokens_out - old.tokens_out)
+      ON CONFLICT (job_id, strike) DO UPDATE SET
+        cost = cost + excluded.cost, sync_cost = sync_cost + excluded.sync_cost,
+        tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

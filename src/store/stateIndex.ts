@@ -33,6 +33,21 @@ export interface JobRow {
   readonly resumed: boolean;
   /** Why the job is waiting before it sends more (the provider refused a batch for capacity). */
   readonly waitingReason: string | null;
+  /** Expected tokens of what is sent, as estimated (null for jobs made before they were kept, schema 8). */
+  readonly estimateInputTokens: number | null;
+  readonly estimateOutputTokens: number | null;
+  /** Every valid line sent naively at the sync price, as estimated (null before schema 8). */
+  readonly estimateNaiveSync: number | null;
+}
+
+/** What a job spent at one strike (0: its first batch, 1–2: retry batches, 3: sync calls), from the per-job totals. */
+export interface StrikeSpend {
+  readonly strike: number;
+  readonly cost: number;
+  /** The same usage at the sync price. */
+  readonly syncCost: number;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
 }
 
 export interface BatchRow {
@@ -267,6 +282,17 @@ export class StateIndex {
     return Number(this.one('SELECT cost FROM job_item_cost WHERE job_id = ?', [jobId])?.['cost'] ?? 0);
   }
 
+  /** What the job spent at each strike it has spent at, in strike order (per-job totals, schema 8: no scan of items). */
+  spendByStrike(jobId: string): StrikeSpend[] {
+    return this.all('SELECT strike, cost, sync_cost, tokens_in, tokens_out FROM job_strike_spend WHERE job_id = ? ORDER BY strike', [jobId]).map((row) => ({
+      strike: Number(row['strike']),
+      cost: Number(row['cost']),
+      syncCost: Number(row['sync_cost']),
+      tokensIn: Number(row['tokens_in']),
+      tokensOut: Number(row['tokens_out']),
+    }));
+  }
+
   // ---- writes (only through apply) -------------------------------------------------------
 
   private async insertSeeds(jobId: string, lines: AsyncIterable<string>): Promise<void> {
@@ -314,7 +340,16 @@ export class StateIndex {
   private recountJob(jobId: string): void {
     this.db.run('DELETE FROM job_item_counts WHERE job_id = ?', [jobId]);
     this.db.run('INSERT INTO job_item_counts (job_id, state, items) SELECT job_id, state, COUNT(*) FROM items WHERE job_id = ? GROUP BY state', [jobId]);
-    this.db.run('INSERT OR REPLACE INTO job_item_cost (job_id, cost) SELECT ?, COALESCE(SUM(cost), 0) FROM items WHERE job_id = ?', [jobId, jobId]);
+    // Seeds carry no spend, but a job created again under a used id keeps the rows it does not
+    // replace: its spend by strike comes from its rows too, and its cost from that (one scan).
+    this.db.run('DELETE FROM job_strike_spend WHERE job_id = ?', [jobId]);
+    this.db.run(
+      `INSERT INTO job_strike_spend (job_id, strike, cost, sync_cost, tokens_in, tokens_out)
+       SELECT job_id, strike, SUM(cost), SUM(sync_cost), SUM(tokens_in), SUM(tokens_out) FROM items
+       WHERE job_id = ? AND (cost <> 0 OR sync_cost <> 0 OR tokens_in <> 0 OR tokens_out <> 0) GROUP BY strike`,
+      [jobId],
+    );
+    this.db.run('INSERT OR REPLACE INTO job_item_cost (job_id, cost) SELECT ?, COALESCE(SUM(cost), 0) FROM job_strike_spend WHERE job_id = ?', [jobId, jobId]);
   }
 
   private applyEvent(event: StoreEvent, record: JournalRecord): void {
@@ -322,9 +357,26 @@ export class StateIndex {
     switch (event.type) {
       case 'job.created': {
         this.db.run(
-          `INSERT OR REPLACE INTO jobs (id, name, source_file, source_sha256, provider, model, endpoint, status, created_at, updated_at, estimate_expected, estimate_max, options)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?)`,
-          [event.jobId, event.name, event.sourceFile, event.sourceSha256, event.provider, event.model, event.endpoint, event.createdAt, at, event.estimate.expected, event.estimate.max, JSON.stringify(event.options)],
+          `INSERT OR REPLACE INTO jobs (id, name, source_file, source_sha256, provider, model, endpoint, status, created_at, updated_at, estimate_expected, estimate_max, options,
+             estimate_input_tokens, estimate_output_tokens, estimate_naive_sync)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            event.jobId,
+            event.name,
+            event.sourceFile,
+            event.sourceSha256,
+            event.provider,
+            event.model,
+            event.endpoint,
+            event.createdAt,
+            at,
+            event.estimate.expected,
+            event.estimate.max,
+            JSON.stringify(event.options),
+            event.estimate.inputTokens ?? null,
+            event.estimate.outputTokens ?? null,
+            event.estimate.naiveSync ?? null,
+          ],
         );
         return;
       }
@@ -457,6 +509,7 @@ export class StateIndex {
         // Deletes have no trigger (schema 5): the job's totals go with it here.
         this.db.run('DELETE FROM job_item_counts WHERE job_id = ?', [event.jobId]);
         this.db.run('DELETE FROM job_item_cost WHERE job_id = ?', [event.jobId]);
+        this.db.run('DELETE FROM job_strike_spend WHERE job_id = ?', [event.jobId]);
         return;
     }
   }
@@ -466,7 +519,7 @@ export class StateIndex {
     const ref = outcome.ref;
     this.db.run(
       `UPDATE items SET state = ?, failure_class = ?, failure_code = ?, failure_message = ?, tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, cost = cost + ?,
-         result_file = ?, result_offset = ?, result_length = ?
+         sync_cost = sync_cost + ?, result_file = ?, result_offset = ?, result_length = ?
        WHERE job_id = ? AND id = ? AND batch_key = ? AND state IN ('queued', 'submitted')`,
       [
         outcome.ok ? 'succeeded' : 'failed',
@@ -476,6 +529,7 @@ export class StateIndex {
         outcome.inputTokens,
         outcome.outputTokens,
         outcome.cost,
+        outcome.syncCost ?? outcome.cost,
         ref?.file ?? null,
         ref?.offset ?? null,
         ref?.length ?? null,
@@ -597,6 +651,9 @@ function toJob(row: Record<string, SqlValue>): JobRow {
     blockedReason: str(row['blocked_reason']),
     resumed: Number(row['resumed']) === 1,
     waitingReason: str(row['waiting_reason']),
+    estimateInputTokens: num(row['estimate_input_tokens']),
+    estimateOutputTokens: num(row['estimate_output_tokens']),
+    estimateNaiveSync: num(row['estimate_naive_sync']),
   };
 }
 

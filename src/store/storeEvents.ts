@@ -27,6 +27,19 @@ export interface JobOptions {
 
 export type JobMode = 'batch' | 'sync';
 
+/** What the estimate said a job would cost, as it was submitted (dollars; tokens of what is sent). */
+export interface JobEstimate {
+  /** Expected cost of what is sent (after dedup and the cache), at the price it is sent at. */
+  readonly expected: number;
+  /** The same at every request's max-output bound: what the budget reserved. */
+  readonly max: number;
+  /** Expected tokens of what is sent (absent in journals written before they were kept). */
+  readonly inputTokens?: number | undefined;
+  readonly outputTokens?: number | undefined;
+  /** What sending every valid line naively would cost, duplicates and cached included, at the sync price. */
+  readonly naiveSync?: number | undefined;
+}
+
 /** A path inside the workspace's `.llm-batch/` folder, always with forward slashes. */
 export type StorePath = string;
 
@@ -48,6 +61,11 @@ export interface RecordedOutcome {
   readonly outputTokens: number;
   /** Dollars actually charged for this attempt (0 when the provider charged nothing). */
   readonly cost: number;
+  /**
+   * What the same usage costs at the sync price: the job's saving against sync is this minus
+   * `cost`. Absent in journals written before it was kept (and for sync calls): read as `cost`.
+   */
+  readonly syncCost?: number | undefined;
   readonly ref?: ResultRef | undefined;
 }
 
@@ -62,7 +80,7 @@ export type StoreEvent =
       readonly model: string;
       readonly endpoint: string;
       readonly createdAt: string;
-      readonly estimate: { readonly expected: number; readonly max: number };
+      readonly estimate: JobEstimate;
       readonly options: JobOptions;
       /** JSONL of ItemSeed, one per source item, written and fsynced before this event. */
       readonly itemsFile: StorePath;

@@ -17,14 +17,16 @@ const EVENTS = 600;
 const AT = '2026-12-02T00:00:00.000Z';
 
 /** The totals as a full scan of the job's items computes them. */
-function scanned(index: StateIndex, jobId: string): { counts: Partial<Record<ItemState, number>>; cost: number } {
+function scanned(index: StateIndex, jobId: string): { counts: Partial<Record<ItemState, number>>; cost: number; tokens: number } {
   const counts: Partial<Record<ItemState, number>> = {};
   let cost = 0;
+  let tokens = 0;
   for (const item of index.items(jobId)) {
     counts[item.state] = (counts[item.state] ?? 0) + 1;
     cost += item.cost;
+    tokens += item.tokensIn + item.tokensOut;
   }
-  return { counts, cost };
+  return { counts, cost, tokens };
 }
 
 function assertTotalsMatchScan(index: StateIndex, jobIds: Iterable<string>, where: string): void {
@@ -32,6 +34,12 @@ function assertTotalsMatchScan(index: StateIndex, jobIds: Iterable<string>, wher
     const scan = scanned(index, jobId);
     assert.deepEqual(index.countsByState(jobId), scan.counts, `${where}: counts by state of ${jobId} (seed ${SEED})`);
     assert.ok(Math.abs(index.actualCost(jobId) - scan.cost) < 1e-9, `${where}: cost of ${jobId} is ${index.actualCost(jobId)}, its items sum to ${scan.cost} (seed ${SEED})`);
+    // Spend by strike (schema 8) books every attempt's cost and tokens once: it sums to the items'.
+    const byStrike = index.spendByStrike(jobId);
+    const spent = byStrike.reduce((sum, row) => sum + row.cost, 0);
+    assert.ok(Math.abs(spent - scan.cost) < 1e-9, `${where}: spend by strike of ${jobId} sums to ${spent}, its items to ${scan.cost} (seed ${SEED})`);
+    const tokens = byStrike.reduce((sum, row) => sum + row.tokensIn + row.tokensOut, 0);
+    assert.equal(tokens, scan.tokens, `${where}: tokens by strike of ${jobId} (seed ${SEED})`);
   }
 }
 
@@ -111,6 +119,7 @@ class EventSource {
         inputTokens: Math.floor(this.random() * 100),
         outputTokens: Math.floor(this.random() * 100),
         cost: this.cost(),
+        ...(this.random() < 0.5 ? { syncCost: this.cost() } : {}),
         ref: ok ? { file: `jobs/${jobId}/out.jsonl`, offset: Math.floor(this.random() * 1000), length: 10 } : undefined,
       };
     };
