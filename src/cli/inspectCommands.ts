@@ -1,5 +1,7 @@
 // Read-only commands: `jobs`, `status <job>`, `dead-letter <job>`. They open the workspace
 // without the writer lock, so they work while another process watches.
+import { readJobFigures } from '../app/jobFigures';
+import { savingLine, spendLine, tokensLine } from '../app/jobFiguresText';
 import { formatDollars } from '../core/budget';
 import type { WorkspaceStore } from '../store/workspaceStore';
 import type { ItemRow, JobRow } from '../store/stateIndex';
@@ -16,7 +18,7 @@ export async function runJobs(args: string[]): Promise<number> {
     else {
       for (const job of jobs) {
         const state = job.waitsForYou === null ? job.state : job.waitsForYou.startsWith('not submitted') ? 'not submitted' : 'waits for you';
-        process.stdout.write(`${job.id}  ${state.padEnd(23)}  ${job.name}  ${formatCounts(job.items)}  ${formatDollars(job.actualCost)}\n`);
+        process.stdout.write(`${job.id}  ${state.padEnd(23)}  ${job.name}  ${formatCounts(job.items)}  ${formatDollars(job.actualCost)} (est. ${formatDollars(job.estimatedCost)})\n`);
       }
     }
     return 0;
@@ -46,6 +48,7 @@ export async function runStatus(args: string[]): Promise<number> {
     else {
       process.stdout.write(`${job.id}  ${job.name}\n  state     ${summary.state}\n  provider  ${job.provider} (${job.model})\n  items     ${formatCounts(summary.items)}\n`);
       process.stdout.write(`  cost      ${formatDollars(summary.actualCost)} actual, estimated ${formatDollars(job.estimateExpected)} (at most ${formatDollars(job.estimateMax)})\n`);
+      process.stdout.write(`  tokens    ${tokensLine(summary.figures)}\n  saved     ${savingLine(summary.figures)}\n  spent on  ${spendLine(summary.figures)}\n`);
       if (job.alert) process.stdout.write(`  alert     ${job.alert}\n`);
       if (job.blockedReason) process.stdout.write(`  waits     ${job.blockedReason}\n  next      llm-batch resume ${job.id}   (or discard it: llm-batch cancel ${job.id})\n`);
       if (job.waitingReason) process.stdout.write(`  waiting   ${job.waitingReason}\n`);
@@ -131,6 +134,7 @@ export function requireJob(store: WorkspaceStore, jobId: string | undefined): Jo
 }
 
 export function jobSummary(store: WorkspaceStore, job: JobRow) {
+  const figures = readJobFigures(store.index, job);
   return {
     id: job.id,
     name: job.name,
@@ -146,6 +150,8 @@ export function jobSummary(store: WorkspaceStore, job: JobRow) {
     waitsForYou: job.blockedReason,
     /** Set while a batch refused for capacity waits to be sent again: the provider's words and when. */
     waitingForCapacity: job.waitingReason,
+    /** Estimate vs actual, the savings and spend by strike (see the README's table). */
+    figures,
   };
 }
 
