@@ -16,6 +16,8 @@ export const CommandIds = {
   deleteJob: 'llmBatch.deleteJob',
   importBatches: 'llmBatch.importBatches',
   loadMore: 'llmBatch.loadMore',
+  openItem: 'llmBatch.openItem',
+  findItem: 'llmBatch.findItem',
   showJob: 'llmBatch.showJob',
   tryNotebookCell: 'llmBatch.notebook.tryCell',
   newNotebook: 'llmBatch.notebook.new',

@@ -8,6 +8,7 @@ import { readItemLines } from '../engine/batchInputs';
 import { failureInspectorToHostSchema } from '../shared/protocol';
 import type { FailedItemView, FailureInspectorToHost, FailureInspectorToWebview } from '../shared/protocol';
 import { failurePage } from './failurePage';
+import { showItemDetail } from './itemDetailPanel';
 import { providerName } from './jobsViewFormat';
 import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
@@ -99,6 +100,9 @@ class FailureInspector {
       case 'copy':
         await vscode.env.clipboard.writeText(message.text);
         void vscode.window.setStatusBarMessage('Copied the selected failures', 3_000);
+        return;
+      case 'openItem':
+        showItemDetail(this.deps, this.jobId, message.id);
         return;
     }
   }

@@ -191,10 +191,10 @@ export async function revealLine(file: string, line: number): Promise<void> {
 }
 
 /** A command's target: a node of the Jobs view, or a job id (the palette, notifications, notebook outputs). */
-type JobTarget = JobsTreeNode | string;
+export type JobTarget = JobsTreeNode | string;
 
 /** The job a command acts on: the node's or the id's, or one the user picks. */
-async function pickJob(session: WorkspaceSession | undefined, target: JobTarget | undefined, title: string): Promise<JobRow | undefined> {
+export async function pickJob(session: WorkspaceSession | undefined, target: JobTarget | undefined, title: string): Promise<JobRow | undefined> {
   if (!session) return undefined;
   if (typeof target === 'string') {
     const job = session.store.index.job(target);

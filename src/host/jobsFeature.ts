@@ -9,6 +9,8 @@ import type { ApiKeys } from './apiKeys';
 import { CommandIds } from './commandIds';
 import { showCostPreview } from './costPreviewPanel';
 import { showFailureInspector } from './failureInspectorPanel';
+import { registerItemDetailCommands } from './itemDetailCommands';
+import { showItemDetail } from './itemDetailPanel';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { registerJobCommands } from './jobCommands';
 import { registerNotebookFeature } from './notebook/notebookFeature';
@@ -63,6 +65,13 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
     vscode.workspace.onDidGrantWorkspaceTrust(() => void open()),
     createStatusBar(current, sessionChanged.event),
     registerJobCommands({ session: current, tree, inspectFailures: inspect, log }),
+    registerItemDetailCommands({
+      session: current,
+      openItem: (jobId, itemId) => {
+        const deps = panelDeps();
+        if (deps) showItemDetail(deps, jobId, itemId);
+      },
+    }),
     registerNotebookFeature({
       session: async () => {
         await open();

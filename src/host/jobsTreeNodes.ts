@@ -157,7 +157,8 @@ export class ItemNode {
     item.description = itemDescription(row);
     item.tooltip = itemTooltip(row);
     item.contextValue = row.state === 'failed' || row.state === 'dead_letter' ? ContextValues.failedItem : ContextValues.item;
-    item.command = { command: CommandIds.revealSourceLine, title: 'Reveal Source Line', arguments: [this] };
+    // A click opens the item's detail (request, answer or errors, source line); the source line alone is an inline action.
+    item.command = { command: CommandIds.openItem, title: 'Open Item', arguments: [this] };
     return item;
   }
 }

@@ -90,6 +90,8 @@ export const failureInspectorToHostSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('deadLetter'), ids: itemIds, requestId }),
   z.strictObject({ type: z.literal('openLine'), line: lineNumber }),
   z.strictObject({ type: z.literal('copy'), text: z.string().max(1_000_000) }),
+  /** One row's item detail: its request, each attempt's error, its source line. */
+  z.strictObject({ type: z.literal('openItem'), id: itemId }),
 ]);
 export type FailureInspectorToHost = z.infer<typeof failureInspectorToHostSchema>;
 
@@ -124,6 +126,84 @@ export const failureInspectorToWebviewSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('result'), requestId, message: z.string(), ok: z.boolean() }),
 ]);
 export type FailureInspectorToWebview = z.infer<typeof failureInspectorToWebviewSchema>;
+
+// ---- item detail ---------------------------------------------------------------------------
+
+/** Longest text a section of the item detail shows; "Copy" still copies the whole of it (the host holds it). */
+export const ITEM_DETAIL_TEXT_LIMIT = 200_000;
+const sectionText = z.string().max(ITEM_DETAIL_TEXT_LIMIT);
+/** What a "Copy" button copies; the host copies the full text, not the page's clipped one. */
+export const ITEM_DETAIL_SECTIONS = ['source', 'request', 'answer', 'rawAnswer', 'errors'] as const;
+export type ItemDetailSection = (typeof ITEM_DETAIL_SECTIONS)[number];
+export const ITEM_DETAIL_ATTEMPTS_SHOWN = 100;
+
+export const itemDetailToHostSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready') }),
+  z.strictObject({ type: z.literal('openSourceLine') }),
+  z.strictObject({ type: z.literal('copy'), section: z.enum(ITEM_DETAIL_SECTIONS) }),
+  /** A related item of the same job (the one a duplicate repeats). */
+  z.strictObject({ type: z.literal('openItem'), itemId }),
+]);
+export type ItemDetailToHost = z.infer<typeof itemDetailToHostSchema>;
+
+/** A text shown in a section: clipped to the limit, with its full length so the page can say so. */
+const clippedText = z.strictObject({ text: sectionText, truncated: z.boolean(), length: count });
+
+export const itemAttemptViewSchema = z.strictObject({
+  /** "Attempt 2 · retry batch 1": plain words, no internal terms. */
+  label: shortText,
+  outcome: z.enum(['succeeded', 'failed', 'no answer', 'aborted']),
+  /** The failure class in words ("server error"), the provider's code, its message. */
+  failure: z.string().nullable(),
+  code: z.string().nullable(),
+  message: z.string().nullable(),
+  /** The provider's batch id (or null for a one-by-one call), and our name for the batch. */
+  remoteId: z.string().nullable(),
+  batchKey: z.string().nullable(),
+  tokensIn: count,
+  tokensOut: count,
+  cost: z.number().nonnegative(),
+  at: z.string(),
+  raw: clippedText.nullable(),
+});
+export type ItemAttemptView = z.infer<typeof itemAttemptViewSchema>;
+
+export const itemDetailViewSchema = z.strictObject({
+  job: z.strictObject({ id: z.string(), name: z.string(), provider: z.string(), endpoint: z.string() }),
+  item: z.strictObject({
+    id: z.string(),
+    line: lineNumber,
+    /** In words ("Dead letter"), and the model it asked. */
+    state: z.string(),
+    model: z.string(),
+    tokensIn: count,
+    tokensOut: count,
+    cost: z.number().nonnegative(),
+    estimatedCost: z.number().nonnegative(),
+    estimatedMax: z.number().nonnegative(),
+  }),
+  source: z.strictObject({ file: z.string(), line: lineNumber, text: clippedText.nullable(), problem: z.string().nullable(), changedSinceSubmit: z.boolean() }),
+  request: z.strictObject({ text: clippedText.nullable(), note: z.string().nullable() }),
+  answer: z.strictObject({ content: clippedText.nullable(), raw: clippedText, from: z.enum(['own', 'twin', 'cache']) }).nullable(),
+  /** The latest attempts, oldest first; `earlierAttempts` says how many older ones are not shown. */
+  attempts: z.array(itemAttemptViewSchema).max(ITEM_DETAIL_ATTEMPTS_SHOWN),
+  earlierAttempts: count,
+  batches: z.array(z.strictObject({ key: z.string(), remoteId: z.string().nullable(), label: shortText, state: z.string() })).max(100),
+  deadLetter: z.strictObject({ at: z.string(), reason: z.string().nullable() }).nullable(),
+  duplicateOf: z.string().nullable(),
+  cachedFrom: z.strictObject({ jobId: z.string().nullable(), itemId: z.string().nullable() }).nullable(),
+  historyProblem: z.string().nullable(),
+});
+export type ItemDetailView = z.infer<typeof itemDetailViewSchema>;
+
+export const itemDetailToWebviewSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('detail'), detail: itemDetailViewSchema }),
+  /** The job or item is gone (deleted), or could not be read: said instead of a detail. */
+  z.strictObject({ type: z.literal('missing'), message: z.string() }),
+  /** What a Copy or Open did, for the page's status line. */
+  z.strictObject({ type: z.literal('status'), message: z.string(), ok: z.boolean() }),
+]);
+export type ItemDetailToWebview = z.infer<typeof itemDetailToWebviewSchema>;
 
 /**
  * The typed message, or undefined when `data` does not match: the caller drops it. `onInvalid`

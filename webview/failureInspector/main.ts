@@ -1,7 +1,7 @@
 // The failure inspector page: a job's failed and dead-letter items, a page at a time, with
 // filter chips per failure class and the actions on the selected rows. Rows form a grid with one
-// tab stop: arrows move between rows, Space selects, Enter opens the source line. Every id,
-// message and input preview is rendered as text (el()).
+// tab stop: arrows move between rows, Space selects, Enter opens the source line; a row's id opens
+// the item's detail. Every id, message and input preview is rendered as text (el()).
 import '../common/zodJitless';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
@@ -151,6 +151,8 @@ function row(item: FailedItemView): HTMLElement {
   box.onchange = () => toggle(item.id, box.checked);
   const line = el('button', { className: 'link', attrs: { type: 'button', tabindex: -1, title: `Open the source file at line ${item.line}` } }, String(item.line));
   line.onclick = () => host.post({ type: 'openLine', line: item.line });
+  const open = el('button', { className: 'link', attrs: { type: 'button', tabindex: -1, title: `Open ${item.id}: its request, each attempt's error, its source line` } }, item.id);
+  open.onclick = () => host.post({ type: 'openItem', id: item.id });
   const tr = el(
     'tr',
     {
@@ -158,7 +160,7 @@ function row(item: FailedItemView): HTMLElement {
       attrs: { tabindex: item.id === state.focusId ? 0 : -1, 'aria-selected': selected ? 'true' : 'false', 'data-id': item.id },
     },
     el('td', { className: 'select' }, box),
-    el('td', { className: 'mono' }, item.id),
+    el('td', { className: 'mono' }, open),
     el('td', { className: 'num' }, line),
     el('td', {}, item.state === 'dead_letter' ? 'dead letter' : item.state),
     el('td', {}, item.failureClass ?? '—'),

@@ -68,7 +68,7 @@ async function onRendererAction(action: RendererToHost, notebook: vscode.Noteboo
       await vscode.commands.executeCommand(CommandIds.inspectFailures, action.jobId);
       return;
     case 'openItem':
-      await vscode.commands.executeCommand(CommandIds.openResults, action.jobId);
+      await vscode.commands.executeCommand(CommandIds.openItem, { jobId: action.jobId, itemId: action.itemId });
       return;
   }
 }
