@@ -39,6 +39,42 @@ const VSCODE_PRELUDE = `<script>
   document.documentElement.style.background = '#1e1e1e';
 </script>`;
 
+/** The colours the chips and the table use, as VS Code's Light, Dark and High Contrast themes set them. */
+const THEMES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  light: {
+    foreground: '#3b3b3b', 'editor-background': '#ffffff', 'button-background': '#005fb8', 'button-foreground': '#ffffff', 'checkbox-border': '#cecece',
+    'input-border': '#cecece', 'badge-background': '#cccccc', focusBorder: '#005fb8', descriptionForeground: '#616161', 'widget-border': '#e5e5e5',
+  },
+  dark: {
+    foreground: '#cccccc', 'editor-background': '#1f1f1f', 'button-background': '#0078d4', 'button-foreground': '#ffffff', 'checkbox-border': '#3c3c3c',
+    'input-border': '#3c3c3c', 'badge-background': '#616161', focusBorder: '#0078d4', descriptionForeground: '#9d9d9d', 'widget-border': '#313131',
+  },
+  'high-contrast': {
+    foreground: '#ffffff', 'editor-background': '#000000', 'button-background': '#000000', 'button-foreground': '#ffffff', 'checkbox-border': '#6fc3df',
+    contrastBorder: '#6fc3df', contrastActiveBorder: '#f38518', 'badge-background': '#000000', focusBorder: '#f38518', descriptionForeground: '#ffffff',
+  },
+  'high-contrast-light': {
+    foreground: '#292929', 'editor-background': '#ffffff', 'button-background': '#0f4a85', 'button-foreground': '#ffffff', 'checkbox-border': '#0f4a85',
+    contrastBorder: '#0f4a85', contrastActiveBorder: '#006bbd', 'badge-background': '#0f4a85', focusBorder: '#006bbd', descriptionForeground: '#292929',
+  },
+};
+
+/** Each filter chip: pressed or not, its ::before content, and its label's contrast on its background (WCAG). */
+const CHIP_STATES = `(() => {
+  const rgb = (color) => (color.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const luminance = (color) => {
+    const [r, g, b] = rgb(color).map((c) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => { const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+  const page = getComputedStyle(document.documentElement).backgroundColor;
+  return [...document.querySelectorAll('button.chip')].map((chip) => {
+    const style = getComputedStyle(chip);
+    const background = style.backgroundColor === 'rgba(0, 0, 0, 0)' ? page : style.backgroundColor;
+    return { pressed: chip.getAttribute('aria-pressed') === 'true', check: getComputedStyle(chip, '::before').content, text: contrast(style.color, background) };
+  });
+})()`;
+
 let server: Server;
 let origin: string;
 let browser: Browser;
@@ -297,6 +333,49 @@ describe('webview panels under the real CSP', { skip: missing.length > 0 ? `need
     assert.equal(await page.locator('vscode-button', { hasText: 'Copy' }).evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), false);
     await assertClean(page, errors);
     await page.close();
+  });
+
+  it('failure inspector: filter chips read on and off in Light, Dark and both High Contrast themes, and the table fits a narrow editor', async () => {
+    for (const [theme, vars] of Object.entries(THEMES)) {
+      const { page, errors } = await openPanel('failureInspector');
+      await page.setViewportSize({ width: 420, height: 700 });
+      await page.evaluate((themeVars) => {
+        for (const [k, v] of Object.entries(themeVars)) document.documentElement.style.setProperty(`--vscode-${k}`, v);
+        document.documentElement.style.background = themeVars['editor-background'] ?? '';
+      }, vars);
+      const items = Array.from({ length: 3 }, (_, i) => ({
+        id: `request-with-a-long-custom-id-${i}`,
+        line: i + 1,
+        state: 'failed',
+        failureClass: 'invalid_request',
+        code: 'context_length_exceeded',
+        message: 'This model maximum context length is 128000 tokens; the request asked for far more than that.',
+        strike: 0,
+        preview: 'Summarise the following long support conversation in three sentences for the weekly report',
+      }));
+      const classes = [
+        { name: 'invalid_request', count: 3 },
+        { name: 'transient', count: 1 },
+      ];
+      await send(page, { type: 'items', job: { id: 'job-1', name: 'tickets.jsonl' }, items, page: 0, pageCount: 1, total: 3, classes, filter: ['invalid_request'] });
+      await page.getByText('request-with-a-long-custom-id-2').waitFor();
+      // A string, not a function: the test's transpiler names inner functions with a helper the page lacks.
+      const chips = (await page.evaluate(CHIP_STATES)) as { pressed: boolean; check: string; text: number }[];
+      const on = chips.filter((chip) => chip.pressed);
+      const off = chips.filter((chip) => !chip.pressed);
+      assert.equal(on.length, 1, theme);
+      assert.ok(off.length > 0, theme);
+      // On shows a check; off none: the state reads without telling colours apart.
+      assert.equal(on[0]?.check, '"✓ "', theme);
+      for (const chip of off) assert.equal(chip.check, 'none', theme);
+      for (const chip of chips) assert.ok(chip.text >= 3, `${theme}: a chip's label has ${chip.text.toFixed(2)}:1 contrast`);
+      // The narrow editor: nothing runs off the edge of the table's box.
+      const fits = await page.locator('.table-wrap').evaluate((wrap) => wrap.scrollWidth <= wrap.clientWidth + 1);
+      await page.screenshot({ path: path.join(RESULTS, `failure-inspector-${theme}-narrow.png`), fullPage: true });
+      assert.ok(fits, `${theme}: the failure table is wider than a 420 px editor`);
+      await assertClean(page, errors);
+      await page.close();
+    }
   });
 
   it('drops a malformed host message instead of acting on it', async () => {

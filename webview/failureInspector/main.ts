@@ -14,7 +14,12 @@ import { connectToHost, newRequestId } from '../common/vscodeApi';
 
 type Items = Extract<FailureInspectorToWebview, { type: 'items' }>;
 
-const COLUMNS = ['ID', 'Line', 'State', 'Class', 'Code', 'Message', 'Strike', 'Input'] as const;
+const COLUMNS = ['ID', 'Line', 'State', 'Class', 'Code', 'Message', 'Tries', 'Input'] as const;
+
+/** A cell with its column's name (shown beside the value when a narrow editor stacks the table). */
+function cell(label: (typeof COLUMNS)[number], className: string, content: Node | string): HTMLElement {
+  return el('td', { className, attrs: { role: 'gridcell', 'data-label': label } }, content);
+}
 
 const state: {
   view: Items | undefined;
@@ -157,17 +162,18 @@ function row(item: FailedItemView): HTMLElement {
     'tr',
     {
       className: selected ? 'selected' : '',
-      attrs: { tabindex: item.id === state.focusId ? 0 : -1, 'aria-selected': selected ? 'true' : 'false', 'data-id': item.id },
+      attrs: { role: 'row', tabindex: item.id === state.focusId ? 0 : -1, 'aria-selected': selected ? 'true' : 'false', 'data-id': item.id },
     },
-    el('td', { className: 'select' }, box),
-    el('td', { className: 'mono' }, open),
-    el('td', { className: 'num' }, line),
-    el('td', {}, item.state === 'dead_letter' ? 'dead letter' : item.state),
-    el('td', {}, item.failureClass ?? '—'),
-    el('td', { className: 'mono' }, item.code ?? ''),
-    el('td', { className: 'message' }, item.message ?? ''),
-    el('td', { className: 'num' }, String(item.strike)),
-    el('td', { className: 'preview', attrs: { title: item.preview } }, item.preview),
+    el('td', { className: 'select', attrs: { role: 'gridcell' } }, box),
+    cell('ID', 'mono', open),
+    cell('Line', 'num', line),
+    cell('State', '', item.state === 'dead_letter' ? 'dead letter' : item.state),
+    cell('Class', '', item.failureClass ?? '—'),
+    cell('Code', 'mono', item.code ?? ''),
+    cell('Message', 'message', item.message ?? ''),
+    // The first batch is try 1; the two batch retries and the one sync call follow it.
+    cell('Tries', 'num', String(item.strike + 1)),
+    el('td', { className: 'preview', attrs: { role: 'gridcell', title: item.preview, 'data-label': 'Input' } }, item.preview),
   );
   tr.addEventListener('focus', () => {
     state.focusId = item.id;
