@@ -4,7 +4,7 @@
 // fails every strike and ends in dead letter, one that fails once then succeeds, and a duplicate;
 // a second job of the same request shows a cached item.
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
@@ -12,6 +12,7 @@ import { itemDetail } from '../../src/app/itemDetail';
 import type { ItemDetail } from '../../src/app/itemDetail';
 import { MAX_BATCH_STRIKES, SYNC_STRIKE } from '../../src/engine/retryLadder';
 import { resultParserFor } from '../../src/providers/resultParsers';
+import { WorkspaceStore } from '../../src/store/workspaceStore';
 import { startHarness } from './harness';
 import type { Harness } from './harness';
 
@@ -26,6 +27,9 @@ describe('item detail', () => {
   const sentIn = new Map<string, string[]>();
   /** remote batch id → the exact input line the provider received for each custom_id. */
   const received = new Map<string, Map<string, string>>();
+
+  /** Sync calls the emulator answered. */
+  const syncCalls = () => h.emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/chat/completions')).length;
 
   const detail = async (id: string, job = jobId): Promise<ItemDetail> => {
     const found = await itemDetail(h.store, job, id, { parse });
@@ -102,10 +106,9 @@ describe('item detail', () => {
       'one attempt per batch the provider made with it, strikes 0–2 in order',
     );
     // The emulator answered a sync call for nothing but this item (item-12 succeeded at strike 1).
-    const syncCalls = h.emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/chat/completions')).length;
     const syncAttempts = d.attempts.filter((a) => a.via === 'sync');
-    assert.ok(syncCalls > 0);
-    assert.equal(syncAttempts.length, syncCalls, 'one attempt per sync call the provider answered');
+    assert.ok(syncCalls() > 0);
+    assert.equal(syncAttempts.length, syncCalls(), 'one attempt per sync call the provider answered');
     for (const attempt of d.attempts) {
       assert.equal(attempt.outcome, 'failed');
       assert.equal(attempt.failureClass, 'transient');
@@ -123,7 +126,7 @@ describe('item detail', () => {
     assert.equal(d.request, received.get(remoteIds[0] ?? '')?.get('item-2'));
   });
 
-  it('reads only the item asked for: item-2’s history holds nothing of item-12, whose id contains its digits', async () => {
+  it('item-12, whose id contains item-1’s and item-2’s: only its own two attempts, the failed one and the answered one', async () => {
     const d = await detail('item-12');
     assert.equal(d.item.state, 'succeeded');
     const remoteIds = sentIn.get('item-12') ?? [];
@@ -166,6 +169,34 @@ describe('item detail', () => {
     await h.reopen();
     const archived = await detail('item-2');
     assert.deepEqual(archived.attempts, live.attempts);
+  });
+
+  it('reads attempts still only in the live journal (not yet archived), after the archived ones', async () => {
+    // A store that takes no snapshot: what happens next stays in journal.jsonl only.
+    await h.store.close();
+    h.store = await WorkspaceStore.open(h.workspace, { purpose: 'item detail test', snapshotEvery: 1_000_000 });
+    h.engine = h.engineWith(h.provider);
+    const archived = (await detail('item-2')).attempts;
+    const callsBefore = syncCalls();
+    const seqBefore = h.store.index.lastSeq;
+    assert.deepEqual(await h.engine.retryBySync(jobId, ['item-2']), ['item-2']);
+    const newCalls = syncCalls() - callsBefore;
+    assert.ok(newCalls > 0);
+    const after = (file: string) =>
+      readFileSync(path.join(h.workspace, '.llm-batch', file), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { seq: number; type: string })
+        .filter((record) => record.seq > seqBefore);
+    assert.equal(after('journal.jsonl').filter((r) => r.type === 'item.syncResult').length, newCalls, 'the new sync outcomes are in the journal…');
+    assert.deepEqual(after(`jobs/${jobId}/history.jsonl`), [], '…and not archived yet');
+    const now = (await detail('item-2')).attempts;
+    assert.deepEqual(now.slice(0, archived.length), archived, 'the archived attempts first, unchanged');
+    assert.deepEqual(
+      now.slice(archived.length).map((a) => [a.via, a.strike, a.outcome, a.code]),
+      Array.from({ length: newCalls }, () => ['sync', SYNC_STRIKE, 'failed', 'server_error']),
+      'then one attempt per new sync call, read from the journal',
+    );
   });
 
   it('a source file changed after submitting: the line is read as it is now, and flagged', async () => {
