@@ -17,6 +17,7 @@ import { engineConfigFor } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
 import type { ProviderSettings } from '../core/providerSettings';
 import type { ProviderConnection } from '../providers/providerConfig';
+import { withCallLog } from '../providers/callLog';
 import { createProvider, providerEntry } from '../providers/registry';
 import { WorkspaceStore } from '../store/workspaceStore';
 import { azureApiVersion } from './azureApiVersion';
@@ -28,6 +29,8 @@ export const COMMON_OPTIONS = {
   'api-version': { type: 'string' },
   prices: { type: 'string' },
   json: { type: 'boolean', default: false },
+  /** Each provider call on stderr (method, subject, outcome, duration; never a key or a prompt). */
+  verbose: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Where a new job's batches go; a job remembers them, so later commands need none of these. */
@@ -46,6 +49,7 @@ export interface CommonValues {
   readonly 'api-version'?: string | undefined;
   readonly prices?: string | undefined;
   readonly json?: boolean | undefined;
+  readonly verbose?: boolean | undefined;
   readonly region?: string | undefined;
   readonly bucket?: string | undefined;
   readonly 'role-arn'?: string | undefined;
@@ -142,6 +146,7 @@ export function providerFactory(values: CommonValues, env: NodeJS.ProcessEnv = p
     const keyHint = `set ${entry.keyEnv.join(' or ')} in the environment (keys are never taken from flags)`;
     try {
       adapter = createProvider(connection, keyHint);
+      if (values.verbose) adapter = withCallLog(adapter, (_level, message) => process.stderr.write(`llm-batch: ${message}\n`));
     } catch (error) {
       throw new UsageError((error as Error).message);
     }

@@ -37,8 +37,9 @@ Commands:
 Providers (P): openai, azure, anthropic, gemini, vertex, bedrock. An OpenAI-style chat file can go
 to any of them (it is converted); each provider's own line format works too.
 Every command takes --json (one object on stdout) and --workspace DIR (default: this folder).
-Job commands take --base-url URL (a gateway or the local emulator) and --api-version V (Azure);
-a job remembers its provider and settings, so commands after submit need no provider flags.
+Job commands take --base-url URL (a gateway or the local emulator), --api-version V (Azure) and
+--verbose (each provider call on stderr, never a key or a prompt); a job remembers its provider
+and settings, so commands after submit need no provider flags.
 Credentials come from the environment, never from flags: OPENAI_API_KEY, AZURE_OPENAI_API_KEY
 (+ AZURE_OPENAI_ENDPOINT), ANTHROPIC_API_KEY, GEMINI_API_KEY or GOOGLE_API_KEY, Google's
 application default credentials (or GOOGLE_OAUTH_ACCESS_TOKEN) for Vertex AI, and the standard

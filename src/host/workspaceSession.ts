@@ -4,6 +4,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { assembleJobs } from '../app/assembleJobs';
+import { StateChangeLog } from '../app/stateChangeLog';
 import type { JobService } from '../app/jobService';
 import { PROVIDER_IDS, PROVIDER_LIMITS } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
@@ -14,6 +15,7 @@ import type { Engine } from '../engine/engine';
 import { JobBlocked } from '../engine/jobBlocked';
 import { engineConfigFor } from '../engine/engineConfig';
 import type { BatchProvider } from '../providers/batchProvider';
+import { withCallLog } from '../providers/callLog';
 import type { ProviderConnection } from '../providers/providerConfig';
 import { createProvider } from '../providers/registry';
 import type { JobRow } from '../store/stateIndex';
@@ -60,7 +62,12 @@ export class WorkspaceSession implements vscode.Disposable {
     readonly readOnlyReason: string | undefined,
     private readonly keys: ApiKeys,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    // Each job and batch state change at info, however it came (the loop, a command, another writer).
+    const states = new StateChangeLog((message) => log.info(message));
+    states.observe(current.index);
+    this.onDidChange(() => states.observe(this.current.index));
+  }
 
   static async open(workspaceDir: string, keys: ApiKeys, log: vscode.LogOutputChannel): Promise<WorkspaceSession> {
     const onNotice = (message: string) => {
@@ -144,7 +151,8 @@ export class WorkspaceSession implements vscode.Disposable {
     const setup = providerSetupProblem(provider, connection);
     if (setup) throw new Error(setup);
     const local = PROVIDER_SETTING_PATHS[provider].baseUrl ?? PROVIDER_SETTING_PATHS[provider].settings.endpoint ?? '';
-    const adapter = createProvider(connection, `run “LLM Batch: Set API Key”, or point llmBatch.${local} at a local emulator.`);
+    // Each call at debug level in the Output channel (method, subject, outcome, duration; never a key or a prompt).
+    const adapter = withCallLog(createProvider(connection, `run “LLM Batch: Set API Key”, or point llmBatch.${local} at a local emulator.`), (level, message) => this.log[level](message));
     this.adapters.set(cacheKey, adapter);
     return adapter;
   }
