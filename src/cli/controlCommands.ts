@@ -6,6 +6,7 @@ import { BUDGET_OPTIONS, budgetCaps, openEngine, parseCommand, writeJson } from 
 import { confirm } from './confirm';
 import { requireJob } from './inspectCommands';
 import { nextSteps } from './submitCommand';
+import { count } from '../shared/wording';
 
 export async function runRetryFailed(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(args, { yes: { type: 'boolean', default: false }, ...BUDGET_OPTIONS });
@@ -19,7 +20,7 @@ export async function runRetryFailed(args: string[]): Promise<number> {
       return 0;
     }
     if (!retry.budget.accepted) return refusedRetry(values.json, job.id, retry.budget.message);
-    const question = `Resubmit ${retry.ids.length} failed item(s) of ${job.id} for at most ${formatDollars(retry.reservation)}? [y/N] `;
+    const question = `Resubmit ${count(retry.ids.length, 'failed item')} of ${job.id} for at most ${formatDollars(retry.reservation)}? [y/N] `;
     if (!values.yes && !(await confirm(question))) {
       process.stderr.write('Nothing was resubmitted.\n');
       return 1;
@@ -32,7 +33,7 @@ export async function runRetryFailed(args: string[]): Promise<number> {
       throw error;
     }
     if (values.json) writeJson({ jobId: job.id, resubmitted: ids.length, ids, reserved: retry.reservation });
-    else process.stdout.write(`Resubmitted ${ids.length} item(s) of ${job.id}. Follow with: llm-batch watch ${job.id}\n`);
+    else process.stdout.write(`Resubmitted ${count(ids.length, 'item')} of ${job.id}. Follow with: llm-batch watch ${job.id}\n`);
     return 0;
   } finally {
     await session.store.close();

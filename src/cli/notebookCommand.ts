@@ -17,6 +17,7 @@ import type { CellOutput } from '../shared/notebookOutputs';
 import { BUDGET_OPTIONS, PROVIDER_SETTING_OPTIONS, budgetCaps, openEngine, parseCommand, parseProvider, settingsFromFlags, writeJson } from './cliOptions';
 import { confirm } from './confirm';
 import { UsageError } from './usageError';
+import { count } from '../shared/wording';
 
 export async function runNotebook(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(args, {
@@ -110,7 +111,7 @@ function headlineOf(output: CellOutput): string {
 function detailOf(output: CellOutput): string {
   if (output.kind !== 'job') return `  ${headlineOf(output)}${output.kind === 'results' && output.exported ? `; exported ${output.exported}` : ''}`;
   const lines = [`  ${output.headline}`, ...output.notes.map((note) => `  ${note}`)];
-  if (output.trial) lines.push(`  tried ${output.trial.count} item(s) for ${formatDollars(output.trial.spent)} (${output.trial.jobId})`);
+  if (output.trial) lines.push(`  tried ${count(output.trial.count, 'item')} for ${formatDollars(output.trial.spent)} (${output.trial.jobId})`);
   if (output.progress) {
     const counts = Object.entries(output.progress.counts).map(([state, n]) => `${state} ${n}`);
     lines.push(`  ${output.jobId ?? ''}: ${counts.join(', ')}; spent ${formatDollars(output.progress.spent)} of about ${formatDollars(output.progress.estimate)}`);

@@ -28,6 +28,7 @@ import { DurableWriter } from '../store/durableWriter';
 import type { ItemSeed, JobEstimate, JobMode, JobOptions, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 import { SubmitRefused } from './submitRefused';
+import { count } from '../shared/wording';
 
 export interface SubmitRequest {
   readonly file: string;
@@ -136,7 +137,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
   const budget = budgetFor(store, request, reservation);
   const blockers: Blocker[] = [];
   if (report.invalid.length > 0) {
-    blockers.push({ kind: 'invalid_lines', message: `${report.invalid.length} invalid line(s); fix them, or submit the valid lines only` });
+    blockers.push({ kind: 'invalid_lines', message: `${count(report.invalid.length, 'invalid line')}; fix them, or submit the valid lines only` });
   }
   for (const problem of report.problems) blockers.push({ kind: 'file_problem', message: problem.message });
   if (!report.totals.cost.complete && (request.budget.daily !== undefined || request.budget.monthly !== undefined)) {

@@ -15,6 +15,7 @@ import type { ItemRow } from '../store/stateIndex';
 import type { ResultRef, StoreEvent } from '../store/storeEvents';
 import type { WorkspaceStore } from '../store/workspaceStore';
 import { FINAL_JOB_STATES } from './engine';
+import { count } from '../shared/wording';
 
 export interface DeletedJob {
   readonly jobId: string;
@@ -56,7 +57,7 @@ export async function deleteJob(store: WorkspaceStore, jobId: string): Promise<D
       try {
         results = await copyResults(store, sources, other.id, jobId, reusing);
       } catch (error) {
-        throw new Error(`Could not keep the ${reusing.length} answer(s) job ${other.id} reuses from job ${jobId}, so nothing was deleted: ${(error as Error).message}`, { cause: error });
+        throw new Error(`Could not keep the ${count(reusing.length, 'answer')} job ${other.id} reuses from job ${jobId}, so nothing was deleted: ${(error as Error).message}`, { cause: error });
       }
       for (let start = 0; start < results.length; start += RESULTS_PER_EVENT) {
         events.push({ type: 'items.resultsCopied', jobId: other.id, fromJobId: jobId, results: results.slice(start, start + RESULTS_PER_EVENT) });

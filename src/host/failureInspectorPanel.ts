@@ -13,6 +13,7 @@ import { providerName } from './jobsViewFormat';
 import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
 import type { WorkspaceSession } from './workspaceSession';
+import { count } from '../shared/wording';
 
 const VIEW_TYPE = 'llmBatch.failureInspector';
 /** The poll loop fires onDidChange after every step; redraw at most this often. */
@@ -173,7 +174,7 @@ class FailureInspector {
       if (retry.ids.length > 0) {
         if (!retry.budget.accepted) return this.reply(requestId, false, `Not resubmitted: ${retry.budget.message}`);
         const choice = await vscode.window.showInformationMessage(
-          `Resubmit ${retry.ids.length} item(s) as a new batch?`,
+          `Resubmit ${count(retry.ids.length, 'item')} as a new batch?`,
           { modal: true, detail: `At most ${formatDollars(retry.reservation)} at the batch price, reserved against your budget until it settles.` },
           'Resubmit',
         );
@@ -185,8 +186,8 @@ class FailureInspector {
       const skipped = ids.length - retried.length;
       const message =
         retried.length === 0
-          ? `None of the ${ids.length} selected item(s) can be retried as a batch: their failures are deterministic (a new batch would fail the same way). Fix the source line, or retry via sync.`
-          : `Queued ${retried.length} item(s) in a new batch.${skipped > 0 ? ` ${skipped} not retryable as a batch (deterministic failure) were left as they are.` : ''}`;
+          ? `None of the ${count(ids.length, 'selected item')} can be retried as a batch: their failures are deterministic (a new batch would fail the same way). Fix the source line, or retry via sync.`
+          : `Queued ${count(retried.length, 'item')} in a new batch.${skipped > 0 ? ` ${skipped} not retryable as a batch (deterministic failure) were left as they are.` : ''}`;
       this.reply(requestId, retried.length > 0, message);
     } catch (error) {
       this.reply(requestId, false, `Retry failed: ${errorText(error)}`);
@@ -200,7 +201,7 @@ class FailureInspector {
     this.running.add(abort);
     try {
       const retried = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Retrying ${ids.length} item(s) one by one through the sync API`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Retrying ${count(ids.length, 'item')} one by one through the sync API`, cancellable: true },
         async (_progress, token) => {
           const cancelled = token.onCancellationRequested(() => abort.abort());
           try {
@@ -214,7 +215,7 @@ class FailureInspector {
       this.deps.session.notifyChanged();
       const index = this.deps.session.store.index;
       const succeeded = retried.filter((id) => index.item(this.jobId, id)?.state === 'succeeded').length;
-      this.reply(requestId, true, `Sent ${retried.length} item(s) through the sync API: ${succeeded} succeeded, ${retried.length - succeeded} did not.`);
+      this.reply(requestId, true, `Sent ${count(retried.length, 'item')} through the sync API: ${succeeded} succeeded, ${retried.length - succeeded} did not.`);
     } catch (error) {
       this.deps.session.notifyChanged();
       this.reply(requestId, false, abort.signal.aborted ? 'Sync retry cancelled; items already sent keep their new state.' : `Sync retry failed: ${errorText(error)}`);
@@ -232,7 +233,7 @@ class FailureInspector {
       await engine.moveToDeadLetter(this.jobId, ids);
       this.deps.session.notifyChanged();
       const already = ids.length - moving;
-      this.reply(requestId, true, `Moved ${moving} item(s) to dead letter.${already > 0 ? ` ${already} already there.` : ''}`);
+      this.reply(requestId, true, `Moved ${count(moving, 'item')} to dead letter.${already > 0 ? ` ${already} already there.` : ''}`);
     } catch (error) {
       this.reply(requestId, false, `Moving to dead letter failed: ${errorText(error)}`);
     }

@@ -17,6 +17,7 @@ import type { ItemNode, JobsTreeNode, LoadMoreNode } from './jobsTreeNodes';
 import type { JobsTreeProvider } from './jobsTreeProvider';
 import type { JobRow } from '../store/stateIndex';
 import type { WorkspaceSession } from './workspaceSession';
+import { count } from '../shared/wording';
 
 export interface JobCommandDeps {
   readonly session: () => WorkspaceSession | undefined;
@@ -86,13 +87,13 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
           return;
         }
         const choice = await vscode.window.showInformationMessage(
-          `Resubmit ${retry.ids.length} failed item(s) of ${job.name}?`,
+          `Resubmit ${count(retry.ids.length, 'failed item')} of ${job.name}?`,
           { modal: true, detail: `At most ${formatDollars(retry.reservation)} at the batch price, reserved against your budget until it settles.` },
           'Resubmit',
         );
         if (choice !== 'Resubmit') return;
         const ids = await runAction(deps, session, `Resubmitting failed items of ${job.name}`, (signal) => session.service?.retryFailed(job.id, retry.ids, signal));
-        if (ids) void vscode.window.showInformationMessage(`Resubmitted ${ids.length} failed item(s) of ${job.name}.`);
+        if (ids) void vscode.window.showInformationMessage(`Resubmitted ${count(ids.length, 'failed item')} of ${job.name}.`);
       },
     ],
     [

@@ -68,7 +68,7 @@ test('cost preview: estimate, open an invalid line, skip invalid lines, submit',
     const facts = await panel.locator('dl.facts').first().innerText();
     assert.match(facts, /Requests\s+11 \(8 valid\)/);
     assert.match(facts, /Invalid lines\s+3/);
-    await panel.getByText('3 invalid line(s); fix them, or submit the valid lines only').waitFor();
+    await panel.getByText('3 invalid lines; fix them, or submit the valid lines only').waitFor();
     const confirm = panel.locator('vscode-button#confirm');
     assert.equal(await confirm.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
 

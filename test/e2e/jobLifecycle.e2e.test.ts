@@ -124,7 +124,7 @@ test('submit → preview → confirm → complete → inspect → resubmit, with
     // 5. Resubmit failed: the cost is named and confirmed first; only the retryable ones go again,
     // and end as injected.
     await contextAction(wb, row, 'Resubmit Failed Items', async () => {
-      const dialog = wb.page.locator('.monaco-dialog-box', { hasText: /Resubmit 2 failed item\(s\) of with-failures\.jsonl\?/ });
+      const dialog = wb.page.locator('.monaco-dialog-box', { hasText: /Resubmit 2 failed items of with-failures\.jsonl\?/ });
       await dialog.waitFor({ timeout: 15_000 });
       assert.match(await dialog.innerText(), /At most \$[\d.]+ at the batch price, reserved against your budget/);
       await wb.screenshot('resubmit-confirm');

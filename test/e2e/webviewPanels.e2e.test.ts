@@ -193,7 +193,7 @@ describe('webview panels under the real CSP', { skip: missing.length > 0 ? `need
       type: 'estimate',
       report,
       budget: { accepted: true, remainingToday: 4.5 },
-      blockers: [{ kind: 'invalid_lines', message: '1 invalid line(s); fix them, or submit the valid lines only' }],
+      blockers: [{ kind: 'invalid_lines', message: '1 invalid line; fix them, or submit the valid lines only' }],
       models: [XSS],
     });
     await page.getByText('What would be sent').waitFor();
@@ -320,8 +320,8 @@ describe('webview panels under the real CSP', { skip: missing.length > 0 ? `need
         { type: 'load', classes: [], page: 1 },
       ],
     );
-    await send(page, { type: 'result', requestId: String(retry?.['requestId']), ok: true, message: 'Queued 2 item(s) in a new batch.' });
-    await page.getByText('Queued 2 item(s) in a new batch.').waitFor();
+    await send(page, { type: 'result', requestId: String(retry?.['requestId']), ok: true, message: 'Queued 2 items in a new batch.' });
+    await page.getByText('Queued 2 items in a new batch.').waitFor();
     assert.equal(await page.locator('tbody tr[aria-selected="true"]').count(), 0, 'the selection clears after a successful action');
 
     // A read-only window: the actions that change state are off.

@@ -149,7 +149,7 @@ describe('parseMessage', () => {
 
   it('lifts only the invalid-lines blocker when the user skips invalid lines', () => {
     const blockers = [
-      { kind: 'invalid_lines' as const, message: '3 invalid line(s); fix them, or submit the valid lines only' },
+      { kind: 'invalid_lines' as const, message: '3 invalid lines; fix them, or submit the valid lines only' },
       { kind: 'nothing_to_submit' as const, message: 'there is nothing to submit' },
     ];
     assert.deepEqual(standingBlockers(blockers, { skipInvalid: true }), [blockers[1]]);

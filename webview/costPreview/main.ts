@@ -16,6 +16,7 @@ import type { Blocker } from '../../src/shared/blockers';
 import { costPreviewToWebviewSchema } from '../../src/shared/protocol';
 import type { CostPreviewToHost, CostPreviewToWebview, SubmitProvider } from '../../src/shared/protocol';
 import { el, replaceChildren } from '../common/el';
+import { count } from '../../src/shared/wording';
 import type { Child } from '../common/el';
 import { baseName, bytes, dollars, integer, saving } from '../common/format';
 import { connectToHost } from '../common/vscodeApi';
@@ -222,7 +223,7 @@ function renderActions(): void {
   const estimate = state.estimate;
   const invalid = estimate?.report.totals.invalid ?? 0;
   ui.skip.hidden = invalid === 0;
-  replaceChildren(ui.skip, `Skip the ${integer(invalid)} invalid line(s) and submit the rest`);
+  replaceChildren(ui.skip, `Skip the ${count(invalid, 'invalid line')} and submit the rest`);
   const blocking = standingBlockers(estimate?.blockers ?? [], { skipInvalid: state.skipInvalid });
   const canSubmit = state.phase === 'estimated' && estimate !== undefined && blocking.length === 0 && !state.init?.readOnlyReason;
   (ui.confirm as VscodeButton).disabled = !canSubmit;
@@ -298,7 +299,7 @@ function renderReport(): void {
     el(
       'table',
       { className: 'costs' },
-      el('thead', {}, el('tr', {}, el('th', { attrs: { scope: 'col' } }, 'Way'), el('th', { attrs: { scope: 'col' } }, 'Cost'), el('th', { attrs: { scope: 'col' } }, 'Saving vs sync'))),
+      el('thead', {}, el('tr', {}, el('th', { attrs: { scope: 'col' } }, 'Sent as'), el('th', { attrs: { scope: 'col' } }, 'Cost'), el('th', { attrs: { scope: 'col' } }, 'Saving vs sync'))),
       el(
         'tbody',
         {},

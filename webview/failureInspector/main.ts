@@ -9,6 +9,7 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import { failureInspectorToWebviewSchema } from '../../src/shared/protocol';
 import type { FailedItemView, FailureInspectorToHost, FailureInspectorToWebview } from '../../src/shared/protocol';
 import { el, replaceChildren } from '../common/el';
+import { count } from '../../src/shared/wording';
 import { integer } from '../common/format';
 import { connectToHost, newRequestId } from '../common/vscodeApi';
 
@@ -75,7 +76,7 @@ function buildPage(): void {
   ui.copy.onclick = () => {
     if (state.selected.size === 0) return;
     host.post({ type: 'copy', text: selectedAsText() });
-    replaceChildren(ui.status, `Copied ${state.selected.size} row(s).`);
+    replaceChildren(ui.status, `Copied ${count(state.selected.size, 'row')}.`);
   };
   ui.selectAll.onchange = () => {
     const all = (ui.selectAll as VscodeCheckbox).checked;
@@ -103,7 +104,7 @@ function render(): void {
   if (!view) return;
   app.removeAttribute('aria-busy');
   replaceChildren(ui.title, `Failures: ${view.job.name}`);
-  replaceChildren(ui.subtitle, `Job ${view.job.id}${view.job.provider ? ` · ${view.job.provider}` : ''} · ${integer(view.total)} item(s) ${view.filter.length > 0 ? 'in the chosen classes' : 'failed or in dead letter'}`);
+  replaceChildren(ui.subtitle, `Job ${view.job.id}${view.job.provider ? ` · ${view.job.provider}` : ''} · ${count(view.total, 'item')} ${view.filter.length > 0 ? 'in the chosen classes' : 'failed or in dead letter'}`);
   ui.readOnly.hidden = view.job.readOnlyReason === undefined;
   replaceChildren(ui.readOnly, view.job.readOnlyReason ? `Read-only: ${view.job.readOnlyReason}. Retrying and dead-lettering are off in this window.` : '');
   renderChips(view);

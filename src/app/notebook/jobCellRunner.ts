@@ -21,6 +21,7 @@ import { costFigures, isFinalJob, jobProgress } from './jobFigures';
 import { failureClasses, resultRows } from './resultRows';
 import { fileSha256, jobWithRunKey, runKeyOf } from './runKey';
 import type { RunIdentity } from './runKey';
+import { count } from '../../shared/wording';
 
 /** What a job cell asks for (the cell's YAML, checked). */
 export interface JobCellOptions {
@@ -139,7 +140,7 @@ export async function runJobCell(ports: JobCellPorts, run: JobCellRun): Promise<
   if (figures.blockers.length > 0) return show({ headline: `Not submitted: ${figures.blockers.join('; ')}`, final: true });
 
   if (preview.prepared.expected > ports.defaults.confirmAbove || ports.defaults.confirmAbove === 0) {
-    const what = `${figures.valid - figures.duplicates - figures.cached} item(s) to ${PROVIDER_LIMITS[provider].displayName}${mode === 'sync' ? ' one by one (sync, full price)' : ' as a batch'}`;
+    const what = `${count(figures.valid - figures.duplicates - figures.cached, 'item')} to ${PROVIDER_LIMITS[provider].displayName}${mode === 'sync' ? ' one by one (sync, full price)' : ' as a batch'}`;
     const agreed = await ports.confirm(
       `Submit ${what} for about ${formatDollars(figures.expected)}?`,
       `At most ${formatDollars(figures.max)}. The same items sent one by one without dedup would cost about ${formatDollars(figures.naiveSync)}.`,
