@@ -22,6 +22,7 @@ import type { PanelDeps } from './panelWebview';
 import { CommandIds } from './commandIds';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer, providerSetupProblem, userProviderSettings } from './settings';
+import { count } from '../shared/wording';
 
 const VIEW_TYPE = 'llmBatch.costPreview';
 /** Progress messages at most this often: a fast estimate reports thousands of times a second. */
@@ -265,10 +266,11 @@ class CostPreview {
     const names = pending.map((p) => vscode.workspace.asRelativePath(p.file.uri, false));
     try {
       await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Submitting ${names.join(', ')}`, cancellable: false },
+        // One file: its name in the title. Several: a count in the title, each name as it goes.
+        { location: vscode.ProgressLocation.Notification, title: `Submitting ${pending.length === 1 ? (names[0] ?? '') : count(pending.length, 'file')}`, cancellable: false },
         async (progress) => {
           for (const [index, entry] of pending.entries()) {
-            progress.report({ message: names[index] ?? '' });
+            if (pending.length > 1) progress.report({ message: names[index] ?? '' });
             const outcome = await service.submit(entry.preview, { skipInvalid });
             // Marked at once: a failure on a later file must not submit this one twice.
             entry.submitted = true;

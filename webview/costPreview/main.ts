@@ -241,7 +241,8 @@ function renderBlockers(blockers: readonly Blocker[]): void {
   }
   replaceChildren(
     ui.blockers,
-    el('h2', {}, 'Cannot submit yet'),
+    // With every blocker lifted (the invalid lines skipped), Confirm is on: the heading must not say otherwise.
+    el('h2', {}, standingBlockers(blockers, { skipInvalid: state.skipInvalid }).length > 0 ? 'Cannot submit yet' : 'Left out when you submit'),
     el(
       'ul',
       {},
