@@ -1,11 +1,13 @@
 // Builds every bundle the product ships: the extension (node, CommonJS, `vscode` external),
-// the CLI, and one browser bundle per webview entry (webview/<name>/main.ts). sql.js loads its
+// the CLI, each provider's adapter with its SDK (loaded at first use, see nodeBundles.mjs), and
+// one browser bundle per webview entry (webview/<name>/main.ts). sql.js loads its
 // wasm at run time from beside the bundle, so the wasm is copied into dist/.
 import { build } from 'esbuild';
 import { chmod, copyFile, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { lazyBundles, providerBundleEntries, reexports } from './nodeBundles.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
@@ -36,12 +38,19 @@ async function webviewEntries() {
 await mkdir(dist, { recursive: true });
 const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 await Promise.all([
-  build({ ...nodeTarget, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'] }),
+  build({ ...nodeTarget, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'], plugins: [lazyBundles(dist, dist)] }),
   build({
     ...nodeTarget,
     entryPoints: { cli: 'src/cli/main.ts', estimateWorker: 'src/core/estimateWorker.ts' },
     outdir: dist,
     banner: { js: '#!/usr/bin/env node' },
+    plugins: [lazyBundles(dist, dist)],
+  }),
+  build({
+    ...nodeTarget,
+    entryPoints: providerBundleEntries(),
+    outdir: dist,
+    plugins: [reexports],
   }),
   // The tokenizer's rank tables, loaded on first use by src/core/tokens.ts from beside the bundles.
   build({

@@ -11,7 +11,7 @@ import type { Pricer } from '../core/pricing';
 import { cacheUseOf } from '../core/itemOutcome';
 import { PROVIDER_LIMITS } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
-import { CapacityRefusedError, ProviderAccessError, TERMINAL_STATES } from '../providers/batchProvider';
+import { TERMINAL_STATES, isCapacityRefusedError, isProviderAccessError } from '../providers/batchProvider';
 import type { BatchProvider, BatchSubmission, FoundBatch, RemoteBatch, SyncOutcome } from '../providers/batchProvider';
 import type { ProviderSettings } from '../core/providerSettings';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
@@ -156,7 +156,7 @@ export class Engine {
     } catch (error) {
       // No step said when it will act next: the driver decides (a blocked job waits for the user).
       this.nextSteps.delete(jobId);
-      if (!(error instanceof ProviderAccessError)) throw error;
+      if (!isProviderAccessError(error)) throw error;
       throw await this.block(job.id, error.message);
     }
   }
@@ -212,7 +212,7 @@ export class Engine {
       } catch (error) {
         signal?.throwIfAborted();
         // A job that now waits for the user (a batch the provider cannot tell apart) says so at once.
-        if (error instanceof ProviderAccessError || error instanceof JobBlocked) throw error;
+        if (isProviderAccessError(error) || error instanceof JobBlocked) throw error;
         if (!this.reachedProvider(jobId)) {
           // Nothing of this job reached the provider: it waits for the user, never for the
           // next command that happens to resume jobs.
@@ -231,7 +231,7 @@ export class Engine {
       } catch (error) {
         signal?.throwIfAborted();
         // A refused key is not a hiccup: polling again every interval would only repeat it.
-        if (error instanceof ProviderAccessError) throw error;
+        if (isProviderAccessError(error)) throw error;
         this.noteProblem(jobId, `checking ${batch.remoteId ?? batch.key} failed, will retry: ${errorText(error)}`);
         later(this.now() + this.deps.config.pollInitialMs);
       }
@@ -291,7 +291,7 @@ export class Engine {
         await this.syncStrike(job, items, this.providerOf(job), signal);
       } catch (error) {
         // The items were put back; the job waits for the user like any refused access.
-        if (!(error instanceof ProviderAccessError)) throw error;
+        if (!isProviderAccessError(error)) throw error;
         throw await this.block(jobId, error.message);
       }
       return items.map((item) => item.id);
@@ -486,7 +486,7 @@ export class Engine {
     try {
       await this.submit(job, batch, provider, signal);
     } catch (error) {
-      if (!(error instanceof CapacityRefusedError)) throw error;
+      if (!isCapacityRefusedError(error)) throw error;
       const refusal = capacityRefusalOfCreate(error);
       const refusals = batch.capacityRefusals + 1;
       const notBefore = this.now() + capacityBackoffMs(refusals, this.deps.config.retryWaitsMs[0], refusal.hintMs);
@@ -622,7 +622,7 @@ export class Engine {
       try {
         outcome = await provider.callSync({ line, customId: item.id, model: item.model, endpoint: job.endpoint }, signal);
       } catch (error) {
-        if (error instanceof ProviderAccessError) {
+        if (isProviderAccessError(error)) {
           await this.store.commit([
             { type: 'item.syncAborted', jobId: job.id, id: item.id, state: item.state === 'dead_letter' ? 'dead_letter' : 'failed', strike: item.strike, batchKey: item.batchKey },
           ]);

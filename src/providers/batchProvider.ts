@@ -166,6 +166,18 @@ export class ProviderAccessError extends Error {
   }
 }
 
+// Adapters are built into bundles of their own (loaded when a job needs one, see registry.ts), each
+// with its own copy of these classes: `instanceof` would not see an adapter's error as the engine's.
+// These guards go by the name each class sets, which every copy shares.
+
+export function isProviderAccessError(error: unknown): error is ProviderAccessError {
+  return error instanceof Error && error.name === 'ProviderAccessError';
+}
+
+export function isCapacityRefusedError(error: unknown): error is CapacityRefusedError {
+  return error instanceof Error && error.name === 'CapacityRefusedError';
+}
+
 const ACCESS_PROBLEM: Readonly<Record<ProviderAccessKind, string>> = {
   auth: 'the provider refused the credentials (check the API key)',
   permission: 'the credentials are not allowed to do this (check the key’s project, organization or role)',

@@ -5,17 +5,31 @@ import type { ItemOutcome } from '../core/itemOutcome';
 import { PROVIDER_LIMITS } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
 import type { ProviderSettings } from '../core/providerSettings';
-import { createAnthropicProvider } from './anthropic/anthropicProvider';
 import { parseAnthropicResultLine } from './anthropic/anthropicMapping';
 import type { BatchProvider } from './batchProvider';
-import { createBedrockProvider } from './bedrock/bedrockProvider';
 import { parseBedrockResultLine } from './bedrock/bedrockMapping';
-import { createGeminiProvider } from './google/geminiProvider';
 import { parseGoogleResultLine } from './google/googleMapping';
-import { createVertexProvider } from './google/vertexProvider';
-import { createOpenAiProvider } from './openai/openaiProvider';
 import { parseOpenAiResultLine } from './openai/openaiMapping';
 import type { ProviderConnection } from './providerConfig';
+import type * as AnthropicAdapter from './anthropic/anthropicProvider';
+import type * as BedrockAdapter from './bedrock/bedrockProvider';
+import type * as GeminiAdapter from './google/geminiProvider';
+import type * as VertexAdapter from './google/vertexProvider';
+import type * as OpenAiAdapter from './openai/openaiProvider';
+
+// Each adapter (and its SDK, the bulk of the code we ship) is required at its first use, never at
+// load: the extension activates and the CLI estimates without loading any SDK. The build makes each
+// of these modules its own bundle (`dist/providers/<folder>.js`, see scripts/build.mjs), so they are
+// not even parsed until a job needs them. The result parsers above are pure and stay eager.
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose, see above */
+const adapters = {
+  openai: () => require('./openai/openaiProvider') as typeof OpenAiAdapter,
+  anthropic: () => require('./anthropic/anthropicProvider') as typeof AnthropicAdapter,
+  gemini: () => require('./google/geminiProvider') as typeof GeminiAdapter,
+  vertex: () => require('./google/vertexProvider') as typeof VertexAdapter,
+  bedrock: () => require('./bedrock/bedrockProvider') as typeof BedrockAdapter,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface ProviderEntry {
   readonly id: ProviderId;
@@ -36,7 +50,7 @@ export interface ProviderEntry {
 const ENTRIES: Readonly<Record<ProviderId, ProviderEntry>> = {
   openai: {
     id: 'openai',
-    create: (c) => createOpenAiProvider({ provider: 'openai', apiKey: c.apiKey ?? '', baseUrl: c.baseUrl, maxRetries: c.maxRetries, timeoutMs: c.timeoutMs }),
+    create: (c) => adapters.openai().createOpenAiProvider({ provider: 'openai', apiKey: c.apiKey ?? '', baseUrl: c.baseUrl, maxRetries: c.maxRetries, timeoutMs: c.timeoutMs }),
     parseResultLine: parseOpenAiResultLine,
     usesApiKey: true,
     requiredSettings: [],
@@ -46,7 +60,7 @@ const ENTRIES: Readonly<Record<ProviderId, ProviderEntry>> = {
   azure: {
     id: 'azure',
     create: (c) =>
-      createOpenAiProvider({
+      adapters.openai().createOpenAiProvider({
         provider: 'azure',
         apiKey: c.apiKey ?? '',
         endpoint: c.baseUrl ?? c.endpoint ?? '',
@@ -62,7 +76,7 @@ const ENTRIES: Readonly<Record<ProviderId, ProviderEntry>> = {
   },
   anthropic: {
     id: 'anthropic',
-    create: createAnthropicProvider,
+    create: (c) => adapters.anthropic().createAnthropicProvider(c),
     parseResultLine: parseAnthropicResultLine,
     usesApiKey: true,
     requiredSettings: [],
@@ -71,7 +85,7 @@ const ENTRIES: Readonly<Record<ProviderId, ProviderEntry>> = {
   },
   gemini: {
     id: 'gemini',
-    create: createGeminiProvider,
+    create: (c) => adapters.gemini().createGeminiProvider(c),
     parseResultLine: parseGoogleResultLine,
     usesApiKey: true,
     requiredSettings: [],
@@ -80,7 +94,7 @@ const ENTRIES: Readonly<Record<ProviderId, ProviderEntry>> = {
   },
   vertex: {
     id: 'vertex',
-    create: createVertexProvider,
+    create: (c) => adapters.vertex().createVertexProvider(c),
     parseResultLine: parseGoogleResultLine,
     // Google's application default credentials (or a ready access token), never a key.
     usesApiKey: false,
@@ -90,7 +104,7 @@ const ENTRIES: Readonly<Record<ProviderId, ProviderEntry>> = {
   },
   bedrock: {
     id: 'bedrock',
-    create: createBedrockProvider,
+    create: (c) => adapters.bedrock().createBedrockProvider(c),
     parseResultLine: parseBedrockResultLine,
     // The standard AWS credential chain (environment, profile, role), never a key of ours.
     usesApiKey: false,
