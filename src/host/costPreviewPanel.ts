@@ -3,6 +3,7 @@
 // "Confirm & submit". Nothing is written and nothing is spent until then; Cancel closes it with no
 // trace. The service refuses a file changed since its estimate; the panel then estimates again.
 // Each estimate's invalid lines are also listed in the Problems panel.
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { checkBudget } from '../core/budget';
@@ -23,6 +24,7 @@ import { CommandIds } from './commandIds';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer, providerSetupProblem, userProviderSettings } from './settings';
 import { count } from '../shared/wording';
+import { costPreviewRestoreSchema } from '../shared/panelRestore';
 
 const VIEW_TYPE = 'llmBatch.costPreview';
 /** Progress messages at most this often: a fast estimate reports thousands of times a second. */
@@ -57,6 +59,23 @@ export function showCostPreview(deps: CostPreviewDeps, files: vscode.Uri[]): voi
   new CostPreview(deps, files);
 }
 
+/**
+ * A cost preview VS Code kept through a reload: the same files, provider and model, estimated
+ * again (nothing was or is submitted without Confirm). Files gone since are left out.
+ */
+export function restoreCostPreview(deps: CostPreviewDeps, panel: vscode.WebviewPanel, state: unknown): void {
+  const restored = costPreviewRestoreSchema.safeParse(state);
+  const files = restored.success ? restored.data.files.filter((file) => existsSync(file)).map((file) => vscode.Uri.file(file)) : [];
+  if (!restored.success || files.length === 0) {
+    panel.dispose();
+    return;
+  }
+  const provider = restored.data.provider;
+  new CostPreview(deps, files, { panel, provider: provider !== undefined && isSubmitProvider(provider) ? provider : undefined, model: restored.data.model });
+}
+
+export const COST_PREVIEW_VIEW_TYPE = VIEW_TYPE;
+
 class CostPreview {
   private readonly panel: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
@@ -74,12 +93,18 @@ class CostPreview {
   constructor(
     private readonly deps: CostPreviewDeps,
     private readonly files: readonly vscode.Uri[],
+    restored?: { readonly panel: vscode.WebviewPanel; readonly provider: SubmitProvider | undefined; readonly model: string | undefined },
   ) {
-    const provider = defaultProvider();
+    const provider = restored?.provider ?? defaultProvider();
     this.provider = isSubmitProvider(provider) ? provider : 'openai';
+    this.model = restored?.model;
     const names = files.map((uri) => vscode.workspace.asRelativePath(uri, false));
     const title = `Cost preview: ${names.length === 1 ? names[0] : `${names[0]} + ${names.length - 1} more`}`;
-    this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, title, vscode.ViewColumn.Active, panelOptions(deps.extensionUri));
+    this.panel = restored?.panel ?? vscode.window.createWebviewPanel(VIEW_TYPE, title, vscode.ViewColumn.Active, panelOptions(deps.extensionUri));
+    if (restored) {
+      this.panel.title = title;
+      this.panel.webview.options = panelOptions(deps.extensionUri);
+    }
     setPanelHtml(this.panel.webview, deps.extensionUri, 'costPreview', 'Cost preview');
     this.disposables.push(
       onValidMessage(this.panel.webview, costPreviewToHostSchema, deps.log, 'cost preview', (message) => this.handle(message)),

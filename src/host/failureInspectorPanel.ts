@@ -14,6 +14,7 @@ import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml }
 import type { PanelDeps } from './panelWebview';
 import type { WorkspaceSession } from './workspaceSession';
 import { count } from '../shared/wording';
+import { failureInspectorRestoreSchema } from '../shared/panelRestore';
 
 const VIEW_TYPE = 'llmBatch.failureInspector';
 /** The poll loop fires onDidChange after every step; redraw at most this often. */
@@ -46,6 +47,30 @@ export function showFailureInspector(deps: PanelDeps, jobId: string): void {
   jobs.set(jobId, new FailureInspector(deps, jobId, job.name, () => jobs.delete(jobId)));
 }
 
+/** A failure inspector VS Code kept through a reload: the same job, classes and page, in its panel. */
+export function restoreFailureInspector(deps: PanelDeps, panel: vscode.WebviewPanel, state: unknown): void {
+  const restored = failureInspectorRestoreSchema.safeParse(state);
+  const job = restored.success ? deps.session.store.index.job(restored.data.jobId) : undefined;
+  if (!restored.success || !job) {
+    // Nothing to show again (a job deleted since): close it rather than leave an empty panel.
+    panel.dispose();
+    return;
+  }
+  let byJob = openInspectors.get(deps.session);
+  if (!byJob) {
+    byJob = new Map();
+    openInspectors.set(deps.session, byJob);
+  }
+  const jobs = byJob;
+  if (jobs.has(job.id)) {
+    panel.dispose();
+    return;
+  }
+  jobs.set(job.id, new FailureInspector(deps, job.id, job.name, () => jobs.delete(job.id), { panel, filter: restored.data.filter, page: restored.data.page }));
+}
+
+export const FAILURE_INSPECTOR_VIEW_TYPE = VIEW_TYPE;
+
 class FailureInspector {
   private readonly panel: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
@@ -64,8 +89,15 @@ class FailureInspector {
     private readonly jobId: string,
     jobName: string,
     private readonly onDispose: () => void,
+    restored?: { readonly panel: vscode.WebviewPanel; readonly filter: readonly string[]; readonly page: number },
   ) {
-    this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, `Failures: ${jobName}`, vscode.ViewColumn.Active, panelOptions(deps.extensionUri));
+    this.panel = restored?.panel ?? vscode.window.createWebviewPanel(VIEW_TYPE, `Failures: ${jobName}`, vscode.ViewColumn.Active, panelOptions(deps.extensionUri));
+    if (restored) {
+      this.panel.title = `Failures: ${jobName}`;
+      this.panel.webview.options = panelOptions(deps.extensionUri);
+      this.filter = [...restored.filter];
+      this.page = restored.page;
+    }
     setPanelHtml(this.panel.webview, deps.extensionUri, 'failureInspector', 'Failure inspector');
     this.disposables.push(
       onValidMessage(this.panel.webview, failureInspectorToHostSchema, deps.log, 'failure inspector', (message) => this.handle(message)),

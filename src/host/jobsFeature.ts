@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import { isProviderId } from '../core/providerLimits';
 import type { ApiKeys } from './apiKeys';
 import { CommandIds } from './commandIds';
-import { showCostPreview } from './costPreviewPanel';
-import { showFailureInspector } from './failureInspectorPanel';
+import { COST_PREVIEW_VIEW_TYPE, restoreCostPreview, showCostPreview } from './costPreviewPanel';
+import { FAILURE_INSPECTOR_VIEW_TYPE, restoreFailureInspector, showFailureInspector } from './failureInspectorPanel';
 import { registerItemDetailCommands } from './itemDetailCommands';
 import { showItemDetail } from './itemDetailPanel';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
@@ -78,6 +78,23 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
         return session;
       },
       log,
+    }),
+    // Panels open when the window reloaded come back as they were (their webviews saved what they need).
+    vscode.window.registerWebviewPanelSerializer(COST_PREVIEW_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => {
+        await open();
+        const deps = panelDeps();
+        if (deps) restoreCostPreview({ ...deps, invalidLines }, panel, state);
+        else panel.dispose();
+      },
+    }),
+    vscode.window.registerWebviewPanelSerializer(FAILURE_INSPECTOR_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => {
+        await open();
+        const deps = panelDeps();
+        if (deps) restoreFailureInspector(deps, panel, state);
+        else panel.dispose();
+      },
     }),
     // "Show Job" in notifications and notebook outputs: the Jobs view, with the job selected.
     vscode.commands.registerCommand(CommandIds.showJob, async (jobId?: unknown) => {

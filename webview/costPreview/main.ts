@@ -17,6 +17,7 @@ import { costPreviewToWebviewSchema } from '../../src/shared/protocol';
 import type { CostPreviewToHost, CostPreviewToWebview, SubmitProvider } from '../../src/shared/protocol';
 import { el, replaceChildren } from '../common/el';
 import { count } from '../../src/shared/wording';
+import type { CostPreviewRestore } from '../../src/shared/panelRestore';
 import type { Child } from '../common/el';
 import { baseName, bytes, dollars, integer, saving } from '../common/format';
 import { connectToHost } from '../common/vscodeApi';
@@ -57,6 +58,7 @@ function onMessage(message: CostPreviewToWebview): void {
   switch (message.type) {
     case 'init':
       state.init = message;
+      saveRestore(message.provider, message.model);
       if (state.phase === 'waiting') state.phase = 'estimating';
       buildPage(message);
       break;
@@ -166,6 +168,13 @@ function setModelOptions(models: readonly string[], selected?: string): void {
   replaceChildren(ui.model, ...options);
 }
 
+/** Kept by VS Code through a reload: the preview comes back on the same files, provider and model, and estimates again. */
+function saveRestore(provider: string, model: string | undefined): void {
+  if (!state.init) return;
+  const restore: CostPreviewRestore = { files: [...state.init.files], provider, ...(model === undefined ? {} : { model }) };
+  host.setState(restore);
+}
+
 /** The text in the model combobox's input (its shadow root's), trimmed. */
 function typedModel(): string {
   return (ui.model.shadowRoot?.querySelector('input')?.value ?? '').trim();
@@ -180,6 +189,7 @@ function requestEstimate(chosenModel?: string): void {
   state.error = undefined;
   state.estimate = undefined;
   host.post(model === FILE_MODEL ? { type: 'estimate', provider } : { type: 'estimate', provider, model });
+  saveRestore(provider, model === FILE_MODEL ? undefined : model);
   renderStatus();
   renderReport();
   renderActions();

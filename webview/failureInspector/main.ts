@@ -10,6 +10,7 @@ import { failureInspectorToWebviewSchema } from '../../src/shared/protocol';
 import type { FailedItemView, FailureInspectorToHost, FailureInspectorToWebview } from '../../src/shared/protocol';
 import { el, replaceChildren } from '../common/el';
 import { count } from '../../src/shared/wording';
+import type { FailureInspectorRestore } from '../../src/shared/panelRestore';
 import { integer } from '../common/format';
 import { connectToHost, newRequestId } from '../common/vscodeApi';
 
@@ -54,6 +55,9 @@ buildPage();
 function onMessage(message: FailureInspectorToWebview): void {
   if (message.type === 'items') {
     state.view = message;
+    // Kept by VS Code through a reload: the panel comes back on the same job, classes and page.
+    const restore: FailureInspectorRestore = { jobId: message.job.id, filter: [...message.filter], page: message.page };
+    host.setState(restore);
     const onPage = new Set(message.items.map((item) => item.id));
     for (const id of state.selected) if (!onPage.has(id)) state.selected.delete(id);
     if (state.focusId === undefined || !onPage.has(state.focusId)) state.focusId = message.items[0]?.id;
