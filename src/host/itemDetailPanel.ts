@@ -6,13 +6,16 @@
 import * as vscode from 'vscode';
 import { itemDetail } from '../app/itemDetail';
 import type { ItemDetail } from '../app/itemDetail';
+import { isProviderId } from '../core/providerLimits';
 import type { ProviderId } from '../core/providerLimits';
 import { resultParserFor } from '../providers/resultParsers';
 import { itemDetailToHostSchema } from '../shared/protocol';
 import type { ItemDetailSection, ItemDetailToHost, ItemDetailToWebview } from '../shared/protocol';
 import { itemDetailCopyText, itemDetailTitle, itemDetailView } from './itemDetailView';
+import { jobEndpoint } from './jobsViewFormat';
 import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
+import { endpointFor } from './settings';
 import type { WorkspaceSession } from './workspaceSession';
 
 const VIEW_TYPE = 'llmBatch.itemDetail';
@@ -147,7 +150,8 @@ class ItemDetailPanel {
     if (!detail) return;
     this.detail = detail;
     this.drawnRow = rowText;
-    this.post({ type: 'detail', detail: itemDetailView(detail) });
+    const sentTo = jobEndpoint(job, isProviderId(job.provider) ? endpointFor(job.provider).baseUrl : undefined);
+    this.post({ type: 'detail', detail: itemDetailView(detail, sentTo) });
   }
 
   private async openSourceLine(): Promise<void> {

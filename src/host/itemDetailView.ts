@@ -39,12 +39,16 @@ function attemptLabel(attempt: ItemAttempt, number: number): string {
   return `Attempt ${number} · ${rungName(attempt.strike)}`;
 }
 
-/** What the page draws: every text clipped, every label in words; the latest attempts when there are very many. */
-export function itemDetailView(detail: ItemDetail): ItemDetailView {
+/**
+ * What the page draws: every text clipped, every label in words; the latest attempts when there
+ * are very many. `sentTo` is where the job's calls go (the base URL or the provider and region,
+ * see `jobEndpoint`), shown before the API path the job recorded.
+ */
+export function itemDetailView(detail: ItemDetail, sentTo?: string): ItemDetailView {
   const { job, item } = detail;
   const earlier = Math.max(0, detail.attempts.length - ITEM_DETAIL_ATTEMPTS_SHOWN);
   return {
-    job: { id: job.id, name: job.name, provider: providerName(job.provider), endpoint: job.endpoint },
+    job: { id: job.id, name: job.name, provider: providerName(job.provider), endpoint: sentTo ? `${sentTo} (${job.endpoint})` : job.endpoint },
     item: {
       id: item.id,
       line: item.line,

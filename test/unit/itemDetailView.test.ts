@@ -85,6 +85,11 @@ describe('item detail view', () => {
     assert.equal(view.job.provider, 'OpenAI');
   });
 
+  it('says where the calls went: the base URL before the API path the job recorded', () => {
+    assert.equal(itemDetailView(detail(), 'https://gateway.example/v1').job.endpoint, 'https://gateway.example/v1 (/v1/chat/completions)');
+    assert.equal(itemDetailView(detail()).job.endpoint, '/v1/chat/completions');
+  });
+
   it('clips a long request for the page but copies it whole', () => {
     const long = `{"custom_id":"x","pad":"${'a'.repeat(ITEM_DETAIL_TEXT_LIMIT + 50)}"}`;
     const d = detail({ request: long });
