@@ -19,6 +19,8 @@ export const CommandIds = {
   openItem: 'llmBatch.openItem',
   findItem: 'llmBatch.findItem',
   showJob: 'llmBatch.showJob',
+  showJobSummary: 'llmBatch.showJobSummary',
+  showLog: 'llmBatch.showLog',
   tryNotebookCell: 'llmBatch.notebook.tryCell',
   newNotebook: 'llmBatch.notebook.new',
 } as const;

@@ -13,6 +13,7 @@ import { registerItemDetailCommands } from './itemDetailCommands';
 import { showItemDetail } from './itemDetailPanel';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { registerJobCommands } from './jobCommands';
+import { registerJobSummaryCommands } from './jobSummaryPanel';
 import { registerNotebookFeature } from './notebook/notebookFeature';
 import { notifyOnTransitions } from './jobNotifications';
 import { JobNode } from './jobsTreeNodes';
@@ -65,6 +66,7 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
     vscode.workspace.onDidGrantWorkspaceTrust(() => void open()),
     createStatusBar(current, sessionChanged.event),
     registerJobCommands({ session: current, tree, inspectFailures: inspect, log }),
+    registerJobSummaryCommands({ session: current, panelDeps, log }),
     registerItemDetailCommands({
       session: current,
       openItem: (jobId, itemId) => {

@@ -1,14 +1,16 @@
 // The Jobs tree's nodes: job → remote batches → state groups → items (paged). Each node knows
 // its parent (so `reveal` works) and builds its TreeItem from the model alone — no I/O here.
 import * as vscode from 'vscode';
-import { formatDollars } from '../core/budget';
-import { FINAL_JOB_STATES } from '../engine/engine';
-import type { JobProblem } from '../engine/engine';
+import { jobFigures } from '../app/jobFigures';
+import type { JobFigures } from '../app/jobFigures';
 import { strikeLabel } from '../engine/retryLadder';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 import { CommandIds } from './commandIds';
-import { STATE_LABELS, age, itemDescription, itemTooltip, jobDescription, providerName } from './jobsViewFormat';
+import { STATE_LABELS, descriptionChars, itemDescription, itemTooltip, jobDescription, jobTooltipLines } from './jobsViewFormat';
+import type { JobWhereabouts } from './jobsViewFormat';
+
+export type { JobWhereabouts } from './jobsViewFormat';
 
 /** Every contextValue the tree uses, in one place (menus in package.json match on these). */
 export const ContextValues = {
@@ -47,15 +49,6 @@ const JOB_ICONS: Readonly<Record<string, [string, string | undefined]>> = {
   cancelled: ['circle-slash', 'descriptionForeground'],
 };
 
-/** What the tooltip says about where a job's work is and what last went wrong, for a job that seems stuck. */
-export interface JobWhereabouts {
-  /** The provider endpoint the job talks to (the user's base URL, or the provider's default). */
-  readonly endpoint: string | undefined;
-  /** The provider's ids of the job's batches still open there. */
-  readonly openRemoteIds: readonly string[];
-  readonly lastProblem: JobProblem | undefined;
-}
-
 export class JobNode {
   readonly kind = 'job';
   constructor(
@@ -64,6 +57,8 @@ export class JobNode {
     readonly actualCost: number,
     readonly now: number,
     readonly whereabouts?: JobWhereabouts,
+    /** The job's figures from the index (without them, only what the counts and cost tell). */
+    readonly figures: JobFigures = jobFigures({ job, counts, byStrike: [{ strike: 0, cost: actualCost, syncCost: actualCost, tokensIn: 0, tokensOut: 0 }] }),
   ) {}
 
   get parent(): undefined {
@@ -73,7 +68,7 @@ export class JobNode {
   toTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.job.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.job.id;
-    item.description = jobDescription(this.job, this.counts, this.actualCost, this.now);
+    item.description = jobDescription(this.job, this.figures, descriptionChars(this.job.name));
     const [icon, color] = JOB_ICONS[this.job.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue =
@@ -82,20 +77,12 @@ export class JobNode {
         : this.job.status === 'running' || this.job.status === 'submitting'
           ? ContextValues.jobRunning
           : ContextValues.jobFinished;
+    // Text lines (appendText escapes them), then the two actions as trusted command links.
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendText(`${this.job.name} (${this.job.id})\n`);
-    tooltip.appendText(`${providerName(this.job.provider)} · ${this.job.model}\n`);
-    tooltip.appendText(`Estimated ${formatDollars(this.job.estimateExpected)} (at most ${formatDollars(this.job.estimateMax)}), actual ${formatDollars(this.actualCost)}\n`);
-    tooltip.appendText(Object.entries(this.counts).map(([state, n]) => `${STATE_LABELS[state as ItemState]}: ${n}`).join(' · '));
-    if (this.job.alert) tooltip.appendText(`\n⚠ ${this.job.alert}`);
-    if (this.job.blockedReason) tooltip.appendText(`\nWaits for you: ${this.job.blockedReason}. Resume it once fixed, or cancel it.`);
-    if (this.job.waitingReason) tooltip.appendText(`\n${this.job.waitingReason}`);
-    const where = this.whereabouts;
-    if (where?.lastProblem) tooltip.appendText(`\nLast problem (${age(new Date(where.lastProblem.at).toISOString(), this.now)}): ${where.lastProblem.message}`);
-    if (where && !FINAL_JOB_STATES.has(this.job.status)) {
-      if (where.endpoint) tooltip.appendText(`\nEndpoint: ${where.endpoint}`);
-      if (where.openRemoteIds.length > 0) tooltip.appendText(`\nAt the provider: ${where.openRemoteIds.slice(0, 5).join(', ')}${where.openRemoteIds.length > 5 ? ` and ${where.openRemoteIds.length - 5} more` : ''}`);
-    }
+    tooltip.isTrusted = { enabledCommands: [CommandIds.showJobSummary, CommandIds.showLog] };
+    for (const line of jobTooltipLines(this.job, this.figures, this.counts, this.whereabouts, this.now)) tooltip.appendText(`${line}\n`);
+    const summaryArgs = encodeURIComponent(JSON.stringify([this.job.id]));
+    tooltip.appendMarkdown(`\n[Show Summary](command:${CommandIds.showJobSummary}?${summaryArgs}) · [Show Log](command:${CommandIds.showLog})`);
     item.tooltip = tooltip;
     return item;
   }

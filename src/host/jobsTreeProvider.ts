@@ -1,12 +1,12 @@
 // The Jobs view's data provider: reads the session's index (paged queries only) and rebuilds
 // nodes on demand. It never writes, never notifies; the session's change event refreshes it.
 import * as vscode from 'vscode';
-import { isProviderId } from '../core/providerLimits';
+import { jobFigures } from '../app/jobFigures';
 import type { JobRow } from '../store/stateIndex';
 import { BatchNode, ItemNode, JobNode, LoadMoreNode, PAGE_SIZE, StateGroupNode } from './jobsTreeNodes';
 import type { JobsTreeNode, JobWhereabouts } from './jobsTreeNodes';
-import { endpointFor } from './settings';
-import { STATE_ORDER, jobEndpoint } from './jobsViewFormat';
+import { whereaboutsOf } from './jobWhereabouts';
+import { STATE_ORDER } from './jobsViewFormat';
 import type { WorkspaceSession } from './workspaceSession';
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, vscode.Disposable {
@@ -46,7 +46,15 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
     const index = this.session?.store.index;
     if (!index) return [];
     const now = Date.now();
-    if (!node) return index.jobs().map((job) => new JobNode(this.asShown(job), index.countsByState(job.id), index.actualCost(job.id), now, this.whereabouts(job)));
+    if (!node) {
+      // Per-job totals only (counts, spend by strike): the top level never scans items.
+      return index.jobs().map((row) => {
+        const job = this.asShown(row);
+        const counts = index.countsByState(job.id);
+        const figures = jobFigures({ job, counts, byStrike: index.spendByStrike(job.id) });
+        return new JobNode(job, counts, figures.actual.cost, now, this.whereabouts(job), figures);
+      });
+    }
     switch (node.kind) {
       case 'job': {
         const jobId = node.job.id;
@@ -82,14 +90,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
   }
 
   private whereabouts(job: JobRow): JobWhereabouts | undefined {
-    const session = this.session;
-    if (!session) return undefined;
-    const endpoint = jobEndpoint(job, isProviderId(job.provider) ? endpointFor(job.provider).baseUrl : undefined);
-    const openRemoteIds = session.store.index
-      .batches(job.id)
-      .filter((batch) => !batch.collected && batch.remoteId !== null)
-      .map((batch) => batch.remoteId ?? '');
-    return { endpoint, openRemoteIds, lastProblem: session.engine?.lastProblem(job.id) };
+    return this.session && whereaboutsOf(this.session, job);
   }
 
   dispose(): void {

@@ -1,5 +1,9 @@
 // The Jobs view's words and numbers, kept free of `vscode` so they are unit-tested in plain Node.
+import type { JobFigures } from '../app/jobFigures';
+import { figureLines, formatCount } from '../app/jobFiguresText';
 import { formatDollars } from '../core/budget';
+import { FINAL_JOB_STATES } from '../engine/engine';
+import type { JobProblem } from '../engine/engine';
 import { PROVIDER_LIMITS, isProviderId } from '../core/providerLimits';
 import { strikeLabel } from '../engine/retryLadder';
 import type { ItemRow, JobRow } from '../store/stateIndex';
@@ -42,12 +46,88 @@ export function jobEndpoint(job: Pick<JobRow, 'provider' | 'options'>, userBaseU
   return `${providerName(job.provider)}${place ? ` (${place})` : ''}`;
 }
 
-/** "running · 120/150 done · $0.0123 · 3 min ago" */
-export function jobDescription(job: JobRow, counts: Partial<Record<ItemState, number>>, actualCost: number, now: number): string {
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  const done = (counts.succeeded ?? 0) + (counts.deduped ?? 0) + (counts.cached ?? 0);
-  const status = job.blockedReason ?? (job.waitingReason ? 'waiting for capacity' : job.status.replace(/_/g, ' '));
-  return `${status} · ${done}/${total} done · ${formatDollars(actualCost)} · ${age(job.createdAt, now)}`;
+/**
+ * How many characters of a job row fit in a 300 px sidebar (the label, then the description) at
+ * the default font, after the icon, indent and twistie.
+ */
+export const ROW_CHARS_AT_300PX = 44;
+
+/** A job's state in a word or two, for its row (the tooltip says why in full). */
+export function shortJobState(job: Pick<JobRow, 'status' | 'blockedReason' | 'waitingReason'>): string {
+  if (job.blockedReason !== null) return job.blockedReason.startsWith('not submitted') ? 'not submitted' : 'waits for you';
+  if (job.waitingReason) return 'waiting for capacity';
+  return job.status.replace(/_/g, ' ');
+}
+
+/** The figures a row shows. */
+export type RowFigures = Pick<JobFigures, 'progress' | 'actual' | 'estimate'>;
+
+/**
+ * "running · 180/200 · $0.42 (est. $0.50)": the most important first — state, progress, cost —
+ * and, when the row has fewer than `chars` characters left after the job's name, the least
+ * important parts dropped (the estimate, then the cost, then the progress) rather than cut off.
+ */
+export function jobDescription(job: Pick<JobRow, 'status' | 'blockedReason' | 'waitingReason'>, figures: RowFigures, chars = Infinity): string {
+  const state = shortJobState(job);
+  const progress = `${formatCount(figures.progress.done)}/${formatCount(figures.progress.total)}`;
+  const cost = formatDollars(figures.actual.cost);
+  const variants = [`${state} · ${progress} · ${cost} (est. ${formatDollars(figures.estimate.cost)})`, `${state} · ${progress} · ${cost}`, `${state} · ${progress}`];
+  return variants.find((text) => text.length <= chars) ?? state;
+}
+
+/** What a job's row description may take in a 300 px sidebar after its name. */
+export function descriptionChars(name: string): number {
+  return Math.max(0, ROW_CHARS_AT_300PX - name.length - 1);
+}
+
+/** What says why a job waits and where its work is: for the tooltip and the job summary. */
+export interface JobWhereabouts {
+  /** The provider endpoint the job talks to (the user's base URL, or the provider's default with its region). */
+  readonly endpoint: string | undefined;
+  /** The provider's ids of the job's batches still open there. */
+  readonly openRemoteIds: readonly string[];
+  readonly lastProblem: JobProblem | undefined;
+  /** When the job is checked next (epoch ms), when this window drives it and a step said. */
+  readonly nextCheckAt?: number | undefined;
+}
+
+/** "in 25 s", "in 3 min", "now". */
+export function until(at: number, now: number): string {
+  const seconds = Math.round((at - now) / 1000);
+  if (seconds <= 0) return 'now';
+  if (seconds < 120) return `in ${seconds} s`;
+  return `in ${Math.round(seconds / 60)} min`;
+}
+
+/** Why an unfinished job waits, line by line: what it waits for, the last problem, endpoint, remote ids, next check. */
+export function waitLines(job: JobRow, where: JobWhereabouts | undefined, now: number): string[] {
+  const lines: string[] = [];
+  if (job.blockedReason) lines.push(`Waits for you: ${job.blockedReason}. Resume it once fixed, or cancel it.`);
+  if (job.waitingReason) lines.push(job.waitingReason);
+  if (where?.lastProblem) lines.push(`Last problem (${age(new Date(where.lastProblem.at).toISOString(), now)}): ${where.lastProblem.message}`);
+  if (!where || FINAL_JOB_STATES.has(job.status)) return lines;
+  if (where.endpoint) lines.push(`Endpoint: ${where.endpoint}`);
+  if (where.openRemoteIds.length > 0) {
+    const more = where.openRemoteIds.length > 5 ? ` and ${where.openRemoteIds.length - 5} more` : '';
+    lines.push(`At the provider: ${where.openRemoteIds.slice(0, 5).join(', ')}${more}`);
+  }
+  if (where.nextCheckAt !== undefined) lines.push(`Next check: ${until(where.nextCheckAt, now)} (${new Date(where.nextCheckAt).toLocaleTimeString('en-GB')})`);
+  return lines;
+}
+
+/** Every line of a job's tooltip, the figures first, then why it waits. */
+export function jobTooltipLines(job: JobRow, figures: JobFigures, counts: Partial<Record<ItemState, number>>, where: JobWhereabouts | undefined, now: number): string[] {
+  return [
+    `${job.name} (${job.id})`,
+    `${providerName(job.provider)} · ${job.model} · submitted ${age(job.createdAt, now)}`,
+    `${shortJobState(job)} · ${formatCount(figures.progress.done)} of ${formatCount(figures.progress.total)} items done`,
+    ...figureLines(figures).map(({ label, text }) => `${label}: ${text}`),
+    STATE_ORDER.filter((state) => (counts[state] ?? 0) > 0)
+      .map((state) => `${STATE_LABELS[state]}: ${formatCount(counts[state] ?? 0)}`)
+      .join(' · '),
+    ...(job.alert ? [`⚠ ${job.alert}`] : []),
+    ...waitLines(job, where, now),
+  ].filter((line) => line.length > 0);
 }
 
 /** "line 12 · transient · $0.000004" */

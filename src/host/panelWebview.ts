@@ -15,7 +15,7 @@ export interface PanelDeps {
 }
 
 /** The bundles under webview/<name>/main.ts. */
-export type WebviewBundle = 'costPreview' | 'failureInspector' | 'itemDetail';
+export type WebviewBundle = 'costPreview' | 'failureInspector' | 'itemDetail' | 'jobSummary';
 
 export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return {

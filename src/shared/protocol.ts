@@ -205,6 +205,36 @@ export const itemDetailToWebviewSchema = z.discriminatedUnion('type', [
 ]);
 export type ItemDetailToWebview = z.infer<typeof itemDetailToWebviewSchema>;
 
+// ---- job summary ---------------------------------------------------------------------------
+
+export const jobSummaryToHostSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready') }),
+  /** "Show Log": the Output channel of LLM Batch Runner. */
+  z.strictObject({ type: z.literal('showLog') }),
+]);
+export type JobSummaryToHost = z.infer<typeof jobSummaryToHostSchema>;
+
+/** A labelled line of figures, already in words (the host formats; the page only shows). */
+const figureLine = z.strictObject({ label: z.string(), text: z.string() });
+
+export const jobSummaryToWebviewSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('summary'),
+    /** `provider`: the provider's display name; `state`: in words, with why it waits when it does. */
+    job: z.strictObject({ id: z.string(), name: z.string(), provider: z.string(), model: z.string(), state: z.string(), sourceFile: z.string() }),
+    final: z.boolean(),
+    /** Progress, cost against the estimate, tokens, the savings, spend by attempt. */
+    figures: z.array(figureLine),
+    /** Spend by attempt (first batch, retry batches, one by one), each cost and tokens in words. */
+    strikes: z.array(z.strictObject({ label: z.string(), cost: z.string(), syncCost: z.string(), tokens: z.string() })),
+    batches: z.array(z.strictObject({ key: z.string(), remoteId: z.string().nullable(), attempt: z.string(), state: z.string(), items: count })),
+    /** Why the job waits and where its work is: the reason, the last problem, endpoint, remote ids, next check. Empty when it waits for nothing. */
+    waits: z.array(z.string()),
+  }),
+  z.strictObject({ type: z.literal('gone'), jobId: z.string() }),
+]);
+export type JobSummaryToWebview = z.infer<typeof jobSummaryToWebviewSchema>;
+
 /**
  * The typed message, or undefined when `data` does not match: the caller drops it. `onInvalid`
  * hears why (the host logs it; the webview writes it to its console) and never sees the payload

@@ -1,18 +1,62 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STATE_LABELS, STATE_ORDER, age, itemDescription, itemTooltip, jobDescription, jobEndpoint, providerName } from '../../src/host/jobsViewFormat';
+import { ROW_CHARS_AT_300PX, STATE_LABELS, STATE_ORDER, age, descriptionChars, itemDescription, itemTooltip, jobDescription, jobEndpoint, providerName, until, waitLines } from '../../src/host/jobsViewFormat';
+import type { RowFigures } from '../../src/host/jobsViewFormat';
 import type { ItemRow, JobRow } from '../../src/store/stateIndex';
 import { ITEM_STATES } from '../../src/store/storeEvents';
 
 const job = { status: 'completed_with_failures', createdAt: '2026-11-27T10:00:00.000Z' } as JobRow;
 const item = (overrides: Partial<ItemRow>): ItemRow => ({ line: 12, failureClass: null, failureCode: null, failureMessage: null, cost: 0, state: 'succeeded', strike: 1, ...overrides }) as ItemRow;
 
+const rowFigures = (done: number, total: number, cost: number, estimate: number): RowFigures => ({
+  progress: { done, total },
+  actual: { cost, inputTokens: 0, outputTokens: 0 },
+  estimate: { cost: estimate, max: estimate * 2, inputTokens: null, outputTokens: null },
+});
+
 describe('Jobs view formatting', () => {
-  it('describes a job by state, progress, cost and age', () => {
+  it('describes a job by state, progress and cost against the estimate, most important first', () => {
+    const running = { ...job, status: 'running', blockedReason: null, waitingReason: null } as JobRow;
+    assert.equal(jobDescription(running, rowFigures(180, 200, 0.42, 0.5)), 'running · 180/200 · $0.4200 (est. $0.5000)');
+    const waiting = { ...running, waitingReason: 'Waiting for provider capacity: …' } as JobRow;
+    assert.equal(jobDescription(waiting, rowFigures(0, 10, 0, 0.01)), 'waiting for capacity · 0/10 · $0.00 (est. $0.0100)');
+    const notSubmitted = { ...running, blockedReason: 'not submitted: the provider refused the credentials (check the API key): 401' } as JobRow;
+    assert.equal(jobDescription(notSubmitted, rowFigures(0, 2_000, 0, 1.5)), 'not submitted · 0/2,000 · $0.00 (est. $1.50)', 'the reason is in the tooltip, not the row');
+    const refused = { ...running, blockedReason: 'the provider refused the credentials' } as JobRow;
+    assert.match(jobDescription(refused, rowFigures(1, 2, 0, 0)), /^waits for you · /);
+  });
+
+  describe('fits a 300 px sidebar: parts dropped from the least important, never the state', () => {
+    const running = { ...job, status: 'running', blockedReason: null, waitingReason: null } as JobRow;
+    const figures = rowFigures(180_000, 200_000, 12.5, 14);
+    const table: [name: string, description: string][] = [
+      ['a.jsonl', 'running · 180,000/200,000 · $12.50'],
+      ['reviews-2026.jsonl', 'running · 180,000/200,000'],
+      ['customer-support-tickets-q4.jsonl', 'running'],
+    ];
+    for (const [name, expected] of table) {
+      it(`${name} (${descriptionChars(name)} characters left)`, () => {
+        const description = jobDescription(running, figures, descriptionChars(name));
+        assert.equal(description, expected);
+        assert.ok(name.length + 1 + description.length <= ROW_CHARS_AT_300PX || description === 'running', 'the row fits');
+      });
+    }
+    it('keeps everything when there is room', () => {
+      assert.equal(jobDescription(running, figures, 80), 'running · 180,000/200,000 · $12.50 (est. $14.00)');
+    });
+  });
+
+  it('says why a job waits: the reason, the last problem, the endpoint, remote ids and the next check', () => {
     const now = Date.parse('2026-11-27T10:03:00.000Z');
-    assert.equal(jobDescription(job, { succeeded: 90, deduped: 5, dead_letter: 5 }, 0.0123, now), 'completed with failures · 95/100 done · $0.0123 · 3 min ago');
-    const waiting = { ...job, status: 'running', blockedReason: null, waitingReason: 'Waiting for provider capacity: …' } as JobRow;
-    assert.equal(jobDescription(waiting, { queued: 10 }, 0, now), 'waiting for capacity · 0/10 done · $0.00 · 3 min ago');
+    const running = { ...job, status: 'running', blockedReason: null, waitingReason: null } as JobRow;
+    const lines = waitLines(running, { endpoint: 'http://127.0.0.1:4010/v1', openRemoteIds: ['batch_1', 'batch_2'], lastProblem: { message: 'checking batch_1 failed, will retry: 503', at: now - 120_000 }, nextCheckAt: now + 25_000 }, now);
+    assert.equal(lines[0], 'Last problem (2 min ago): checking batch_1 failed, will retry: 503');
+    assert.equal(lines[1], 'Endpoint: http://127.0.0.1:4010/v1');
+    assert.equal(lines[2], 'At the provider: batch_1, batch_2');
+    assert.match(lines[3] ?? '', /^Next check: in 25 s \(\d\d:\d\d:\d\d\)$/);
+    assert.deepEqual(waitLines(job, { endpoint: 'x', openRemoteIds: ['b'], lastProblem: undefined, nextCheckAt: now }, now), [], 'a finished job waits for nothing');
+    assert.equal(until(now + 150_000, now), 'in 3 min');
+    assert.equal(until(now - 1, now), 'now');
   });
 
   it('describes items with their line, failure class and cost', () => {
