@@ -12,6 +12,7 @@ import { csvHeader, csvRow, exportResults } from '../engine/exportResults';
 import { resultParserFor } from '../providers/resultParsers';
 import { CommandIds } from './commandIds';
 import { importRemoteBatches } from './importRemoteBatches';
+import { resultsUri } from './resultsDocuments';
 import { JobNode } from './jobsTreeNodes';
 import type { ItemNode, JobsTreeNode, LoadMoreNode } from './jobsTreeNodes';
 import type { JobsTreeProvider } from './jobsTreeProvider';
@@ -112,7 +113,8 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
         if (!session || !job) return;
         const file = session.store.resolve(`${session.store.jobDir(job.id)}/results.jsonl`);
         await writeResults(session, job, file, 'jsonl');
-        await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
+        // Read-only: the workspace's own records are not for editing.
+        await vscode.window.showTextDocument(resultsUri(job.id), { preview: false });
       },
     ],
     [

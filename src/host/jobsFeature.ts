@@ -18,6 +18,7 @@ import { registerNotebookFeature } from './notebook/notebookFeature';
 import { notifyOnTransitions } from './jobNotifications';
 import { JobNode } from './jobsTreeNodes';
 import { JobsTreeProvider } from './jobsTreeProvider';
+import { registerResultsDocuments } from './resultsDocuments';
 import { createStatusBar } from './statusBar';
 import { WorkspaceSession } from './workspaceSession';
 
@@ -65,6 +66,7 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
     { dispose: () => sessionSubscriptions?.dispose() },
     vscode.workspace.onDidGrantWorkspaceTrust(() => void open()),
     createStatusBar(current, sessionChanged.event),
+    registerResultsDocuments(current),
     registerJobCommands({ session: current, tree, inspectFailures: inspect, log }),
     registerJobSummaryCommands({ session: current, panelDeps, log }),
     registerItemDetailCommands({
