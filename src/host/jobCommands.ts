@@ -99,17 +99,17 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
     ],
     [
       CommandIds.inspectFailures,
-      (target?: JobTarget) => {
-        const jobId = typeof target === 'string' ? target : jobOf(target)?.job.id;
-        deps.log.info(`inspect failures: ${jobId ?? '(no job selected)'}`);
-        if (jobId) deps.inspectFailures(jobId);
+      async (target?: JobTarget) => {
+        const job = await pickJob(deps.session(), target, 'Inspect the failures of which job?');
+        deps.log.info(`inspect failures: ${job?.id ?? '(no job chosen)'}`);
+        if (job) deps.inspectFailures(job.id);
       },
     ],
     [
       CommandIds.openResults,
       async (target?: JobTarget) => {
         const session = deps.session();
-        const job = jobRowOf(session, target);
+        const job = await pickJob(session, target, 'Open the results of which job?');
         if (!session || !job) return;
         const file = session.store.resolve(`${session.store.jobDir(job.id)}/results.jsonl`);
         await writeResults(session, job, file, 'jsonl');
@@ -122,7 +122,7 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
       // A notebook's output names the job and the format.
       async (target?: JobTarget, chosen?: 'jsonl' | 'csv') => {
         const session = deps.session();
-        const job = jobRowOf(session, target);
+        const job = await pickJob(session, target, 'Export the results of which job?');
         if (!session || !job) return;
         const format = chosen
           ? { format: chosen }
@@ -153,23 +153,23 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
     ],
     [
       CommandIds.deleteJob,
-      async (node?: JobsTreeNode) => {
+      async (target?: JobTarget) => {
         const session = writable();
-        const job = jobOf(node);
+        const job = session && (await pickJob(session, target, 'Delete which job?'));
         if (!session || !job) return;
-        const blocker = deleteJobBlocker(session.store, job.job.id);
+        const blocker = deleteJobBlocker(session.store, job.id);
         if (blocker !== undefined) {
           void vscode.window.showWarningMessage(blocker);
           return;
         }
         const choice = await vscode.window.showWarningMessage(
-          `Delete ${job.job.name} from this workspace?`,
+          `Delete ${job.name} from this workspace?`,
           { modal: true, detail: 'Its local records and downloaded results are removed. Batches and files at the provider are not deleted.' },
           'Delete',
         );
         if (choice !== 'Delete') return;
         try {
-          await deleteJob(session.store, job.job.id);
+          await deleteJob(session.store, job.id);
         } catch (error) {
           void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
         }
@@ -235,13 +235,6 @@ async function runAction<T>(deps: JobCommandDeps, session: WorkspaceSession, tit
     session.kick();
     session.notifyChanged();
   }
-}
-
-/** The job a node or an id names, as the store has it now. */
-function jobRowOf(session: WorkspaceSession | undefined, target: JobTarget | undefined): JobRow | undefined {
-  if (!session || target === undefined) return undefined;
-  const id = typeof target === 'string' ? target : jobOf(target)?.job.id;
-  return id === undefined ? undefined : session.store.index.job(id);
 }
 
 function jobOf(node: JobsTreeNode | undefined): JobNode | undefined {

@@ -12,7 +12,7 @@ import { FAILURE_INSPECTOR_VIEW_TYPE, restoreFailureInspector, showFailureInspec
 import { registerItemDetailCommands } from './itemDetailCommands';
 import { showItemDetail } from './itemDetailPanel';
 import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
-import { registerJobCommands } from './jobCommands';
+import { pickJob, registerJobCommands } from './jobCommands';
 import { registerJobSummaryCommands } from './jobSummaryPanel';
 import { registerNotebookFeature } from './notebook/notebookFeature';
 import { notifyOnTransitions } from './jobNotifications';
@@ -102,8 +102,8 @@ export function registerJobsFeature(context: vscode.ExtensionContext, keys: ApiK
     }),
     // "Show Job" in notifications and notebook outputs: the Jobs view, with the job selected.
     vscode.commands.registerCommand(CommandIds.showJob, async (jobId?: unknown) => {
+      const job = await pickJob(session, typeof jobId === 'string' ? jobId : undefined, 'Show which job?');
       await vscode.commands.executeCommand('llmBatch.jobs.focus');
-      const job = typeof jobId === 'string' ? session?.store.index.job(jobId) : undefined;
       const index = session?.store.index;
       if (!job || !index) return;
       const node = new JobNode(job, index.countsByState(job.id), index.actualCost(job.id), Date.now());
