@@ -160,7 +160,14 @@ test('a failed item in the Jobs view: one click opens its request, its error at 
     await detail.getByRole('heading', { name: `Item ${FAILED_ITEM}` }).waitFor({ timeout: 30_000 });
     await wb.page.waitForTimeout(1_000);
     await wb.screenshot('item-detail-dark');
-    await wb.runCommand('Preferences: Toggle High Contrast Theme');
+    // Not runCommand: Enter would run the first fuzzy match, which may be the marketplace's theme browser.
+    await wb.page.keyboard.press('F1');
+    await input.fill('>Preferences: Color Theme');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) }).first().click({ timeout: 15_000 });
+    // The theme picker lists the installed themes: pick the built-in one by clicking its row.
+    const highContrast = wb.page.locator('.quick-input-list .monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^Dark High Contrast$/ }) }).first();
+    await highContrast.scrollIntoViewIfNeeded({ timeout: 15_000 });
+    await highContrast.click();
     await detail.getByRole('heading', { name: `Item ${FAILED_ITEM}` }).waitFor({ timeout: 30_000 });
     await wb.page.waitForTimeout(1_000);
     await wb.screenshot('item-detail-high-contrast');
