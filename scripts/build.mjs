@@ -7,7 +7,7 @@ import { chmod, copyFile, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { lazyBundles, providerBundleEntries, reexports } from './nodeBundles.mjs';
+import { lazyBundles, lazyVendors, providerBundleEntries, reexports, vendorBundleEntries } from './nodeBundles.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
@@ -38,20 +38,21 @@ async function webviewEntries() {
 await mkdir(dist, { recursive: true });
 const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 await Promise.all([
-  build({ ...nodeTarget, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'], plugins: [lazyBundles(dist, dist)] }),
+  build({ ...nodeTarget, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'], plugins: [lazyBundles(dist, dist), lazyVendors(dist, dist)] }),
   build({
     ...nodeTarget,
     entryPoints: { cli: 'src/cli/main.ts', estimateWorker: 'src/core/estimateWorker.ts' },
     outdir: dist,
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [lazyBundles(dist, dist)],
+    plugins: [lazyBundles(dist, dist), lazyVendors(dist, dist)],
   }),
   build({
     ...nodeTarget,
     entryPoints: providerBundleEntries(),
     outdir: dist,
-    plugins: [reexports],
+    plugins: [reexports, lazyVendors(dist, path.join(dist, 'providers'))],
   }),
+  build({ ...nodeTarget, entryPoints: vendorBundleEntries(), outdir: dist }),
   // The tokenizer's rank tables, loaded on first use by src/core/tokens.ts from beside the bundles.
   build({
     ...nodeTarget,

@@ -1,9 +1,13 @@
 // How the Node bundles are split: each provider's adapter with its SDK is a bundle of its own
 // (`<dist>/providers/<folder>.js`), required by src/providers/registry.ts at its first use, so
-// neither the extension nor the CLI parses an SDK it does not use (activation loads none).
+// neither the extension nor the CLI parses an SDK it does not use (activation loads none); and the
+// large libraries that activation does not need (price data, YAML, JSON schema, CSV, zod) are
+// bundles of their own (`<dist>/vendor/<name>.js`), loaded the first time one of their exports is
+// read (`lazyVendors`), shared by every bundle that uses them.
 // Shared by scripts/build.mjs and the tests that build the CLI (test/support/cliBundle.ts), so the
 // tests run the same split the product ships.
 import path from 'node:path';
+import { createRequire } from 'node:module';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -55,3 +59,59 @@ export const reexports = {
     }));
   },
 };
+
+/** Libraries loaded at first use, each its own bundle: name → file under `<dist>/vendor/`. */
+export const vendorBundles = {
+  '@pydantic/genai-prices': 'genai-prices',
+  yaml: 'yaml',
+  ajv: 'ajv',
+  'csv-parse': 'csv-parse',
+  zod: 'zod',
+};
+
+/** esbuild entry points of the vendor bundles, to build into the same `dist` (no plugin). */
+export function vendorBundleEntries() {
+  const require = createRequire(path.join(root, 'package.json'));
+  return Object.fromEntries(Object.entries(vendorBundles).map(([name, file]) => [`vendor/${file}`, require.resolve(name)]));
+}
+
+/**
+ * An import of a listed library becomes a stand-in for its module whose exports load the vendor
+ * bundle the first time one is read. esbuild reads an import's binding where it is used (a call,
+ * an `instanceof`), not where it is imported, so a module that only calls the library inside
+ * functions costs nothing until then; one that uses it at load (a zod schema at the top of a
+ * module) loads it at once, as before. The names are listed ahead (from the installed package) so
+ * that esbuild's interop can copy them without loading anything.
+ */
+export function lazyVendors(dist, outdir) {
+  const require = createRequire(path.join(root, 'package.json'));
+  const filter = new RegExp(`^(${Object.keys(vendorBundles).map((name) => name.replace(/[/.@-]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'lazy-vendors',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'lazy-vendor' }));
+      // The stand-in's own require of the vendor bundle stays a require, resolved when it runs.
+      build.onResolve({ filter: /\/vendor\//, namespace: 'lazy-vendor' }, (args) => ({ path: args.path, external: true }));
+      build.onLoad({ filter: /.*/, namespace: 'lazy-vendor' }, (args) => {
+        const library = require(args.path);
+        const bundle = `./${path.relative(outdir, path.join(dist, 'vendor', `${vendorBundles[args.path]}.js`)).split(path.sep).join('/')}`;
+        return {
+          contents: `// ${args.path}, loaded from ${bundle} when an export is first read.
+const names = ${JSON.stringify(Object.keys(library))};
+const esModule = ${JSON.stringify(library.__esModule === true)};
+let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(bundle)}));
+module.exports = new Proxy({}, {
+  get: (_, key) => (key === '__esModule' ? esModule : load()[key]),
+  has: (_, key) => names.includes(key),
+  ownKeys: () => names,
+  getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { configurable: true, enumerable: true, get: () => load()[key] } : undefined),
+});
+`,
+          loader: 'js',
+          resolveDir: root,
+        };
+      });
+    },
+  };
+}

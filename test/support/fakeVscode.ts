@@ -43,6 +43,8 @@ function standIn(): unknown {
       return standIn();
     },
     apply: () => standIn(),
+    // Taken and forgotten: a function's own `name` is read-only, and bundled code is strict.
+    set: () => true,
   });
 }
 
