@@ -25,6 +25,7 @@ import type { InvalidLineDiagnostics } from './invalidLineDiagnostics';
 import { budgetCaps, defaultProvider, failureAlertRate, outputBuffer, providerSetupProblem, userProviderSettings } from './settings';
 import { count } from '../shared/wording';
 import { costPreviewRestoreSchema } from '../shared/panelRestore';
+import { createPricer } from '../core/pricing';
 
 const VIEW_TYPE = 'llmBatch.costPreview';
 /** Progress messages at most this often: a fast estimate reports thousands of times a second. */
@@ -243,6 +244,18 @@ class CostPreview {
       blockers: uniqueBlockers(blockers),
       models: this.fileModels.get(this.provider) ?? modelsIn(prepared.map((p) => p.preview.prepared.estimate.report)),
       credentialsFix: this.credentialsFix(),
+      destination: this.deps.session.destinationOf(this.provider),
+      ...(several
+        ? {
+            fileCosts: prepared.map(({ file, preview }) => ({
+              file: file.uri.fsPath,
+              items: preview.prepared.estimate.report.totals.valid,
+              expected: preview.prepared.expected,
+              max: preview.prepared.reservation,
+            })),
+          }
+        : {}),
+      modelPrices: pricesPerMillion(this.provider, [...new Set([...modelsIn(prepared.map((p) => p.preview.prepared.estimate.report)), ...(this.model ? [this.model] : [])])]),
     };
   }
 
@@ -366,6 +379,16 @@ class CostPreview {
 async function snapshot(uri: vscode.Uri): Promise<FileSnapshot> {
   const info = await stat(uri.fsPath);
   return { uri, size: info.size, mtimeMs: info.mtimeMs };
+}
+
+/** Each model's price per million tokens, sync and batch; models without a known price are left out. */
+function pricesPerMillion(provider: SubmitProvider, models: readonly string[]): { model: string; input: number; output: number; batchInput: number; batchOutput: number }[] {
+  const pricer = createPricer();
+  return models.slice(0, 50).flatMap((model) => {
+    const input = pricer.price(provider, model, 1_000_000, 0);
+    const output = pricer.price(provider, model, 0, 1_000_000);
+    return input && output ? [{ model, input: input.sync, output: output.sync, batchInput: input.batch, batchOutput: output.batch }] : [];
+  });
 }
 
 function isSubmitProvider(value: string): value is SubmitProvider {

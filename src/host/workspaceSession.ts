@@ -26,6 +26,7 @@ import { credentialsFor } from './apiKeys';
 import type { ApiKeys } from './apiKeys';
 import { noticeOnce } from './noticeOnce';
 import { PROVIDER_SETTING_PATHS, budgetCaps, engineOverrides, loopbackBaseUrl, providerSetupProblem, userBaseUrl, userProviderSettings } from './settings';
+import { sendDestination } from './sendDestination';
 
 export interface JobTransition {
   readonly job: JobRow;
@@ -155,6 +156,11 @@ export class WorkspaceSession implements vscode.Disposable {
     const adapter = withCallLog(createProvider(connection, `run “LLM Batch: Set API Key”, or point llmBatch.${local} at a local emulator.`), (level, message) => this.log[level](message));
     this.adapters.set(cacheKey, adapter);
     return adapter;
+  }
+
+  /** Where a submission to `provider` goes and as whom, for the cost preview (never a whole key). */
+  destinationOf(provider: ProviderId): string {
+    return sendDestination(this.connections.get(provider) ?? { provider });
   }
 
   /** Reads every provider's settings and credentials afresh; adapters are made again on demand. */

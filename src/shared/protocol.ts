@@ -69,6 +69,15 @@ export const costPreviewToWebviewSchema = z.discriminatedUnion('type', [
     models: z.array(z.string()),
     /** What the missing-credentials blocker's button does: ask for a key, or open the provider's settings. */
     credentialsFix: z.enum(['apiKey', 'settings']).optional(),
+    /** Where it would go and as whom ("OpenAI at api.openai.com, as key …WXYZ"): never a whole key. */
+    destination: z.string().max(500).optional(),
+    /** Each file's own figures, when several files are estimated (each becomes its own job). */
+    fileCosts: z.array(z.strictObject({ file: path, items: count, expected: z.number(), max: z.number() })).max(1_000).optional(),
+    /** The models' prices per million tokens, for beside the model picker. */
+    modelPrices: z
+      .array(z.strictObject({ model: z.string(), input: z.number(), output: z.number(), batchInput: z.number(), batchOutput: z.number() }))
+      .max(50)
+      .optional(),
   }),
   z.strictObject({ type: z.literal('error'), message: z.string() }),
   z.strictObject({ type: z.literal('submitting') }),

@@ -195,12 +195,23 @@ describe('webview panels under the real CSP', { skip: missing.length > 0 ? `need
       budget: { accepted: true, remainingToday: 4.5 },
       blockers: [{ kind: 'invalid_lines', message: '1 invalid line; fix them, or submit the valid lines only' }],
       models: [XSS],
+      destination: `OpenAI at ${XSS}, as key …WXYZ`,
+      modelPrices: [{ model: XSS, input: 0.15, output: 0.6, batchInput: 0.075, batchOutput: 0.3 }],
+      fileCosts: [
+        { file: '/w/first.jsonl', items: 2, expected: 0.0012, max: 0.004 },
+        { file: '/w/second.jsonl', items: 5, expected: 0.003, max: 0.01 },
+      ],
     });
     await page.getByText('What would be sent').waitFor();
+    // Where it goes and as whom, the models' prices beside the picker, each file's own cost: as text.
+    await page.getByText(`OpenAI at ${XSS}, as key …WXYZ`).waitFor();
+    await page.getByText(`${XSS}: $0.1500 in, $0.6000 out per 1M tokens (batch $0.0750, $0.3000)`).waitFor();
+    await page.getByText('Each file (its own job)').waitFor();
+    await page.getByRole('cell', { name: 'second.jsonl' }).waitFor();
     // A few invalid lines are listed open; the batches are behind a summary the keyboard opens.
     await page.getByText('Show the batches').focus();
     await page.keyboard.press('Enter');
-    assert.equal(await page.getByText(XSS).count(), 5, 'file name, invalid message, chunk line, note, model option');
+    assert.equal(await page.getByText(XSS).count(), 7, 'file name, invalid message, chunk line, note, model option, destination, model price');
     await page.screenshot({ path: path.join(RESULTS, 'cost-preview.png'), fullPage: true });
     await assertStyled(page, 'vscode-button#confirm');
 

@@ -50,6 +50,7 @@ const ui = {
   confirm: el('vscode-button', { attrs: { id: 'confirm' } }, 'Confirm & submit'),
   cancel: el('vscode-button', { attrs: { id: 'cancel', secondary: true } }, 'Cancel'),
   readOnly: el('p', { className: 'notice', attrs: { role: 'note', hidden: true } }),
+  prices: el('p', { className: 'hint prices', attrs: { 'aria-live': 'polite' } }),
 };
 
 const host = connectToHost<typeof costPreviewToWebviewSchema, CostPreviewToHost>(costPreviewToWebviewSchema, onMessage);
@@ -128,6 +129,7 @@ function buildPage(init: Init): void {
     el('label', { className: 'picker' }, el('span', { className: 'picker-label' }, 'Provider'), ui.provider),
     el('label', { className: 'picker' }, el('span', { className: 'picker-label' }, 'Model'), ui.model),
     el('p', { className: 'hint' }, 'Changing either estimates again. Type a model name to price the whole file with it.'),
+    ui.prices,
   );
 
   ui.skip.onchange = () => {
@@ -285,12 +287,14 @@ function renderReport(): void {
   }
   const { report, budget } = estimate;
   const t = report.totals;
+  renderPrices(estimate.modelPrices ?? []);
   const several = report.files.length > 1;
   const cost = t.cost;
 
   const sent = section(
     'What would be sent',
     facts(
+      ...(estimate.destination ? [['Sent to', estimate.destination] as [string, string]] : []),
       ['Requests', `${integer(t.items)} (${integer(t.valid)} valid)`],
       ['Invalid lines', integer(t.invalid), t.invalid > 0 ? invalidList(report, several) : null],
       ['Duplicates removed', integer(t.duplicates), t.duplicates > 0 ? duplicateList(report, several) : null],
@@ -329,7 +333,22 @@ function renderReport(): void {
   );
   const problems = report.problems.length > 0 ? section('Problems', messageList(null, report.problems.map((p) => located(p, several)))) : null;
   const notes = report.notes.length > 0 ? section('Notes', messageList(null, report.notes.map((n) => located(n, several)))) : null;
-  replaceChildren(ui.report, sent, tokens, costs, problems, notes);
+  const perFile = estimate.fileCosts && estimate.fileCosts.length > 1 ? section('Each file (its own job)', fileCostTable(estimate.fileCosts)) : null;
+  replaceChildren(ui.report, sent, tokens, costs, perFile, problems, notes);
+}
+
+/** Beside the model picker: what each model costs per million tokens, sync and batch. */
+function renderPrices(prices: readonly { model: string; input: number; output: number; batchInput: number; batchOutput: number }[]): void {
+  replaceChildren(
+    ui.prices,
+    ...prices.map((p) => el('span', { className: 'price' }, `${p.model}: ${dollars(p.input)} in, ${dollars(p.output)} out per 1M tokens (batch ${dollars(p.batchInput)}, ${dollars(p.batchOutput)})`)),
+  );
+}
+
+function fileCostTable(files: readonly { file: string; items: number; expected: number; max: number }[]): HTMLElement {
+  const head = el('tr', {}, ...['File', 'Requests', 'Cost', 'At most'].map((name) => el('th', { attrs: { scope: 'col' } }, name)));
+  const rows = files.map((f) => el('tr', {}, el('td', { className: 'file', attrs: { title: f.file } }, baseName(f.file)), el('td', {}, integer(f.items)), el('td', {}, dollars(f.expected)), el('td', {}, dollars(f.max))));
+  return el('table', { className: 'costs' }, el('thead', {}, head), el('tbody', {}, ...rows));
 }
 
 function section(title: string, ...content: Child[]): HTMLElement {
