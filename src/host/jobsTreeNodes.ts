@@ -7,7 +7,7 @@ import { strikeLabel } from '../engine/retryLadder';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 import { CommandIds } from './commandIds';
-import { STATE_LABELS, descriptionChars, itemDescription, itemTooltip, jobDescription, jobTooltipLines } from './jobsViewFormat';
+import { STATE_LABELS, itemDescription, itemTooltip, jobDescription, jobTooltipLines } from './jobsViewFormat';
 import type { JobWhereabouts } from './jobsViewFormat';
 
 export type { JobWhereabouts } from './jobsViewFormat';
@@ -68,7 +68,7 @@ export class JobNode {
   toTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.job.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.job.id;
-    item.description = jobDescription(this.job, this.figures, descriptionChars(this.job.name));
+    item.description = jobDescription(this.job, this.figures);
     const [icon, color] = JOB_ICONS[this.job.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue =

@@ -46,12 +46,6 @@ export function jobEndpoint(job: Pick<JobRow, 'provider' | 'options'>, userBaseU
   return `${providerName(job.provider)}${place ? ` (${place})` : ''}`;
 }
 
-/**
- * How many characters of a job row fit in a 300 px sidebar (the label, then the description) at
- * the default font, after the icon, indent and twistie.
- */
-export const ROW_CHARS_AT_300PX = 44;
-
 /** A job's state in a word or two, for its row (the tooltip says why in full). */
 export function shortJobState(job: Pick<JobRow, 'status' | 'blockedReason' | 'waitingReason'>): string {
   if (job.blockedReason !== null) return job.blockedReason.startsWith('not submitted') ? 'not submitted' : 'waits for you';
@@ -63,21 +57,13 @@ export function shortJobState(job: Pick<JobRow, 'status' | 'blockedReason' | 'wa
 export type RowFigures = Pick<JobFigures, 'progress' | 'actual' | 'estimate'>;
 
 /**
- * "running · 180/200 · $0.42 (est. $0.50)": the most important first — state, progress, cost —
- * and, when the row has fewer than `chars` characters left after the job's name, the least
- * important parts dropped (the estimate, then the cost, then the progress) rather than cut off.
+ * "running · 180/200 · $0.42 (est. $0.50)": the most important first — state, progress, cost
+ * against the estimate — so a narrow sidebar, which cuts the row's end off, keeps what matters.
+ * The reason a job waits is in its tooltip: here it is a word or two.
  */
-export function jobDescription(job: Pick<JobRow, 'status' | 'blockedReason' | 'waitingReason'>, figures: RowFigures, chars = Infinity): string {
-  const state = shortJobState(job);
+export function jobDescription(job: Pick<JobRow, 'status' | 'blockedReason' | 'waitingReason'>, figures: RowFigures): string {
   const progress = `${formatCount(figures.progress.done)}/${formatCount(figures.progress.total)}`;
-  const cost = formatDollars(figures.actual.cost);
-  const variants = [`${state} · ${progress} · ${cost} (est. ${formatDollars(figures.estimate.cost)})`, `${state} · ${progress} · ${cost}`, `${state} · ${progress}`];
-  return variants.find((text) => text.length <= chars) ?? state;
-}
-
-/** What a job's row description may take in a 300 px sidebar after its name. */
-export function descriptionChars(name: string): number {
-  return Math.max(0, ROW_CHARS_AT_300PX - name.length - 1);
+  return `${shortJobState(job)} · ${progress} · ${formatDollars(figures.actual.cost)} (est. ${formatDollars(figures.estimate.cost)})`;
 }
 
 /** What says why a job waits and where its work is: for the tooltip and the job summary. */
