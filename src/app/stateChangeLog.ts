@@ -26,11 +26,12 @@ export class StateChangeLog {
       else if (before !== undefined && before !== state) this.log(`job ${job.id} (${job.name}): ${before} → ${state}`);
       if (FINAL_JOB_STATES.has(job.status) && before === state) continue;
       for (const batch of index.batches(job.id)) {
-        const shown = batch.remoteId === null ? batch.state : `${batch.state}, ${batch.remoteId}`;
+        const shown = batch.state === 'intent' ? 'not sent yet' : batch.state.replace(/_/g, ' ');
         const previous = this.batchStates.get(batch.key);
         this.batchStates.set(batch.key, shown);
         if (previous === shown || (!this.primed && previous === undefined)) continue;
-        this.log(`batch ${batch.key} of job ${job.id}: ${previous === undefined ? '' : `${previous} → `}${shown}`);
+        const remote = batch.remoteId === null ? '' : ` (${batch.remoteId})`;
+        this.log(`batch ${batch.key} of job ${job.id}: ${previous === undefined ? '' : `${previous} → `}${shown}${remote}`);
       }
     }
     for (const jobId of [...this.jobStates.keys()]) {

@@ -47,14 +47,14 @@ describe('state change log', () => {
     await apply(index, { type: 'batch.created', jobId: 'job-1', batchKey: 'job-1.s0.b1', remoteId: 'batch_1', adopted: false });
     log.observe(index);
     log.observe(index);
-    assert.deepEqual(logged, ['job job-1 (job-1.jsonl): submitting → running', 'batch job-1.s0.b1 of job job-1: intent → validating, batch_1']);
+    assert.deepEqual(logged, ['job job-1 (job-1.jsonl): submitting → running', 'batch job-1.s0.b1 of job job-1: not sent yet → validating (batch_1)']);
 
     logged.length = 0;
     await apply(index, { type: 'batch.status', jobId: 'job-1', batchKey: 'job-1.s0.b1', state: 'completed', rawStatus: 'completed', counts: { total: 1, completed: 1, failed: 0 } });
     await apply(index, { type: 'job.state', jobId: 'job-1', state: 'completed' });
     await apply(index, created('job-2'));
     log.observe(index);
-    assert.deepEqual(logged, ['job job-1 (job-1.jsonl): running → completed', 'batch job-1.s0.b1 of job job-1: validating, batch_1 → completed, batch_1', 'job job-2 (job-2.jsonl): submitting']);
+    assert.deepEqual(logged, ['job job-1 (job-1.jsonl): running → completed', 'batch job-1.s0.b1 of job job-1: validating → completed (batch_1)', 'job job-2 (job-2.jsonl): submitting']);
 
     logged.length = 0;
     await apply(index, { type: 'job.deleted', jobId: 'job-2' });
