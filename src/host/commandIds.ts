@@ -19,6 +19,7 @@ export const CommandIds = {
   openItem: 'llmBatch.openItem',
   findItem: 'llmBatch.findItem',
   showJob: 'llmBatch.showJob',
+  copyId: 'llmBatch.copyId',
   showJobSummary: 'llmBatch.showJobSummary',
   showLog: 'llmBatch.showLog',
   tryNotebookCell: 'llmBatch.notebook.tryCell',

@@ -177,6 +177,16 @@ export function registerJobCommands(deps: JobCommandDeps): vscode.Disposable {
       },
     ],
     [
+      // A remote batch's id (to look it up at the provider) or an item's custom id.
+      CommandIds.copyId,
+      async (node?: JobsTreeNode) => {
+        const id = node?.kind === 'batch' ? (node.batch?.remoteId ?? undefined) : node?.kind === 'item' ? node.item.id : undefined;
+        if (id === undefined) return;
+        await vscode.env.clipboard.writeText(id);
+        void vscode.window.setStatusBarMessage(`Copied ${id}`, 3_000);
+      },
+    ],
+    [
       CommandIds.importBatches,
       async () => {
         const session = writable();

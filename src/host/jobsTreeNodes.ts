@@ -3,11 +3,11 @@
 import * as vscode from 'vscode';
 import { jobFigures } from '../app/jobFigures';
 import type { JobFigures } from '../app/jobFigures';
-import { strikeLabel } from '../engine/retryLadder';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 import { CommandIds } from './commandIds';
-import { STATE_LABELS, itemDescription, itemTooltip, jobDescription, jobTooltipLines } from './jobsViewFormat';
+import { STATE_LABELS, itemAccessibleLabel, itemDescription, itemTooltip, jobDescription, jobTooltipLines, rungWords } from './jobsViewFormat';
+import { count } from '../shared/wording';
 import type { JobWhereabouts } from './jobsViewFormat';
 
 export type { JobWhereabouts } from './jobsViewFormat';
@@ -19,11 +19,17 @@ export const ContextValues = {
   /** Waits for the user (never submitted, access refused) or was cancelled: it can be resumed. */
   jobResumable: 'llmBatch.job.resumable',
   batch: 'llmBatch.batch',
+  /** A batch the provider has (it has a remote id to copy). */
+  remoteBatch: 'llmBatch.batch.remote',
   stateGroup: 'llmBatch.stateGroup',
+  failedGroup: 'llmBatch.stateGroup.failed',
   item: 'llmBatch.item',
   failedItem: 'llmBatch.item.failed',
   loadMore: 'llmBatch.loadMore',
 } as const;
+
+/** Added to a job's contextValue when it has failed or dead-lettered items. */
+export const FAILURES_SUFFIX = '.failures';
 
 export const PAGE_SIZE = 200;
 
@@ -71,12 +77,15 @@ export class JobNode {
     item.description = jobDescription(this.job, this.figures);
     const [icon, color] = JOB_ICONS[this.job.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue =
+    const base =
       this.job.blockedReason !== null || this.job.status === 'cancelled'
         ? ContextValues.jobResumable
         : this.job.status === 'running' || this.job.status === 'submitting'
           ? ContextValues.jobRunning
           : ContextValues.jobFinished;
+    // Failure actions show only on a job that has failures (".failures").
+    const failures = (this.counts.failed ?? 0) + (this.counts.dead_letter ?? 0);
+    item.contextValue = failures > 0 ? `${base}${FAILURES_SUFFIX}` : base;
     // Text lines (appendText escapes them), then the two actions as trusted command links.
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.isTrusted = { enabledCommands: [CommandIds.showJobSummary, CommandIds.showLog] };
@@ -103,10 +112,10 @@ export class BatchNode {
     const item = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `${this.parent.job.id}/${this.batchKey ?? 'unsent'}`;
     const total = Object.values(this.counts).reduce((a, b) => a + b, 0);
-    item.description = this.batch ? `${this.batch.state} · ${total} items · ${strikeLabel(this.batch.strike)}` : `${total} items`;
+    item.description = this.batch ? `${this.batch.state.replace(/_/g, ' ')} · ${count(total, 'item')} · ${rungWords(this.batch.strike)}` : count(total, 'item');
     item.iconPath = new vscode.ThemeIcon(this.batch ? 'package' : this.batchKey === 'sync' ? 'zap' : 'copy');
     item.tooltip = this.batch ? `${this.batch.remoteId ?? 'not created yet'} (${this.batch.rawStatus ?? this.batch.state})` : this.label;
-    item.contextValue = ContextValues.batch;
+    item.contextValue = this.batch?.remoteId ? ContextValues.remoteBatch : ContextValues.batch;
     return item;
   }
 }
@@ -125,7 +134,7 @@ export class StateGroupNode {
     item.description = this.count.toLocaleString('en-US');
     const [icon, color] = STATE_ICONS[this.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = ContextValues.stateGroup;
+    item.contextValue = this.state === 'failed' || this.state === 'dead_letter' ? ContextValues.failedGroup : ContextValues.stateGroup;
     return item;
   }
 }
@@ -143,6 +152,9 @@ export class ItemNode {
     item.id = `${row.jobId}/${row.id}`;
     item.description = itemDescription(row);
     item.tooltip = itemTooltip(row);
+    const [icon, color] = STATE_ICONS[row.state];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.accessibilityInformation = { label: itemAccessibleLabel(row) };
     item.contextValue = row.state === 'failed' || row.state === 'dead_letter' ? ContextValues.failedItem : ContextValues.item;
     // A click opens the item's detail (request, answer or errors, source line); the source line alone is an inline action.
     item.command = { command: CommandIds.openItem, title: 'Open Item', arguments: [this] };

@@ -6,7 +6,7 @@ import type { JobRow } from '../store/stateIndex';
 import { BatchNode, ItemNode, JobNode, LoadMoreNode, PAGE_SIZE, StateGroupNode } from './jobsTreeNodes';
 import type { JobsTreeNode, JobWhereabouts } from './jobsTreeNodes';
 import { whereaboutsOf } from './jobWhereabouts';
-import { STATE_ORDER } from './jobsViewFormat';
+import { STATE_ORDER, batchLabel } from './jobsViewFormat';
 import type { WorkspaceSession } from './workspaceSession';
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, vscode.Disposable {
@@ -58,9 +58,9 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsTreeNode>, 
     switch (node.kind) {
       case 'job': {
         const jobId = node.job.id;
-        const batches = index.batches(jobId).map((batch) => new BatchNode(node, batch, batch.key, `Batch ${batch.key.split('.').slice(1).join('.')}`, index.countsByStateInBatch(jobId, batch.key)));
+        const batches = index.batches(jobId).map((batch) => new BatchNode(node, batch, batch.key, batchLabel(batch.key), index.countsByStateInBatch(jobId, batch.key)));
         const sync = index.countsByStateInBatch(jobId, 'sync');
-        if (Object.keys(sync).length > 0) batches.push(new BatchNode(node, undefined, 'sync', 'Sync calls (strike 3)', sync));
+        if (Object.keys(sync).length > 0) batches.push(new BatchNode(node, undefined, 'sync', 'One by one (sync API)', sync));
         const unsent = index.countsByStateInBatch(jobId, null);
         if (Object.keys(unsent).length > 0) batches.push(new BatchNode(node, undefined, null, 'Not sent (duplicates and cache hits)', unsent));
         return batches;

@@ -5,7 +5,7 @@ import { formatDollars } from '../core/budget';
 import { FINAL_JOB_STATES } from '../engine/engine';
 import type { JobProblem } from '../engine/engine';
 import { PROVIDER_LIMITS, isProviderId } from '../core/providerLimits';
-import { strikeLabel } from '../engine/retryLadder';
+import { FIRST_BATCH_STRIKE, SYNC_STRIKE } from '../engine/retryLadder';
 import type { ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState, JobOptions } from '../store/storeEvents';
 
@@ -116,13 +116,56 @@ export function jobTooltipLines(job: JobRow, figures: JobFigures, counts: Partia
   ].filter((line) => line.length > 0);
 }
 
-/** "line 12 · transient · $0.000004" */
+/** "line 12 · server error · $0.000004" */
 export function itemDescription(item: ItemRow): string {
-  return `line ${item.line}${item.failureClass ? ` · ${item.failureClass}` : ''}${item.cost > 0 ? ` · ${formatDollars(item.cost)}` : ''}`;
+  return `line ${item.line}${item.failureClass ? ` · ${words(item.failureClass)}` : ''}${item.cost > 0 ? ` · ${formatDollars(item.cost)}` : ''}`;
 }
 
 export function itemTooltip(item: ItemRow): string {
-  return item.failureMessage ? `${item.failureClass ?? ''}${item.failureCode ? ` (${item.failureCode})` : ''}: ${item.failureMessage}` : `${item.state}, ${strikeLabel(item.strike)}`;
+  return item.failureMessage
+    ? `${words(item.failureClass ?? '')}${item.failureCode ? ` (${item.failureCode})` : ''}: ${item.failureMessage}`
+    : `${STATE_LABELS[item.state]}, ${rungWords(item.strike)}`;
+}
+
+/** What a screen reader announces for an item: its id, its line and its state (the tooltip is for the pointer). */
+export function itemAccessibleLabel(item: ItemRow): string {
+  return `${item.id}, line ${item.line}, ${STATE_LABELS[item.state]}${item.failureClass ? `, ${words(item.failureClass)}` : ''}`;
+}
+
+/**
+ * A remote batch in words, from its key (`<job>.s<strike>.<kind><n>`): "Batch 2" for the first
+ * submission's, "Retry batch 1" for the retry ladder's, "Resubmitted batch 1" for the user's,
+ * "Resumed batch 1" after a resume, "Batch 1, sent again" after a capacity refusal.
+ */
+export function batchLabel(key: string): string {
+  const match = /\.s\d+\.([a-z])(\d+)$/.exec(key);
+  if (!match) return 'Batch';
+  const [, kind, n] = match;
+  switch (kind) {
+    case 'b':
+      return `Batch ${n}`;
+    case 'r':
+      return `Retry batch ${n}`;
+    case 'm':
+      return `Resubmitted batch ${n}`;
+    case 'u':
+      return `Resumed batch ${n}`;
+    case 'c':
+      return `Batch ${n}, sent again`;
+    default:
+      return `Batch ${n}`;
+  }
+}
+
+/** Which try a strike is, in words: "first try", "retry 1", "retry 2", "one-by-one call". */
+export function rungWords(strike: number): string {
+  if (strike <= FIRST_BATCH_STRIKE) return 'first try';
+  return strike >= SYNC_STRIKE ? 'one-by-one call' : `retry ${strike}`;
+}
+
+/** `invalid_request` → "invalid request": words, not identifiers. */
+function words(name: string): string {
+  return name.replace(/_/g, ' ');
 }
 
 /** "just now", "3 min ago", "2 h ago", "4 d ago". */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STATE_LABELS, STATE_ORDER, age, itemDescription, itemTooltip, jobDescription, jobEndpoint, providerName, until, waitLines } from '../../src/host/jobsViewFormat';
+import { STATE_LABELS, STATE_ORDER, age, batchLabel, itemAccessibleLabel, itemDescription, itemTooltip, jobDescription, jobEndpoint, providerName, rungWords, until, waitLines } from '../../src/host/jobsViewFormat';
 import type { RowFigures } from '../../src/host/jobsViewFormat';
 import type { ItemRow, JobRow } from '../../src/store/stateIndex';
 import { ITEM_STATES } from '../../src/store/storeEvents';
@@ -66,10 +66,24 @@ describe('Jobs view formatting', () => {
   it('describes items with their line, failure class and cost', () => {
     assert.equal(itemDescription(item({})), 'line 12');
     assert.equal(itemDescription(item({ failureClass: 'transient', cost: 0.000004 })), 'line 12 · transient · $0.000004');
-    assert.equal(itemTooltip(item({ failureClass: 'invalid_request', failureCode: 'context_length_exceeded', failureMessage: 'too long' })), 'invalid_request (context_length_exceeded): too long');
-    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 2 })), 'succeeded, strike 2');
-    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 0 })), 'succeeded, first batch', 'the first batch is not a strike');
-    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 3 })), 'succeeded, strike 3 (sync)');
+    // Words, not identifiers: no snake_case class, no "strike".
+    assert.equal(itemTooltip(item({ failureClass: 'invalid_request', failureCode: 'context_length_exceeded', failureMessage: 'too long' })), 'invalid request (context_length_exceeded): too long');
+    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 2 })), `${STATE_LABELS.succeeded}, retry 2`);
+    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 0 })), `${STATE_LABELS.succeeded}, first try`);
+    assert.equal(itemTooltip(item({ state: 'succeeded', strike: 3 })), `${STATE_LABELS.succeeded}, one-by-one call`);
+  });
+
+  it('announces an item by its id, line and state, not its tooltip', () => {
+    assert.equal(itemAccessibleLabel(item({ id: 'ticket-7', state: 'dead_letter', failureClass: 'invalid_request' })), `ticket-7, line 12, ${STATE_LABELS.dead_letter}, invalid request`);
+  });
+
+  it('names remote batches in words, not by their keys', () => {
+    assert.equal(batchLabel('job-1.s0.b2'), 'Batch 2');
+    assert.equal(batchLabel('job-1.s1.r1'), 'Retry batch 1');
+    assert.equal(batchLabel('job-1.s0.m3'), 'Resubmitted batch 3');
+    assert.equal(batchLabel('job-1.s0.u1'), 'Resumed batch 1');
+    assert.equal(batchLabel('job-1.s0.c2'), 'Batch 2, sent again');
+    assert.equal(rungWords(1), 'retry 1');
   });
 
   it('names a job’s provider by its display name, whatever the provider', () => {
