@@ -6,7 +6,7 @@ import type { JobFigures } from '../app/jobFigures';
 import type { BatchRow, ItemRow, JobRow } from '../store/stateIndex';
 import type { ItemState } from '../store/storeEvents';
 import { CommandIds } from './commandIds';
-import { STATE_LABELS, itemAccessibleLabel, itemDescription, itemTooltip, jobDescription, jobTooltipLines, rungWords } from './jobsViewFormat';
+import { STATE_LABELS, batchStateWords, itemAccessibleLabel, itemDescription, itemTooltip, jobDescription, jobTooltipLines, rungWords } from './jobsViewFormat';
 import { count } from '../shared/wording';
 import type { JobWhereabouts } from './jobsViewFormat';
 
@@ -112,9 +112,9 @@ export class BatchNode {
     const item = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `${this.parent.job.id}/${this.batchKey ?? 'unsent'}`;
     const total = Object.values(this.counts).reduce((a, b) => a + b, 0);
-    item.description = this.batch ? `${this.batch.state.replace(/_/g, ' ')} · ${count(total, 'item')} · ${rungWords(this.batch.strike)}` : count(total, 'item');
+    item.description = this.batch ? `${batchStateWords(this.batch.state)} · ${count(total, 'item')} · ${rungWords(this.batch.strike)}` : count(total, 'item');
     item.iconPath = new vscode.ThemeIcon(this.batch ? 'package' : this.batchKey === 'sync' ? 'zap' : 'copy');
-    item.tooltip = this.batch ? `${this.batch.remoteId ?? 'not created yet'} (${this.batch.rawStatus ?? this.batch.state})` : this.label;
+    item.tooltip = this.batch ? `${this.batch.remoteId ?? 'not created yet'} (${this.batch.rawStatus ?? batchStateWords(this.batch.state)})` : this.label;
     item.contextValue = this.batch?.remoteId ? ContextValues.remoteBatch : ContextValues.batch;
     return item;
   }

@@ -157,6 +157,11 @@ export function batchLabel(key: string): string {
   }
 }
 
+/** A remote batch's state in words: a planned one is "not sent yet", never an "intent". */
+export function batchStateWords(state: string): string {
+  return state === 'intent' ? 'not sent yet' : state.replace(/_/g, ' ');
+}
+
 /** Which try a strike is, in words: "first try", "retry 1", "retry 2", "one-by-one call". */
 export function rungWords(strike: number): string {
   if (strike <= FIRST_BATCH_STRIKE) return 'first try';

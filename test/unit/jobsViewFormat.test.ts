@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STATE_LABELS, STATE_ORDER, age, batchLabel, itemAccessibleLabel, itemDescription, itemTooltip, jobDescription, jobEndpoint, providerName, rungWords, until, waitLines } from '../../src/host/jobsViewFormat';
+import { STATE_LABELS, STATE_ORDER, age, batchLabel, batchStateWords, itemAccessibleLabel, itemDescription, itemTooltip, jobDescription, jobEndpoint, providerName, rungWords, until, waitLines } from '../../src/host/jobsViewFormat';
 import type { RowFigures } from '../../src/host/jobsViewFormat';
 import type { ItemRow, JobRow } from '../../src/store/stateIndex';
 import { ITEM_STATES } from '../../src/store/storeEvents';
@@ -84,6 +84,8 @@ describe('Jobs view formatting', () => {
     assert.equal(batchLabel('job-1.s0.u1'), 'Resumed batch 1');
     assert.equal(batchLabel('job-1.s0.c2'), 'Batch 2, sent again');
     assert.equal(rungWords(1), 'retry 1');
+    assert.equal(batchStateWords('intent'), 'not sent yet');
+    assert.equal(batchStateWords('in_progress'), 'in progress');
   });
 
   it('names a job’s provider by its display name, whatever the provider', () => {
