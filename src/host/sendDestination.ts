@@ -2,6 +2,7 @@
 // to and the account they are made as — the last four characters of a key, a Google Cloud
 // project, an AWS account from the role — never a whole key. Free of `vscode` for unit tests.
 import { PROVIDER_LIMITS } from '../core/providerLimits';
+import { isLoopbackUrl } from '../engine/engineConfig';
 import type { ProviderConnection } from '../providers/providerConfig';
 
 /** Each provider's usual host, when no base URL or endpoint is set. */
@@ -23,6 +24,8 @@ function usualHost(connection: ProviderConnection): string {
 }
 
 function account(connection: ProviderConnection): string {
+  // Against a loopback address the stand-in credentials (apiKeys.credentialsFor) are nobody's.
+  if (isLoopbackUrl(connection.baseUrl ?? connection.endpoint)) return 'no account (a local endpoint)';
   if (connection.apiKey) return `key …${connection.apiKey.slice(-4)}`;
   if (connection.provider === 'vertex') return connection.project ? `project ${connection.project}` : 'no project set';
   if (connection.provider === 'bedrock') {
