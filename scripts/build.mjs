@@ -10,7 +10,9 @@ import path from 'node:path';
 import { lazyBundles, lazyVendors, providerBundleEntries, reexports, vendorBundleEntries } from './nodeBundles.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
-const dist = path.join(root, 'dist');
+const outdirFlag = process.argv.indexOf('--outdir');
+/** `--outdir <dir>`: somewhere else than dist/ (the host benchmark builds its own copy). */
+const dist = outdirFlag === -1 ? path.join(root, 'dist') : path.resolve(process.argv[outdirFlag + 1] ?? 'dist');
 const production = process.argv.includes('--production');
 const require = createRequire(import.meta.url);
 

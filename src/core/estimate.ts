@@ -15,13 +15,20 @@ import { mergeEstimateReports } from './mergeEstimateReports';
 import { createPricer } from './pricing';
 import type { Pricer } from './pricing';
 import { PROVIDER_LIMITS } from './providerLimits';
+import { createOffThreadAnalyzer } from './workerLineAnalyzer';
 
 export interface EstimateOptions extends AnalyzerOptions {
   /** Called as bytes are read, across all files. */
   readonly onProgress?: ((bytesRead: number, bytesTotal: number) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
-  /** Defaults to analysing on the calling thread. */
+  /** Defaults to analysing on the calling thread (or on workers only, with `offThread`). */
   readonly analyzer?: LineAnalyzer | undefined;
+  /**
+   * Analyse every line on worker threads, never on this one, whatever the file's size: the
+   * extension host's thread is the window's, and a large file analysed on it blocks the window for
+   * seconds. This thread only reads, hashes and applies the whole-file rules, a batch at a time.
+   */
+  readonly offThread?: boolean | undefined;
   /** Per-file hooks into dedup and the cache: a submission uses them to record every item. */
   readonly hooksFor?: ((file: string) => TallyHooks) | undefined;
 }
@@ -52,7 +59,7 @@ const BATCH_BYTES = 1 << 20;
 const IN_FLIGHT_PER_THREAD = 3;
 
 export async function estimateFiles(paths: readonly string[], options: EstimateOptions): Promise<Estimate> {
-  const analyzer = options.analyzer ?? createInlineAnalyzer(options);
+  const analyzer = options.analyzer ?? (options.offThread ? createOffThreadAnalyzer(options) : createInlineAnalyzer(options));
   try {
     const sizes = await Promise.all(paths.map(async (file) => (await stat(file)).size));
     const bytesTotal = sizes.reduce((a, b) => a + b, 0);

@@ -95,6 +95,17 @@ export function createWorkerAnalyzer(options: AnalyzerOptions, count = defaultWo
 }
 
 /**
+ * Workers only, one per core but the one the calling thread reads on: the calling thread never
+ * analyses a line, whatever the file's size. What the extension host uses: its thread is the
+ * window's, and a large file analysed on it blocks the window for seconds.
+ */
+export function createOffThreadAnalyzer(options: AnalyzerOptions): LineAnalyzer {
+  // Only what a worker needs: estimate options also carry callbacks and a signal, which cannot be sent.
+  const { provider, model, outputBuffer, countTokens, pricing } = options;
+  return createWorkerAnalyzer({ provider, model, outputBuffer, countTokens, pricing }, defaultWorkerCount(), { shareCallingThread: false });
+}
+
+/**
  * The bundled worker beside the bundle. Under tsx (tests, benchmarks) the TypeScript source,
  * loaded through tsx's require hook: Node 20 workers do not inherit `--import` loaders.
  */

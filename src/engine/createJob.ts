@@ -16,6 +16,7 @@ import type { TalliedItem } from '../core/fileTally';
 import { readLines } from '../core/jsonlReader';
 import { nativeLineBytes } from '../core/portable/nativeLine';
 import { bedrockInvocationType } from '../core/portable/toBedrock';
+import { HASH_BYTES } from '../core/lineAnalyzer';
 import type { LineAnalyzer } from '../core/lineAnalyzer';
 import type { PricingOptions } from '../core/pricing';
 import type { FormatId, ProviderId } from '../core/providerLimits';
@@ -99,11 +100,18 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
     signal: request.signal,
     onProgress: request.onProgress,
     hooksFor: () => ({
-      isCached: (hash) => {
-        const hex = toHex(hash);
-        const hit = store.index.cachedResult(hex);
-        if (hit) cacheHits.set(hex, { file: hit.file, offset: hit.offset, length: hit.length });
-        return hit !== undefined;
+      // A batch of lines at a time: one lookup per line would hold the window's thread for seconds on a large file.
+      cachedInBatch: (hashes, count) => {
+        const hexes = Array.from({ length: count }, (_, row) => toHex(hashes.subarray(row * HASH_BYTES, (row + 1) * HASH_BYTES)));
+        const hits = store.index.cachedResults(hexes);
+        const cachedRows = new Set<number>();
+        for (const [row, hex] of hexes.entries()) {
+          const hit = hits.get(hex);
+          if (!hit) continue;
+          cacheHits.set(hex, { file: hit.file, offset: hit.offset, length: hit.length });
+          cachedRows.add(row);
+        }
+        return cachedRows;
       },
       onItem: (item: TalliedItem) => {
         const hash = toHex(item.line.hash);

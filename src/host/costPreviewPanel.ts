@@ -10,6 +10,7 @@ import { checkBudget } from '../core/budget';
 import type { BudgetDecision } from '../core/budget';
 import { mergeEstimateReports } from '../core/mergeEstimateReports';
 import { PROVIDER_LIMITS } from '../core/providerLimits';
+import { createOffThreadAnalyzer } from '../core/workerLineAnalyzer';
 import type { SubmitPreview } from '../app/jobService';
 import { SubmitRefused } from '../engine/submitRefused';
 import { providerEntry } from '../providers/registry';
@@ -194,18 +195,25 @@ class CostPreview {
       const service = this.deps.session.service;
       if (!service) throw new Error(readOnlyText(this.deps.session.readOnlyReason));
       for (const file of snapshots) {
-        const preview = await service.preview({
-          file: file.uri.fsPath,
-          provider,
-          // Where its batches go (an Azure resource, a Bedrock region and bucket…): the job remembers them.
-          providerSettings: userProviderSettings(provider),
-          model: this.model,
-          outputBuffer: outputBuffer(),
-          failureAlertRate: failureAlertRate(),
-          signal: abort.signal,
-          onProgress: (done) => progress(before + done),
-        });
-        prepared.push({ file, preview, submitted: false });
+        // Lines are analysed on workers, never on this thread: it is the window's.
+        const analyzer = createOffThreadAnalyzer({ provider, model: this.model, outputBuffer: outputBuffer() });
+        try {
+          const preview = await service.preview({
+            file: file.uri.fsPath,
+            provider,
+            // Where its batches go (an Azure resource, a Bedrock region and bucket…): the job remembers them.
+            providerSettings: userProviderSettings(provider),
+            model: this.model,
+            outputBuffer: outputBuffer(),
+            failureAlertRate: failureAlertRate(),
+            analyzer,
+            signal: abort.signal,
+            onProgress: (done) => progress(before + done),
+          });
+          prepared.push({ file, preview, submitted: false });
+        } finally {
+          await analyzer.close();
+        }
         before += file.size;
       }
       progress(total, true);

@@ -25,6 +25,8 @@ export function registerEstimateCommand(invalidLines: InvalidLineDiagnostics): v
             files.map((uri) => uri.fsPath),
             {
               outputBuffer: DEFAULT_OUTPUT_BUFFER,
+              // Lines are analysed on workers: this thread is the window's.
+              offThread: true,
               signal: abort.signal,
               onProgress: (done, total) => {
                 const percent = total === 0 ? 100 : (done / total) * 100;

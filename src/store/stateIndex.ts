@@ -3,7 +3,7 @@
 // (replay skips seqs at or below `lastSeq`, and the statements are written to be idempotent).
 import { createReadStream } from 'node:fs';
 import readline from 'node:readline';
-import type { Database, SqlValue } from 'sql.js';
+import type { Database, SqlValue, Statement } from 'sql.js';
 import type { SpendSoFar } from '../core/budget';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 import { loadSqlJs } from './sqlEngine';
@@ -111,6 +111,8 @@ export function fileLines(root: string): LineSource {
 }
 
 export class StateIndex {
+  private readonly statements = new Map<string, Statement>();
+
   private constructor(private readonly db: Database) {}
 
   /** Opens a snapshot (or a new, empty index) and brings its schema up to date. */
@@ -241,6 +243,24 @@ export class StateIndex {
     const row = this.one('SELECT * FROM result_cache WHERE hash = ?', [hash]);
     if (!row) return undefined;
     return { jobId: String(row['job_id']), id: String(row['id']), file: String(row['result_file']), offset: Number(row['result_offset']), length: Number(row['result_length']) };
+  }
+
+  /**
+   * The cached results among `hashes`, by hash: a query per `CACHE_LOOKUP_CHUNK` hashes instead of
+   * one per hash (an estimate asks for a batch of thousands of lines at once).
+   */
+  cachedResults(hashes: readonly string[]): Map<string, { jobId: string; id: string; file: string; offset: number; length: number }> {
+    const found = new Map<string, { jobId: string; id: string; file: string; offset: number; length: number }>();
+    // Always the same number of parameters (the rest padded with '', never a hash), so it is one statement.
+    const sql = `SELECT * FROM result_cache WHERE hash IN (${Array.from({ length: CACHE_LOOKUP_CHUNK }, () => '?').join(',')})`;
+    for (let start = 0; start < hashes.length; start += CACHE_LOOKUP_CHUNK) {
+      const chunk = hashes.slice(start, start + CACHE_LOOKUP_CHUNK);
+      const params = chunk.length === CACHE_LOOKUP_CHUNK ? chunk : [...chunk, ...Array.from({ length: CACHE_LOOKUP_CHUNK - chunk.length }, () => '')];
+      for (const row of this.all(sql, params)) {
+        found.set(String(row['hash']), { jobId: String(row['job_id']), id: String(row['id']), file: String(row['result_file']), offset: Number(row['result_offset']), length: Number(row['result_length']) });
+      }
+    }
+    return found;
   }
 
   /** Settled spend plus open reservations, by day prefix ('2026-11-27' or '2026-11'). */
@@ -612,21 +632,38 @@ export class StateIndex {
   }
 
   private all(sql: string, params: readonly SqlValue[] = []): Record<string, SqlValue>[] {
-    const statement = this.db.prepare(sql);
+    const statement = this.prepared(sql);
     try {
       statement.bind([...params]);
       const rows: Record<string, SqlValue>[] = [];
       while (statement.step()) rows.push(statement.getAsObject());
       return rows;
     } finally {
-      statement.free();
+      statement.reset();
     }
+  }
+
+  /**
+   * Each query is compiled once and kept: compiling costs more than running a lookup, and an
+   * estimate asks the result cache for every batch of lines of a file (a 200 MB file: hundreds of times,
+   * on the window's thread). sql.js frees them all when the database closes.
+   */
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private one(sql: string, params: readonly SqlValue[] = []): Record<string, SqlValue> | undefined {
     return this.all(sql, params)[0];
   }
 }
+
+/** Hashes per result-cache query (SQLite takes up to 999 parameters in a statement). */
+const CACHE_LOOKUP_CHUNK = 500;
 
 const str = (value: SqlValue | undefined): string | null => (value === null || value === undefined ? null : String(value));
 const num = (value: SqlValue | undefined): number | null => (value === null || value === undefined ? null : Number(value));

@@ -43,7 +43,7 @@ describe('an adapter loaded from its own bundle', () => {
 
   it('throws its own copy of ProviderAccessError, which the guard knows and instanceof does not', async () => {
     const refused = adapter.createOpenAiProvider({ provider: 'openai', apiKey: 'sk-wrong', baseUrl: emulator.openaiBaseUrl, maxRetries: 0 });
-    const error = await refused.list().next().then(
+    const error = await refused.list()[Symbol.asyncIterator]().next().then(
       () => assert.fail('a wrong key must be refused'),
       (e: unknown) => e,
     );
