@@ -7,7 +7,7 @@ import { chmod, copyFile, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { lazyBundles, lazyVendors, providerBundleEntries, reexports, vendorBundleEntries } from './nodeBundles.mjs';
+import { lazyBundles, lazySchemaModules, lazyVendors, providerBundleEntries, reexports, vendorBundleEntries } from './nodeBundles.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const outdirFlag = process.argv.indexOf('--outdir');
@@ -40,7 +40,7 @@ async function webviewEntries() {
 await mkdir(dist, { recursive: true });
 const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 await Promise.all([
-  build({ ...nodeTarget, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'], plugins: [lazyBundles(dist, dist), lazyVendors(dist, dist)] }),
+  build({ ...nodeTarget, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'], plugins: [lazyBundles(dist, dist), lazyVendors(dist, dist), lazySchemaModules()] }),
   build({
     ...nodeTarget,
     entryPoints: { cli: 'src/cli/main.ts', estimateWorker: 'src/core/estimateWorker.ts' },

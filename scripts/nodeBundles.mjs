@@ -6,6 +6,7 @@
 // read (`lazyVendors`), shared by every bundle that uses them.
 // Shared by scripts/build.mjs and the tests that build the CLI (test/support/cliBundle.ts), so the
 // tests run the same split the product ships.
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -110,6 +111,63 @@ module.exports = new Proxy({}, {
 `,
           loader: 'js',
           resolveDir: root,
+        };
+      });
+    },
+  };
+}
+
+/**
+ * For the extension: a module of ours that imports zod (a module of schemas) is evaluated the
+ * first time one of its exports is read, not when the extension loads, so activation builds no
+ * schema and loads no zod; the first message a panel validates, or the first estimate, does. The
+ * module stays in the same bundle (esbuild defers the evaluation of a module that is `require`d);
+ * an import of it becomes a stand-in that requires it on first read, like `lazyVendors`. A module
+ * that reads such an export while it loads (at its top level) loads it at once: the activation
+ * test (test/unit/activationLoad.test.ts) says so if that puts zod back into activation.
+ */
+export function lazySchemaModules() {
+  const exportsOf = new Map();
+  return {
+    name: 'lazy-schema-modules',
+    setup(build) {
+      build.onResolve({ filter: /^\./ }, async (args) => {
+        if (args.namespace === 'lazy-schema' || args.kind !== 'import-statement') return undefined;
+        const file = path.resolve(args.resolveDir, `${args.path}.ts`);
+        if (!file.startsWith(path.join(root, 'src') + path.sep) || !existsSync(file)) return undefined;
+        if (!/^import (\* as z|\{ z \}) from 'zod';$/m.test(readFileSync(file, 'utf8'))) return undefined;
+        return { path: file, namespace: 'lazy-schema' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'lazy-schema' }, async (args) => {
+        let names = exportsOf.get(args.path);
+        if (!names) {
+          const result = await build.esbuild.build({ entryPoints: [args.path], bundle: false, format: 'esm', write: false, metafile: true, logLevel: 'silent', outdir: 'out' });
+          names = Object.values(result.metafile.outputs).flatMap((output) => output.exports);
+          exportsOf.set(args.path, names);
+        }
+        // A constant string or number (a notebook type, a MIME type) is read at registration,
+        // at activation: its value is known here, so reading it loads nothing.
+        const constants = Object.fromEntries(
+          [...readFileSync(args.path, 'utf8').matchAll(/^export const (\w+) = ('[^'\\\n]*'|\d+);$/gm)].map(([, name, value]) => [
+            name,
+            value.startsWith("'") ? value.slice(1, -1) : Number(value),
+          ]),
+        );
+        return {
+          contents: `// ${path.relative(root, args.path)}, evaluated when an export other than a constant is first read.
+const names = ${JSON.stringify(names)};
+const constants = ${JSON.stringify(constants)};
+let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(args.path)}));
+module.exports = new Proxy({}, {
+  get: (_, key) => (key === '__esModule' ? true : Object.hasOwn(constants, key) ? constants[key] : load()[key]),
+  has: (_, key) => names.includes(key),
+  ownKeys: () => names,
+  getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { configurable: true, enumerable: true, get: () => (Object.hasOwn(constants, key) ? constants[key] : load()[key]) } : undefined),
+});
+`,
+          loader: 'js',
+          resolveDir: path.dirname(args.path),
         };
       });
     },

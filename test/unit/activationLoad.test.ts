@@ -1,6 +1,7 @@
 // Activation loads light: the extension, built as it ships (scripts/nodeBundles.mjs), activates
-// without loading any provider SDK, price data, tokenizer table or notebook library. Those load
-// when a job, an estimate or a notebook needs them. (How fast activation is: `npm run bench:host`.)
+// without loading any provider SDK, price data, tokenizer table, notebook library or zod schema.
+// Those load when a job, an estimate, a panel or a notebook needs them. (How fast activation is:
+// `npm run bench:host`.)
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ const root = path.resolve(__dirname, '../..');
 interface NodeBundles {
   lazyBundles(dist: string, outdir: string): Plugin;
   lazyVendors(dist: string, outdir: string): Plugin;
+  lazySchemaModules(): Plugin;
   providerBundleEntries(): Record<string, string>;
   vendorBundleEntries(): Record<string, string>;
   reexports: Plugin;
@@ -24,9 +26,9 @@ interface NodeBundles {
 
 /** Packages and bundles that activation must not load. */
 const HEAVY = [
-  /node_modules\/(openai|@anthropic-ai|@google\/genai|@aws-sdk|@smithy|google-auth-library|@pydantic|yaml|ajv|csv-parse)\//,
+  /node_modules\/(openai|@anthropic-ai|@google\/genai|@aws-sdk|@smithy|google-auth-library|@pydantic|yaml|ajv|csv-parse|zod)\//,
   /\/providers\/\w+\.js$/,
-  /\/vendor\/(genai-prices|yaml|ajv|csv-parse)\.js$/,
+  /\/vendor\/(genai-prices|yaml|ajv|csv-parse|zod)\.js$/,
   // The tokenizer's code is small and stays; its rank tables (megabytes) load on first count.
   /bpeRanks/,
 ];
@@ -39,7 +41,7 @@ describe('activation', () => {
     const bundles = (await import(pathToFileURL(path.join(root, 'scripts/nodeBundles.mjs')).href)) as NodeBundles;
     const node = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error', absWorkingDir: root } as const;
     const [extension] = await Promise.all([
-      build({ ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'], metafile: true, plugins: [bundles.lazyBundles(dist, dist), bundles.lazyVendors(dist, dist)] }),
+      build({ ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: dist, external: ['vscode'], metafile: true, plugins: [bundles.lazyBundles(dist, dist), bundles.lazyVendors(dist, dist), bundles.lazySchemaModules()] }),
       build({ ...node, entryPoints: bundles.providerBundleEntries(), outdir: dist, plugins: [bundles.reexports, bundles.lazyVendors(dist, path.join(dist, 'providers'))] }),
       build({ ...node, entryPoints: bundles.vendorBundleEntries(), outdir: dist }),
     ]);
@@ -52,7 +54,7 @@ describe('activation', () => {
     assert.deepEqual(heavy, [], `extension.js holds ${heavy.slice(0, 5).join(', ')}`);
   });
 
-  it('loads no provider SDK, price data, tokenizer table or notebook library', () => {
+  it('loads no provider SDK, price data, tokenizer table, notebook library or zod', () => {
     const before = new Set(Object.keys(require.cache));
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built extension, loaded as VS Code loads it
     const extension = require(path.join(dist, 'extension.js')) as typeof Extension;
