@@ -209,7 +209,7 @@ test('the sample notebook: open, run all, try, submit, follow, resubmit, re-run 
     const tryQuestion = await confirmModal(wb, /Try 5 items one by one for about \$[\d.]+\?/, 'Try', 'try-confirm');
     assert.match(tryQuestion, /At most \$[\d.]+, at the sync price/);
     // The try runs, then the batch of the untried 15 is confirmed (the modal blocks the page meanwhile).
-    const submitQuestion = await confirmModal(wb, /Submit 15 item\(s\) to .+ as a batch for about \$[\d.]+\?/, 'Submit', 'submit-confirm');
+    const submitQuestion = await confirmModal(wb, /Submit 15 items?(?:\(s\))? to .+ as a batch for about \$[\d.]+\?/, 'Submit', 'submit-confirm');
     assert.match(submitQuestion, /At most \$[\d.]+/);
     const trial = await outputShown(wb, '[data-testid="job-trial"]', 120_000);
     await trial.locator('[data-testid="trial-rows"] tr[data-testid="result-row"]').nth(4).waitFor({ timeout: 60_000 });
@@ -268,9 +268,9 @@ test('the sample notebook: open, run all, try, submit, follow, resubmit, re-run 
     // The output webview does not scroll itself (the notebook scrolls it): bring the button into view first.
     await revealOutput(wb, resubmit);
     await resubmit.click();
-    const resubmitQuestion = await confirmModal(wb, /Resubmit 1 failed item\(s\) of Ticket triage\?/, 'Resubmit', 'resubmit-confirm');
+    const resubmitQuestion = await confirmModal(wb, /Resubmit 1 failed items?(?:\(s\))? of Ticket triage\?/, 'Resubmit', 'resubmit-confirm');
     assert.match(resubmitQuestion, /At most \$[\d.]+ at the batch price, reserved against your budget/);
-    await wb.waitForNotification(/Resubmitted 1 failed item\(s\)/, 30_000);
+    await wb.waitForNotification(/Resubmitted 1 failed items?(?:\(s\))?/, 30_000);
     const resubmitted = await waitFor('the resubmitted item to end again', async () => {
       const found = (await readJobs(workspace.dir)).find((j) => j.job.id === jobId);
       return found && found.batches.length > batchesBefore && ['completed', 'completed_with_failures'].includes(found.job.status) ? found : undefined;
@@ -327,7 +327,7 @@ test('a notebook closed while its job runs shows the job go on when opened again
     await pickKernelIfAsked(wb);
     await outputShown(wb, '[data-testid="requests-output"]', 120_000);
     await runCell(wb, 'kind: job');
-    await confirmModal(wb, /Submit 20 item\(s\) to .+ as a batch for about \$[\d.]+\?/, 'Submit');
+    await confirmModal(wb, /Submit 20 items?(?:\(s\))? to .+ as a batch for about \$[\d.]+\?/, 'Submit');
     const running = await outputShown(wb, '[data-testid="job-output"][data-job-id][data-final="false"] [data-testid="job-progress"]', 60_000);
     const job = notebookOutputFrame(wb).locator('[data-testid="job-output"][data-job-id]').first();
     const jobId = (await job.getAttribute('data-job-id')) ?? '';
