@@ -99,7 +99,7 @@ async function estimateFile(
       return bytesRead;
     };
     const inFlightLimit = Math.max(4, IN_FLIGHT_PER_THREAD * analyzer.parallelism);
-    for await (const batch of readBatches(read, summary, BATCH_BYTES)) {
+    for await (const batch of readBatches(read, summary, analyzer.batchBytes ?? BATCH_BYTES)) {
       const pending = analyzer.analyze(batch);
       // Results are applied strictly in batch order: each batch's tally step waits for the previous one.
       chain = chain.then(async () => {

@@ -22,6 +22,12 @@ export interface LineAnalyzer {
   /** Analyses every line of the batch; results are in line order. */
   analyze(batch: LineBatch): Promise<AnalyzedBatch>;
   close(): Promise<void>;
+  /**
+   * Bytes per batch it wants (default 1 MB): an analyzer that keeps the calling thread free asks
+   * for smaller ones, since the calling thread still applies the whole-file rules to each batch
+   * in one go (a megabyte of short lines is thousands of them).
+   */
+  readonly batchBytes?: number | undefined;
 }
 
 export interface AnalyzerOptions extends LineOptions {

@@ -100,8 +100,9 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
     signal: request.signal,
     onProgress: request.onProgress,
     hooksFor: () => ({
-      // A batch of lines at a time: one lookup per line would hold the window's thread for seconds on a large file.
-      cachedInBatch: (hashes, count) => {
+      // A batch of lines at a time: one lookup per line would hold the window's thread for seconds
+      // on a large file. An empty cache (a first run) is not asked at all.
+      cachedInBatch: !store.index.hasCachedResults() ? undefined : (hashes, count) => {
         const hexes = Array.from({ length: count }, (_, row) => toHex(hashes.subarray(row * HASH_BYTES, (row + 1) * HASH_BYTES)));
         const hits = store.index.cachedResults(hexes);
         const cachedRows = new Set<number>();

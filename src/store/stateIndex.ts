@@ -245,6 +245,11 @@ export class StateIndex {
     return { jobId: String(row['job_id']), id: String(row['id']), file: String(row['result_file']), offset: Number(row['result_offset']), length: Number(row['result_length']) };
   }
 
+  /** Whether the result cache holds anything (a first run's estimate then asks it nothing). */
+  hasCachedResults(): boolean {
+    return this.one('SELECT 1 AS found FROM result_cache LIMIT 1') !== undefined;
+  }
+
   /**
    * The cached results among `hashes`, by hash: a query per `CACHE_LOOKUP_CHUNK` hashes instead of
    * one per hash (an estimate asks for a batch of thousands of lines at once).
