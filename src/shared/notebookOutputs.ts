@@ -132,5 +132,15 @@ export const rendererToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('revealJob'), jobId: z.string() }),
   z.object({ type: z.literal('inspectFailures'), jobId: z.string() }),
   z.object({ type: z.literal('openItem'), jobId: z.string(), itemId: z.string() }),
+  /** A job output of an unfinished job is on screen: the host sends it the job as it moves. */
+  z.object({ type: z.literal('watchJob'), jobId: z.string() }),
 ]);
 export type RendererToHost = z.infer<typeof rendererToHostSchema>;
+
+/**
+ * The host's live view of a job, pushed to the outputs that show it: following a job needs no
+ * running cell (a running cell would keep the notebook from closing), and a reopened notebook
+ * shows its job go on. The cell's stored output is brought up to date once the job ends.
+ */
+export const hostToRendererSchema = z.object({ type: z.literal('jobOutput'), output: jobOutputSchema });
+export type HostToRenderer = z.infer<typeof hostToRendererSchema>;

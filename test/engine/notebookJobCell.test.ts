@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assembleJobs } from '../../src/app/assembleJobs';
-import { followJob, runJobCell } from '../../src/app/notebook/jobCellRunner';
+import { followJob, jobOutputNow, runJobCell } from '../../src/app/notebook/jobCellRunner';
 import type { JobCellOptions, JobCellPorts } from '../../src/app/notebook/jobCellRunner';
 import { createOpenAiProvider } from '../../src/providers/openai/openaiProvider';
 import { resultParserFor } from '../../src/providers/resultParsers';
@@ -209,6 +209,31 @@ describe('notebook job cell', () => {
       assert.equal((batch?.object['request_counts'] as { total?: number } | undefined)?.total, 4, 'the batch carries only the untried items');
     } finally {
       await nb.close();
+    }
+  });
+
+  it('without following (the notebook in VS Code), a run returns once the job is submitted, and the job shown later is the job as it stands', async () => {
+    emulator.reset();
+    const slow = await startOpenAiEmulator({ apiKey: 'sk-test', timeScale: { validatingMs: 200, inProgressMs: 400, finalizingMs: 100 } });
+    const nb = await openNotebook(slow);
+    try {
+      const input = nb.file('requests.jsonl', ['first', 'second']);
+      const submitted = await runJobCell(nb.ports, { options: {}, inputFile: input, follow: false, signal: new AbortController().signal });
+      assert.ok(submitted.jobId);
+      assert.equal(submitted.final, false, 'the run did not wait for the batch');
+      let now = submitted;
+      for (let i = 0; i < 200 && !now.final; i++) {
+        await nb.ports.changed(new AbortController().signal);
+        now = await jobOutputNow(nb.ports.service.store, resultParserFor, submitted.jobId, submitted);
+      }
+      assert.equal(now.final, true);
+      assert.equal(now.progress?.counts['succeeded'], 2);
+      assert.equal(now.rows?.length, 2, 'a finished job shows its rows');
+      assert.ok(now.preview, 'over the cell\'s own output (its preview)');
+      assert.equal(slow.batches().length, 1);
+    } finally {
+      await nb.close();
+      await slow.close();
     }
   });
 

@@ -25,19 +25,36 @@ before(async () => {
   text = await import('../../webview/notebookRenderer/outputText');
 });
 
-/** A renderer as VS Code activates it, with or without the messaging channel. */
-function renderer(messaging: boolean): { api: RendererApi; sent: RendererToHost[] } {
+/**
+ * A renderer as VS Code activates it, with or without the messaging channel: `sent` has the
+ * buttons' messages, `watched` the jobs it asked the host to keep up to date, `fromHost` plays the host.
+ */
+function renderer(messaging: boolean): { api: RendererApi; sent: RendererToHost[]; watched: string[]; fromHost: (message: unknown) => void } {
   const sent: RendererToHost[] = [];
+  const watched: string[] = [];
+  const listeners: ((message: unknown) => void)[] = [];
   const context: RendererContext<unknown> = {
     setState: () => undefined,
     getState: () => undefined,
     getRenderer: async () => undefined,
     workspace: { isTrusted: true },
-    ...(messaging ? { postMessage: (message: unknown) => sent.push(message as RendererToHost) } : {}),
+    ...(messaging
+      ? {
+          postMessage: (message: unknown) => {
+            const typed = message as RendererToHost;
+            if (typed.type === 'watchJob') watched.push(typed.jobId);
+            else sent.push(typed);
+          },
+          onDidReceiveMessage: (listener: (message: unknown) => void) => {
+            listeners.push(listener);
+            return { dispose: () => undefined };
+          },
+        }
+      : {}),
   };
   const api = activate(context);
   assert.ok(api && !(api instanceof Promise), 'activate returns the renderer at once');
-  return { api, sent };
+  return { api, sent, watched, fromHost: (message) => listeners.forEach((listener) => listener(message)) };
 }
 
 function outputItem(json: () => unknown): OutputItem {
@@ -54,12 +71,12 @@ function outputItem(json: () => unknown): OutputItem {
   };
 }
 
-function render(payload: unknown, messaging = true): { element: HTMLElement; sent: RendererToHost[] } {
-  const { api, sent } = renderer(messaging);
+function render(payload: unknown, messaging = true): { element: HTMLElement; sent: RendererToHost[]; watched: string[]; fromHost: (message: unknown) => void } {
+  const { api, sent, watched, fromHost } = renderer(messaging);
   const element = document.createElement('div');
   document.body.appendChild(element);
   void api.renderOutputItem(outputItem(() => payload), element, new AbortController().signal);
-  return { element, sent };
+  return { element, sent, watched, fromHost };
 }
 
 function textOf(root: ParentNode, selector: string): string {
@@ -119,6 +136,30 @@ describe('notebook renderer: requests output', () => {
     const { element } = render({ kind: 'requests', file: 'r.jsonl', count: 1, skipped: [], sample: [] } satisfies CellOutput);
     assert.equal(textOf(element, '[data-testid="requests-headline"]'), 'Built 1 request → r.jsonl');
     assert.equal(element.querySelector('[data-testid="requests-skipped"]'), null);
+  });
+});
+
+describe('notebook renderer: a job followed by the host', () => {
+  it('asks the host to keep an unfinished job up to date and redraws on each update, also after the end (a resubmission)', () => {
+    const { element, watched, fromHost } = render(runningJob);
+    assert.deepEqual(watched, ['j-42']);
+    fromHost({ type: 'jobOutput', output: { ...runningJob, headline: 'Still going', progress: { ...runningJob.progress, done: 18 } } });
+    assert.equal(textOf(element, '[data-testid="job-headline"]'), 'Still going');
+    assert.equal(element.querySelector('[data-testid="job-progress"] progress')?.getAttribute('value'), '18');
+    // Another job's update, or a message that is not one, leaves it alone.
+    fromHost({ type: 'jobOutput', output: { ...runningJob, jobId: 'j-other', headline: 'Not this one' } });
+    fromHost({ type: 'jobOutput', output: { headline: HOSTILE } });
+    assert.equal(textOf(element, '[data-testid="job-headline"]'), 'Still going');
+    fromHost({ type: 'jobOutput', output: { ...runningJob, headline: 'Finished', final: true } });
+    assert.equal(element.querySelector('[data-testid="job-output"]')?.getAttribute('data-final'), 'true');
+    // Resubmitted from the output: the job runs again, and the same output follows it.
+    fromHost({ type: 'jobOutput', output: { ...runningJob, headline: 'Resubmitted' } });
+    assert.equal(textOf(element, '[data-testid="job-headline"]'), 'Resubmitted');
+  });
+
+  it('asks nothing for a finished job, or without a messaging channel', () => {
+    assert.deepEqual(render({ ...runningJob, final: true }).watched, []);
+    assert.deepEqual(render(runningJob, false).watched, []);
   });
 });
 

@@ -5,7 +5,7 @@
 // output is shown as text, never markup.
 import '../common/zodJitless';
 import type { ActivationFunction, OutputItem } from 'vscode-notebook-renderer';
-import { cellOutputSchema } from '../../src/shared/notebookOutputs';
+import { cellOutputSchema, hostToRendererSchema } from '../../src/shared/notebookOutputs';
 import type { CellOutput, RendererToHost } from '../../src/shared/notebookOutputs';
 import { el, replaceChildren } from '../common/el';
 import type { PostToHost } from './buttons';
@@ -16,33 +16,60 @@ import { installStyles } from './styles';
 
 export const activate: ActivationFunction = (context) => {
   const post: PostToHost = context.postMessage ? (message: RendererToHost) => context.postMessage?.(message) : undefined;
+  /** The elements showing each job: the host's updates redraw them (a finished job runs again after a resubmission). */
+  const showing = new Map<string, Set<HTMLElement>>();
+  context.onDidReceiveMessage?.((message: unknown) => {
+    const update = hostToRendererSchema.safeParse(message);
+    if (!update.success) return;
+    const { output } = update.data;
+    for (const element of showing.get(output.jobId ?? '') ?? []) {
+      if (!element.isConnected) continue;
+      replaceChildren(element, renderOutputSafely(output, post));
+    }
+  });
   return {
     renderOutputItem(item: OutputItem, element: HTMLElement): void {
       installStyles(element);
-      replaceChildren(element, renderItem(item, post));
+      const { node, output } = renderItem(item, post);
+      replaceChildren(element, node);
+      if (output?.kind === 'job' && output.jobId !== undefined) {
+        const elements = showing.get(output.jobId) ?? new Set<HTMLElement>();
+        elements.add(element);
+        showing.set(output.jobId, elements);
+        // An unfinished job: ask the host to keep this output up to date.
+        if (!output.final) post?.({ type: 'watchJob', jobId: output.jobId });
+      }
+    },
+    disposeOutputItem(id?: string): void {
+      // The elements are checked with isConnected on each update; a cleared output drops out then.
+      if (id === undefined) showing.clear();
     },
   };
 };
 
-/** The output's DOM, or a short error in its place: a bad payload never breaks the notebook. */
-function renderItem(item: OutputItem, post: PostToHost): HTMLElement {
+function renderOutputSafely(output: CellOutput, post: PostToHost): HTMLElement {
+  try {
+    return renderOutput(output, post);
+  } catch (error) {
+    return problem(`This output cannot be shown: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The output's DOM (and the output it shows), or a short error in its place: a bad payload never breaks the notebook. */
+function renderItem(item: OutputItem, post: PostToHost): { node: HTMLElement; output?: CellOutput } {
   let payload: unknown;
   try {
     payload = item.json();
   } catch {
-    return problem('This output is not valid JSON.');
+    return { node: problem('This output is not valid JSON.') };
   }
   const parsed = cellOutputSchema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? ` (at ${issue.path.map(String).join('.')})` : '';
-    return problem(`This output cannot be shown: ${issue?.message ?? 'unexpected shape'}${where}. Run the cell again.`);
+    return { node: problem(`This output cannot be shown: ${issue?.message ?? 'unexpected shape'}${where}. Run the cell again.`) };
   }
-  try {
-    return renderOutput(parsed.data, post);
-  } catch (error) {
-    return problem(`This output cannot be shown: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  return { node: renderOutputSafely(parsed.data, post), output: parsed.data };
 }
 
 function renderOutput(output: CellOutput, post: PostToHost): HTMLElement {

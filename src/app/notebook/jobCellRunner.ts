@@ -16,6 +16,7 @@ import type { ResultLineParser } from '../../providers/resultParsers';
 import { OUTPUT_ROW_LIMIT } from '../../shared/notebookOutputs';
 import type { CellOutput, JobOutput } from '../../shared/notebookOutputs';
 import type { JobRow } from '../../store/stateIndex';
+import type { WorkspaceStore } from '../../store/workspaceStore';
 import type { JobService } from '../jobService';
 import { costFigures, isFinalJob, jobProgress } from './jobFigures';
 import { failureClasses, resultRows } from './resultRows';
@@ -68,6 +69,11 @@ export interface JobCellRun {
   readonly previous?: JobOutput | undefined;
   /** `try`: only the try (the cell's "Try Sample Items" action). */
   readonly only?: 'try' | undefined;
+  /**
+   * Follow the job until it ends (default). false: return once it is submitted or found, showing
+   * it as it is then; the notebook in VS Code follows it without a running cell (jobOutputNow).
+   */
+  readonly follow?: boolean | undefined;
   readonly signal: AbortSignal;
 }
 
@@ -106,7 +112,7 @@ export async function runJobCell(ports: JobCellPorts, run: JobCellRun): Promise<
   const existing = run.only === 'try' ? undefined : jobWithRunKey(store, runKey);
   if (existing) {
     show({ jobId: existing.id, runKey, notes: [`This cell's inputs and options are unchanged: showing job ${existing.id} (not submitted again).`] });
-    return followJob(ports, existing.id, output, signal);
+    return run.follow === false ? showNow(ports, existing.id, output) : followJob(ports, existing.id, output, signal);
   }
   if (run.previous?.jobId !== undefined) show({ notes: [`The inputs or options changed since job ${run.previous.jobId}: this run makes a new job.`] });
 
@@ -160,7 +166,24 @@ export async function runJobCell(ports: JobCellPorts, run: JobCellRun): Promise<
   ports.kick();
   show({ jobId: outcome.jobId, runKey });
   if (!outcome.submitted) show({ notes: [...output.notes, `Not sent yet: ${outcome.reason}. Fix it, then resume the job from the Jobs view.`] });
-  return followJob(ports, outcome.jobId, output, signal);
+  return run.follow === false ? showNow(ports, outcome.jobId, output) : followJob(ports, outcome.jobId, output, signal);
+}
+
+async function showNow(ports: Pick<JobCellPorts, 'service' | 'parserFor' | 'show'>, jobId: string, base: JobOutput): Promise<JobOutput> {
+  const output = await jobOutputNow(ports.service.store, ports.parserFor, jobId, base);
+  ports.show(output);
+  return output;
+}
+
+/**
+ * The job as it stands now, over `base` (the cell's output: its preview, try and notes): its
+ * progress, and once it has ended its first rows and failures by class.
+ */
+export async function jobOutputNow(store: WorkspaceStore, parserFor: JobCellPorts['parserFor'], jobId: string, base: JobOutput): Promise<JobOutput> {
+  const job = store.index.job(jobId);
+  if (!job) return { ...base, jobId, headline: `Job ${jobId} is no longer in this workspace (deleted).`, final: true };
+  const output: JobOutput = { ...base, jobId, headline: headlineOf(job), progress: jobProgress(store, job), final: isFinalJob(job) };
+  return output.final ? withResults(store, parserFor, job, output) : output;
 }
 
 /**
@@ -169,22 +192,11 @@ export async function runJobCell(ports: JobCellPorts, run: JobCellRun): Promise<
  * notebook, and after a resubmission from the output.
  */
 export async function followJob(ports: Pick<JobCellPorts, 'service' | 'parserFor' | 'show' | 'changed'>, jobId: string, base: JobOutput, signal: AbortSignal): Promise<JobOutput> {
-  const store = ports.service.store;
   let output = base;
   for (;;) {
-    const job = store.index.job(jobId);
-    if (!job) {
-      output = { ...output, headline: `Job ${jobId} is no longer in this workspace (deleted).`, final: true };
-      ports.show(output);
-      return output;
-    }
-    output = { ...output, jobId, headline: headlineOf(job), progress: jobProgress(store, job), final: isFinalJob(job) };
-    if (output.final) {
-      output = await withResults(ports, job, output);
-      ports.show(output);
-      return output;
-    }
+    output = await jobOutputNow(ports.service.store, ports.parserFor, jobId, output);
     ports.show(output);
+    if (output.final) return output;
     if (signal.aborted) break;
     try {
       await ports.changed(signal);
@@ -198,9 +210,8 @@ export async function followJob(ports: Pick<JobCellPorts, 'service' | 'parserFor
   return output;
 }
 
-async function withResults(ports: Pick<JobCellPorts, 'service' | 'parserFor'>, job: JobRow, output: JobOutput): Promise<JobOutput> {
-  const store = ports.service.store;
-  const parse = ports.parserFor(job.provider as ProviderId);
+async function withResults(store: WorkspaceStore, parserFor: JobCellPorts['parserFor'], job: JobRow, output: JobOutput): Promise<JobOutput> {
+  const parse = parserFor(job.provider as ProviderId);
   const { rows } = await resultRows(store, job.id, parse, { limit: OUTPUT_ROW_LIMIT });
   return { ...output, rows, failures: failureClasses(store, job.id) };
 }

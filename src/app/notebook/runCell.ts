@@ -11,6 +11,7 @@ import type { ProviderId } from '../../core/providerLimits';
 import type { CellOutput, JobOutput } from '../../shared/notebookOutputs';
 import type { JobCellPorts } from './jobCellRunner';
 import { runJobCell } from './jobCellRunner';
+import { isFinalJob } from './jobFigures';
 import { runResultsCell } from './resultsCell';
 
 /** A cell above the one running: its source (markdown cells have none) and its last output. */
@@ -28,6 +29,8 @@ export interface CellRun {
   /** This cell's last output. */
   readonly previous?: CellOutput | undefined;
   readonly only?: 'try' | undefined;
+  /** A job cell follows its job to the end (default), or returns once it is submitted (see JobCellRun.follow). */
+  readonly follow?: boolean | undefined;
   readonly signal: AbortSignal;
 }
 
@@ -58,14 +61,22 @@ export async function runNotebookCell(ports: JobCellPorts, run: CellRun): Promis
         inputFile,
         previous: run.previous?.kind === 'job' ? run.previous : undefined,
         only: run.only,
+        follow: run.follow,
         signal: run.signal,
       });
     }
     case 'results': {
       const jobId = config.job ?? jobIdAbove(run.above);
       if (!jobId) throw new InvalidCell('No job to read: run the job cell above first, or name a `job`.');
-      const job = ports.service.store.index.job(jobId);
+      let job = ports.service.store.index.job(jobId);
       if (!job) throw new InvalidCell(`There is no job ${jobId} in this workspace.`);
+      // Results are read from a finished job: run top to bottom, this cell waits for the job above.
+      while (!isFinalJob(job)) {
+        await ports.changed(run.signal);
+        if (run.signal.aborted) throw new InvalidCell(`Stopped waiting for ${jobId} to finish; the job goes on. Run this cell again to read its results.`);
+        job = ports.service.store.index.job(jobId);
+        if (!job) throw new InvalidCell(`There is no job ${jobId} in this workspace.`);
+      }
       const output = await runResultsCell(
         ports.service.store,
         ports.parserFor(job.provider as ProviderId),

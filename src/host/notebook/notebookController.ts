@@ -1,18 +1,17 @@
 // Runs `.llmbatch` cells in VS Code through src/app/notebook/runCell (a requests cell builds a
-// JSONL, a job cell goes through the submit service and follows its job, a results cell reads a
-// job's results), in order, with execution order and errors in the output. Interrupting a cell
-// stops following, never the job. A job still
-// running when its notebook is opened again is followed again. Errors go to the cell's output.
+// JSONL, a job cell goes through the submit service, a results cell waits for its job and reads
+// its results), in order, with execution order and errors in the output. A job cell's run ends
+// once its job is submitted (or found unchanged): the job is then followed by the NotebookJobFollower,
+// without a running cell, so a notebook closes while its batch runs and shows it go on when
+// reopened. Interrupting a cell stops what the cell does, never the job.
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { followJob } from '../../app/notebook/jobCellRunner';
 import type { JobCellPorts } from '../../app/notebook/jobCellRunner';
 import { cellSucceeded, InvalidCell, runNotebookCell } from '../../app/notebook/runCell';
 import { resultParserFor } from '../../providers/resultParsers';
 import { NOTEBOOK_TYPE } from '../../shared/notebookOutputs';
 import type { CellOutput, JobOutput } from '../../shared/notebookOutputs';
 import { defaultProvider, failureAlertRate, outputBuffer, userProviderSettings } from '../settings';
-import { isFinal } from '../workspaceSession';
 import type { WorkspaceSession } from '../workspaceSession';
 import { cellOutputOf, outputOf } from './notebookSerializer';
 
@@ -20,6 +19,8 @@ export interface NotebookControllerDeps {
   /** The workspace's session, opened if it is not yet (undefined: no trusted folder). */
   readonly session: () => Promise<WorkspaceSession | undefined>;
   readonly log: vscode.LogOutputChannel;
+  /** Follows a submitted job's outputs from here on (see jobFollower). */
+  readonly follow: (jobId: string) => void;
 }
 
 /** A following with nothing new waits at most this long before looking again. */
@@ -38,12 +39,7 @@ export class NotebookRunner implements vscode.Disposable {
     this.controller.supportsExecutionOrder = true;
     this.controller.description = 'Builds, prices, tries and submits batch jobs';
     this.controller.executeHandler = (cells) => this.executeInOrder(cells);
-    this.disposables.push(
-      this.controller,
-      // A notebook opened while its job runs shows it continue.
-      vscode.workspace.onDidOpenNotebookDocument((notebook) => void this.followOpenJobs(notebook)),
-    );
-    for (const notebook of vscode.workspace.notebookDocuments) void this.followOpenJobs(notebook);
+    this.disposables.push(this.controller);
   }
 
   /** Runs only the try of a job cell (the cell's "Try Sample Items" action). */
@@ -51,11 +47,23 @@ export class NotebookRunner implements vscode.Disposable {
     await this.execute(cell, 'try');
   }
 
-  /** Follows again the cells that show `jobId` (after a resubmission or a cancel from the output). */
-  followJobCells(notebook: vscode.NotebookDocument, jobId: string): void {
-    for (const cell of notebook.getCells()) {
-      const output = cellOutputOf(cell.outputs);
-      if (output?.kind === 'job' && output.jobId === jobId && !this.running.has(cell)) void this.follow(cell, output);
+  /**
+   * Writes a finished job's output into the cells that show it, keeping each cell's execution
+   * order and times (a short execution: outputs change only through one). A cell running now is
+   * left to its own run.
+   */
+  async persistJobOutput(cells: readonly vscode.NotebookCell[], output: JobOutput): Promise<void> {
+    for (const cell of cells) {
+      if (this.running.has(cell) || cell.notebook.isClosed) continue;
+      const summary = cell.executionSummary;
+      const execution = this.controller.createNotebookCellExecution(cell);
+      execution.executionOrder = summary?.executionOrder;
+      execution.start(summary?.timing?.startTime ?? Date.now());
+      try {
+        await execution.replaceOutput(outputOf(output));
+      } finally {
+        execution.end(summary?.success ?? true, summary?.timing?.endTime ?? Date.now());
+      }
     }
   }
 
@@ -67,7 +75,7 @@ export class NotebookRunner implements vscode.Disposable {
   }
 
   private async execute(cell: vscode.NotebookCell, only?: 'try'): Promise<boolean> {
-    // A cell still being followed (opened while its job ran) stops following before it runs: a cell has one execution at a time.
+    // A cell has one execution at a time: one still running is stopped first.
     const before = this.running.get(cell);
     if (before) {
       before.abort.abort();
@@ -121,52 +129,16 @@ export class NotebookRunner implements vscode.Disposable {
         source: previous.kind === vscode.NotebookCellKind.Code ? previous.document.getText() : undefined,
         output: cellOutputOf(previous.outputs),
       }));
-    const run = { source: cell.document.getText(), baseDir: notebookDir(cell.notebook), above, previous: cellOutputOf(cell.outputs), only, signal };
+    // A job cell returns once its job is submitted or found: the follower shows it from there.
+    const run = { source: cell.document.getText(), baseDir: notebookDir(cell.notebook), above, previous: cellOutputOf(cell.outputs), only, follow: false, signal };
     try {
-      return cellSucceeded(await runNotebookCell(await this.ports(show), run));
+      const output = await runNotebookCell(await this.ports(show), run);
+      if (output.kind === 'job' && output.jobId !== undefined && !output.final) this.deps.follow(output.jobId);
+      return cellSucceeded(output);
     } catch (error) {
       if (!(error instanceof InvalidCell)) throw error;
       await execution.replaceOutput(errorOutput(error));
       return false;
-    }
-  }
-
-  /** Follows a job cell's job in an execution of its own (on open, after an action from the output). */
-  private async follow(cell: vscode.NotebookCell, output: JobOutput): Promise<void> {
-    const jobId = output.jobId;
-    if (jobId === undefined || this.running.has(cell)) return;
-    const execution = this.controller.createNotebookCellExecution(cell);
-    const abort = new AbortController();
-    const ended = this.track(cell, abort);
-    execution.token.onCancellationRequested(() => abort.abort());
-    execution.start(Date.now());
-    let success = true;
-    try {
-      const ports = await this.ports((shown) => void execution.replaceOutput(outputOf(shown)));
-      await followJob(ports, jobId, { ...output, notes: [] }, abort.signal);
-    } catch (error) {
-      success = false;
-      if (!abort.signal.aborted) await execution.replaceOutput(errorOutput(error));
-    } finally {
-      execution.end(success, Date.now());
-      ended.done();
-    }
-  }
-
-  /** On open: a job cell whose job still runs is followed (a finished one keeps its saved summary: opening leaves the file clean). */
-  private async followOpenJobs(notebook: vscode.NotebookDocument): Promise<void> {
-    if (notebook.notebookType !== NOTEBOOK_TYPE) return;
-    const cells = notebook.getCells().filter((cell) => {
-      const output = cellOutputOf(cell.outputs);
-      return output?.kind === 'job' && output.jobId !== undefined;
-    });
-    if (cells.length === 0) return;
-    const session = await this.deps.session().catch(() => undefined);
-    if (!session) return;
-    for (const cell of cells) {
-      const output = cellOutputOf(cell.outputs);
-      const job = output?.kind === 'job' && output.jobId !== undefined ? session.store.index.job(output.jobId) : undefined;
-      if (output?.kind === 'job' && job && !isFinal(job)) void this.follow(cell, output);
     }
   }
 

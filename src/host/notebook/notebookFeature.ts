@@ -6,6 +6,7 @@ import type { RendererToHost } from '../../shared/notebookOutputs';
 import { CommandIds } from '../commandIds';
 import type { WorkspaceSession } from '../workspaceSession';
 import { registerCellLanguageFeatures } from './cellLanguageFeatures';
+import { NotebookJobFollower } from './jobFollower';
 import { NotebookRunner } from './notebookController';
 import { registerNotebookSerializer } from './notebookSerializer';
 import { starterNotebook } from './starterNotebook';
@@ -16,19 +17,23 @@ export interface NotebookFeatureDeps {
 }
 
 export function registerNotebookFeature(deps: NotebookFeatureDeps): vscode.Disposable {
-  const runner = new NotebookRunner(deps);
   const messaging = vscode.notebooks.createRendererMessaging(NOTEBOOK_RENDERER_ID);
+  const holder: { runner?: NotebookRunner } = {};
+  const follower = new NotebookJobFollower({ session: deps.session, messaging, log: deps.log, persist: (cells, output) => holder.runner?.persistJobOutput(cells, output) ?? Promise.resolve() });
+  const runner = new NotebookRunner({ ...deps, follow: (jobId) => follower.watch(jobId) });
+  holder.runner = runner;
   return vscode.Disposable.from(
     registerNotebookSerializer(),
     runner,
+    follower,
     registerCellLanguageFeatures(),
-    messaging.onDidReceiveMessage(({ editor, message }) => {
+    messaging.onDidReceiveMessage(({ message }) => {
       const parsed = rendererToHostSchema.safeParse(message);
       if (!parsed.success) {
         deps.log.warn('notebook output: ignored a message that is not one of its buttons');
         return;
       }
-      void onRendererAction(parsed.data, editor.notebook, runner).catch((error: unknown) => {
+      void onRendererAction(parsed.data, follower).catch((error: unknown) => {
         void vscode.window.showErrorMessage(`LLM Batch: ${error instanceof Error ? error.message : String(error)}`);
       });
     }),
@@ -48,15 +53,18 @@ export function registerNotebookFeature(deps: NotebookFeatureDeps): vscode.Dispo
 }
 
 /** A button in a cell's output: job actions go through the Jobs view's commands (which confirm what spends or stops). */
-async function onRendererAction(action: RendererToHost, notebook: vscode.NotebookDocument, runner: NotebookRunner): Promise<void> {
+async function onRendererAction(action: RendererToHost, follower: NotebookJobFollower): Promise<void> {
   switch (action.type) {
+    case 'watchJob':
+      follower.watch(action.jobId);
+      return;
     case 'cancelJob':
       await vscode.commands.executeCommand(CommandIds.cancelJob, action.jobId);
-      runner.followJobCells(notebook, action.jobId);
+      follower.watch(action.jobId);
       return;
     case 'resubmitFailed':
       await vscode.commands.executeCommand(CommandIds.resubmitFailed, action.jobId);
-      runner.followJobCells(notebook, action.jobId);
+      follower.watch(action.jobId);
       return;
     case 'exportResults':
       await vscode.commands.executeCommand(CommandIds.exportResults, action.jobId, action.format);
