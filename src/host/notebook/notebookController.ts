@@ -32,6 +32,11 @@ export class NotebookRunner implements vscode.Disposable {
   /** Cells running now (one execution each): how to stop it, and when it has ended. */
   private readonly running = new Map<vscode.NotebookCell, { readonly abort: AbortController; readonly ended: Promise<void> }>();
   private readonly disposables: vscode.Disposable[] = [];
+  /**
+   * Each cell's latest output as this runner showed it: the next cell of a Run All reads it at
+   * once, before VS Code has handed the edit back into `cell.outputs`.
+   */
+  private readonly shown = new WeakMap<vscode.NotebookCell, CellOutput>();
 
   constructor(private readonly deps: NotebookControllerDeps) {
     this.controller = vscode.notebooks.createNotebookController('llm-batch-runner', NOTEBOOK_TYPE, 'LLM Batch Runner');
@@ -39,12 +44,23 @@ export class NotebookRunner implements vscode.Disposable {
     this.controller.supportsExecutionOrder = true;
     this.controller.description = 'Builds, prices, tries and submits batch jobs';
     this.controller.executeHandler = (cells) => this.executeInOrder(cells);
-    this.disposables.push(this.controller);
+    this.disposables.push(
+      this.controller,
+      // Once VS Code has a cell's outputs (ours applied, or cleared by the user), they are the truth again.
+      vscode.workspace.onDidChangeNotebookDocument((event) => {
+        for (const change of event.cellChanges) if (change.outputs) this.shown.delete(change.cell);
+      }),
+    );
   }
 
   /** Runs only the try of a job cell (the cell's "Try Sample Items" action). */
   async tryCell(cell: vscode.NotebookCell): Promise<void> {
     await this.execute(cell, 'try');
+  }
+
+  /** A cell's output: as this runner last showed it, else as the notebook has it. */
+  private outputOf(cell: vscode.NotebookCell): CellOutput | undefined {
+    return this.shown.get(cell) ?? cellOutputOf(cell.outputs);
   }
 
   /**
@@ -60,6 +76,7 @@ export class NotebookRunner implements vscode.Disposable {
       execution.executionOrder = summary?.executionOrder;
       execution.start(summary?.timing?.startTime ?? Date.now());
       try {
+        this.shown.set(cell, output);
         await execution.replaceOutput(outputOf(output));
       } finally {
         execution.end(summary?.success ?? true, summary?.timing?.endTime ?? Date.now());
@@ -121,18 +138,24 @@ export class NotebookRunner implements vscode.Disposable {
   }
 
   private async run(cell: vscode.NotebookCell, execution: vscode.NotebookCellExecution, signal: AbortSignal, only: 'try' | undefined): Promise<boolean> {
-    const show = (output: CellOutput) => void execution.replaceOutput(outputOf(output));
+    let shownLast: Thenable<void> = Promise.resolve();
+    const show = (output: CellOutput) => {
+      this.shown.set(cell, output);
+      shownLast = execution.replaceOutput(outputOf(output));
+    };
     const above = cell.notebook
       .getCells()
       .slice(0, cell.index)
       .map((previous) => ({
         source: previous.kind === vscode.NotebookCellKind.Code ? previous.document.getText() : undefined,
-        output: cellOutputOf(previous.outputs),
+        output: this.outputOf(previous),
       }));
     // A job cell returns once its job is submitted or found: the follower shows it from there.
-    const run = { source: cell.document.getText(), baseDir: notebookDir(cell.notebook), above, previous: cellOutputOf(cell.outputs), only, follow: false, signal };
+    const run = { source: cell.document.getText(), baseDir: notebookDir(cell.notebook), above, previous: this.outputOf(cell), only, follow: false, signal };
     try {
       const output = await runNotebookCell(await this.ports(show), run);
+      // The cell's output is in place before its run ends (the next cell may read it).
+      await shownLast;
       if (output.kind === 'job' && output.jobId !== undefined && !output.final) this.deps.follow(output.jobId);
       return cellSucceeded(output);
     } catch (error) {
