@@ -116,12 +116,24 @@ export function savedOutput(output: CellOutput): CellOutput {
     case 'requests':
       return { ...output, sample: output.sample.slice(0, 2) };
     case 'job': {
-      const { rows: _rows, trial, failures: _failures, ...rest } = output;
-      return trial ? { ...rest, trial: { ...trial, rows: [] } } : rest;
+      // Replacing a key keeps its place: the file's key order stays as it was.
+      const { rows: _rows, failures: _failures, ...rest } = output;
+      const { preview, progress, trial } = rest;
+      return {
+        ...rest,
+        ...(preview ? { preview: { ...preview, expected: money(preview.expected), max: money(preview.max), naiveSync: money(preview.naiveSync) } } : {}),
+        ...(progress ? { progress: { ...progress, spent: money(progress.spent), estimate: money(progress.estimate) } } : {}),
+        ...(trial ? { trial: { ...trial, spent: money(trial.spent), rows: [] } } : {}),
+      };
     }
     case 'results':
       return { ...output, rows: [] };
   }
+}
+
+/** Dollars to 10 decimals: the file shows 0.00009915, not the float noise 0.00009914999999999998. */
+function money(amount: number): number {
+  return Number(amount.toFixed(10));
 }
 
 /** The renderer's buttons: each names the job it acts on; the host confirms what spends or stops. */

@@ -204,6 +204,9 @@ describe('notebook job cell', () => {
       assert.equal(full.final, true);
       assert.equal(full.progress?.counts['cached'], 3);
       assert.equal(full.progress?.counts['succeeded'], 4);
+      // A tried item was not sent again, and still shows what it asked (from its source line).
+      assert.equal(full.rows?.find((row) => row.id === 'row-1')?.state, 'cached');
+      assert.equal(full.rows?.find((row) => row.id === 'row-1')?.input, 'q1');
       const [batch] = emulator.batches();
       assert.equal(emulator.batches().length, 1);
       assert.equal((batch?.object['request_counts'] as { total?: number } | undefined)?.total, 4, 'the batch carries only the untried items');

@@ -9,6 +9,7 @@ import type { ResultLineParser } from '../../providers/resultParsers';
 import { OUTPUT_TEXT_LIMIT } from '../../shared/notebookOutputs';
 import type { ResultRow } from '../../shared/notebookOutputs';
 import type { WorkspaceStore } from '../../store/workspaceStore';
+import { SourceLines } from './sourceLines';
 
 export interface RowFilter {
   readonly states?: readonly string[] | undefined;
@@ -40,9 +41,11 @@ export async function resultRows(store: WorkspaceStore, jobId: string, parse: Re
 /** Every row of the job in input order (for export): the full texts, not cut. */
 export async function* allRows(store: WorkspaceStore, jobId: string, parse: ResultLineParser, states?: readonly string[], textLimit = OUTPUT_TEXT_LIMIT): AsyncGenerator<ResultRow> {
   const wanted = states && states.length > 0 ? new Set(states) : undefined;
+  const job = store.index.job(jobId);
+  const source = job ? new SourceLines(job) : undefined;
   for await (const record of exportResults(store, jobId, parse)) {
     if (wanted && !wanted.has(record.state)) continue;
-    yield await rowOf(store, jobId, record, textLimit);
+    yield await rowOf(store, jobId, record, textLimit, source);
   }
 }
 
@@ -63,21 +66,25 @@ export function failureClasses(store: WorkspaceStore, jobId: string): { failureC
   return [...classes].map(([failureClass, entry]) => ({ failureClass, ...entry })).sort((a, b) => b.count - a.count || a.failureClass.localeCompare(b.failureClass));
 }
 
-/** What an item asked (its last user text), from the exact line sent: a duplicate reads its twin's; a cached item has none here. */
-export async function inputTextOf(store: WorkspaceStore, jobId: string, id: string, textLimit = OUTPUT_TEXT_LIMIT): Promise<string> {
+/**
+ * What an item asked (its last user text), from the exact line sent: a duplicate reads its
+ * twin's; an item never sent (its answer came from the cache) reads its source line, when given
+ * the job's source file read in line order.
+ */
+export async function inputTextOf(store: WorkspaceStore, jobId: string, id: string, textLimit = OUTPUT_TEXT_LIMIT, sourceLines?: SourceLines): Promise<string> {
   const item = store.index.item(jobId, id);
-  const source = item?.inputFile ? item : item?.twin ? store.index.item(jobId, item.twin) : undefined;
-  const line = source ? (await readItemLines(store, [source])).get(source.id) : undefined;
-  return line ? requestPreview(line.toString('utf8'), textLimit) : '';
+  const sent = item?.inputFile ? item : item?.twin ? store.index.item(jobId, item.twin) : undefined;
+  const line = sent ? (await readItemLines(store, [sent])).get(sent.id)?.toString('utf8') : item && sourceLines ? await sourceLines.line(item.line) : undefined;
+  return line ? requestPreview(line, textLimit) : '';
 }
 
-async function rowOf(store: WorkspaceStore, jobId: string, record: ResultRecord, textLimit: number): Promise<ResultRow> {
+async function rowOf(store: WorkspaceStore, jobId: string, record: ResultRecord, textLimit: number, source: SourceLines | undefined): Promise<ResultRow> {
   const failure = record.failure?.message ?? record.failure?.code ?? record.failure?.class ?? '';
   return {
     id: record.custom_id,
     line: record.line,
     state: record.state,
-    input: await inputTextOf(store, jobId, record.custom_id, textLimit),
+    input: await inputTextOf(store, jobId, record.custom_id, textLimit, source),
     output: clip(record.content ?? (record.failure ? failure : ''), textLimit),
     cost: record.cost,
     ...(record.failure?.class ? { failureClass: record.failure.class } : {}),
