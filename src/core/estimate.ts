@@ -31,6 +31,8 @@ export interface EstimateOptions extends AnalyzerOptions {
   readonly offThread?: boolean | undefined;
   /** Per-file hooks into dedup and the cache: a submission uses them to record every item. */
   readonly hooksFor?: ((file: string) => TallyHooks) | undefined;
+  /** The items go one by one through the sync API (a sync-mode job): a provider's minimum batch size does not apply. */
+  readonly oneByOne?: boolean | undefined;
 }
 
 export interface FileEstimate {
@@ -126,11 +128,12 @@ async function estimateFile(
 /** One report per file, merged: the cost preview merges the reports of separately prepared files the same way. */
 function buildReport(files: readonly FileEstimate[], options: EstimateOptions): EstimateReport {
   const pricer = createPricer(options.pricing);
-  if (files.length === 0) return fileReport(undefined, pricer);
-  return mergeEstimateReports(files.map((file) => fileReport(file, pricer)));
+  const oneByOne = options.oneByOne ?? false;
+  if (files.length === 0) return fileReport(undefined, pricer, oneByOne);
+  return mergeEstimateReports(files.map((file) => fileReport(file, pricer, oneByOne)));
 }
 
-function fileReport(estimate: FileEstimate | undefined, pricer: Pricer): EstimateReport {
+function fileReport(estimate: FileEstimate | undefined, pricer: Pricer, oneByOne: boolean): EstimateReport {
   const report: EstimateReport = {
     version: 1,
     totals: {
@@ -197,16 +200,16 @@ function fileReport(estimate: FileEstimate | undefined, pricer: Pricer): Estimat
   for (const { provider, model } of tally.unpriced.values()) {
     report.price.unpricedModels.push({ provider, model, message: pricer.unknownModelMessage(provider, model) });
   }
-  for (const message of fileProblems(summary, tally, chunks)) report.problems.push({ file, message });
+  for (const message of fileProblems(summary, tally, chunks, oneByOne)) report.problems.push({ file, message });
   for (const message of fileNotes(summary, tally, chunks)) report.notes.push({ file, message });
   return report;
 }
 
-function fileProblems(summary: ReadSummary, tally: FileTally, chunks: readonly PlannedChunk[]): string[] {
+function fileProblems(summary: ReadSummary, tally: FileTally, chunks: readonly PlannedChunk[], oneByOne: boolean): string[] {
   if (summary.bytes === 0 || tally.totals.items === 0) return ['the file has no requests'];
   const problems: string[] = [];
   const provider = tally.provider;
-  if (provider) {
+  if (provider && !oneByOne) {
     const limits = PROVIDER_LIMITS[provider];
     for (const chunk of chunks) {
       if (chunk.lines.length < limits.minRequests) {

@@ -97,6 +97,8 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
     outputBuffer: request.outputBuffer,
     pricing: request.pricing,
     analyzer: request.analyzer,
+    // One by one, there is no batch for a provider's minimum to refuse.
+    oneByOne: sync,
     signal: request.signal,
     onProgress: request.onProgress,
     hooksFor: () => ({

@@ -2,6 +2,8 @@
 // API at the full price, no batch is created, the reservation is at the sync price, spend is the
 // sum of the items' costs, and a kill mid-run neither loses an item nor sends one twice.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { createPricer } from '../../src/core/pricing';
 import { startHarness } from './harness';
@@ -39,6 +41,25 @@ describe('sync-mode jobs', () => {
       }
       assert.ok(Math.abs(h.store.index.actualCost(jobId) - h.store.index.items(jobId).reduce((sum, item) => sum + item.cost, 0)) < 1e-12);
       assert.equal(h.store.index.openReservation(jobId), 0, 'the reservation is settled');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('on Bedrock, a sync-mode run of fewer items than its batch minimum goes ahead (no batch to refuse)', async () => {
+    const h = await startHarness({}, { provider: 'bedrock' });
+    try {
+      const file = path.join(h.workspace, 'three.jsonl');
+      const line = (i: number) =>
+        JSON.stringify({ custom_id: `item-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: h.rig.models[0], messages: [{ role: 'user', content: `three ${i}` }], max_completion_tokens: 20 } });
+      writeFileSync(file, `${[1, 2, 3].map(line).join('\n')}\n`);
+      // As a batch, three records are refused by the estimate; one by one, they are not.
+      await assert.rejects(h.submit(file), /at least 100 requests/);
+      const jobId = await h.submit(file, { mode: 'sync' });
+      const done = await h.engine.run(jobId);
+      assert.equal(done.status, 'completed');
+      assert.equal(h.store.index.countsByState(jobId).succeeded, 3);
+      assert.equal(h.emulator.batches().length, 0);
     } finally {
       await h.close();
     }
