@@ -317,7 +317,8 @@ describe('webview panels under the real CSP', { skip: missing.length > 0 ? `need
     await page.keyboard.press('Enter');
     await page.screenshot({ path: path.join(RESULTS, 'failure-inspector.png'), fullPage: true });
 
-    await page.getByRole('button', { name: /invalid_request \(3\)/ }).click();
+    // The chip says the class in words; the filter it asks for is the class itself.
+    await page.getByRole('button', { name: /invalid request \(3\)/ }).click();
     await page.locator('vscode-button', { hasText: 'Retry as batch' }).click();
     await page.locator('vscode-button', { hasText: 'Next' }).click();
     const messages = await posted(page);

@@ -18,6 +18,11 @@ type Items = Extract<FailureInspectorToWebview, { type: 'items' }>;
 
 const COLUMNS = ['ID', 'Line', 'State', 'Class', 'Code', 'Message', 'Tries', 'Input'] as const;
 
+/** A failure class as words ("invalid request"), not an identifier; filters keep the class itself. */
+function words(name: string): string {
+  return name.replace(/_/g, ' ');
+}
+
 /** A cell with its column's name (shown beside the value when a narrow editor stacks the table). */
 function cell(label: (typeof COLUMNS)[number], className: string, content: Node | string): HTMLElement {
   return el('td', { className, attrs: { role: 'gridcell', 'data-label': label } }, content);
@@ -129,7 +134,7 @@ function renderChips(view: Items): void {
     ui.chips,
     chip(`All (${integer(all)})`, active.size === 0, () => load([], 0)),
     ...view.classes.map((c) =>
-      chip(`${c.name} (${integer(c.count)})`, active.has(c.name), () => {
+      chip(`${words(c.name)} (${integer(c.count)})`, active.has(c.name), () => {
         const next = new Set(active);
         if (next.has(c.name)) next.delete(c.name);
         else next.add(c.name);
@@ -173,7 +178,7 @@ function row(item: FailedItemView): HTMLElement {
     cell('ID', 'mono', open),
     cell('Line', 'num', line),
     cell('State', '', item.state === 'dead_letter' ? 'dead letter' : item.state),
-    cell('Class', '', item.failureClass ?? '—'),
+    cell('Class', '', item.failureClass ? words(item.failureClass) : '—'),
     cell('Code', 'mono', item.code ?? ''),
     cell('Message', 'message', item.message ?? ''),
     // The first batch is try 1; the two batch retries and the one sync call follow it.
