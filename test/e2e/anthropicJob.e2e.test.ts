@@ -13,7 +13,7 @@ import { estimateFiles } from '../../src/core/estimate';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import { startAnthropicEmulator } from '../emulators/anthropic/server';
 import type { RunningAnthropicEmulator } from '../emulators/anthropic/server';
-import { makeWorkspace, waitForJobState, withWorkbench } from './workbench';
+import { makeWorkspace, waitFor, waitForJobState, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const SUBMIT = 'Submit as LLM Batch…';
@@ -47,16 +47,6 @@ async function readJobs() {
     return store.index.jobs().map((job) => ({ job, counts: store.index.countsByState(job.id) }));
   } finally {
     await store.close();
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

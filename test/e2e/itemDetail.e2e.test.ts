@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, withWorkbench } from './workbench';
+import { makeWorkspace, startEmulator, waitFor, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const SUBMIT = 'Submit as LLM Batch…';
@@ -32,16 +32,6 @@ async function readJob() {
     return job && { job, item: store.index.item(job.id, FAILED_ITEM) };
   } finally {
     await store.close();
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

@@ -10,7 +10,7 @@ import { formatDollars } from '../../src/core/budget';
 import { estimateFiles } from '../../src/core/estimate';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, withWorkbench } from './workbench';
+import { makeWorkspace, startEmulator, waitFor, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const SUBMIT = 'Submit as LLM Batch…';
@@ -35,16 +35,6 @@ async function readJobs() {
     return store.index.jobs().map((job) => ({ job, counts: store.index.countsByState(job.id), batches: store.index.batches(job.id).length }));
   } finally {
     await store.close();
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

@@ -9,7 +9,7 @@ import { readJobFigures } from '../../src/app/jobFigures';
 import { formatDollars } from '../../src/core/budget';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, withWorkbench } from './workbench';
+import { makeWorkspace, startEmulator, waitFor, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const SUBMIT = 'Submit as LLM Batch…';
@@ -34,16 +34,6 @@ async function readJob() {
     return { job, figures: readJobFigures(store.index, job), batches: store.index.batches(job.id) };
   } finally {
     await store.close();
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, withWorkbench } from './workbench';
+import { makeWorkspace, startEmulator, waitFor, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const SUBMIT = 'Submit as LLM Batch…';
@@ -26,16 +26,6 @@ async function statusOf(name: string): Promise<string | undefined> {
     return store.index.jobs().find((job) => job.name === name)?.status;
   } finally {
     await store.close();
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

@@ -337,6 +337,17 @@ function cssString(value: string): string {
   return value.replace(/["\\]/g, '\\$&');
 }
 
+/** Polls `probe` every half second until it returns a value (which it returns), or fails after `timeoutMs` naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** Waits until the extension has opened the workspace's job state (its log says so): the status
  *  bar item cannot tell, it shows only while a batch runs or something was spent today. */
 export async function waitForJobState(wb: Workbench, timeoutMs = 60_000): Promise<void> {
