@@ -120,7 +120,7 @@ test('submit → preview → confirm → complete → inspect → resubmit, with
       assert.match(await dialog.innerText(), /At most \$[\d.]+ at the batch price, reserved against your budget/);
       await wb.screenshot('resubmit-confirm');
       await dialog.getByRole('button', { name: 'Resubmit' }).click();
-      await wb.waitForNotification(/Resubmitted 2 failed item\(s\)/, 15_000);
+      await wb.waitForNotification(/Resubmitted 2 failed items/, 15_000);
     });
     const second = await waitFor('the resubmitted items to finish', async () => {
       const job = (await readJobs()).find((j) => j.job.name === 'with-failures.jsonl');

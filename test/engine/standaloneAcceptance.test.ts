@@ -86,7 +86,7 @@ describe('CLI against the standalone emulator', () => {
     // Without a terminal to confirm on, a resubmission that costs money needs --yes.
     const unconfirmed = cli('retry-failed', jobId);
     assert.equal(unconfirmed.code, 1);
-    assert.match(unconfirmed.stderr, /^Resubmit \d+ failed item\(s\) of job-[\w-]+ for at most \$[\d.]+\?/m);
+    assert.match(unconfirmed.stderr, /^Resubmit \d+ failed items? of job-[\w-]+ for at most \$[\d.]+\?/m);
     assert.match(unconfirmed.stderr, /Nothing was resubmitted/);
     const retried = cli('retry-failed', jobId, '--yes', '--json');
     assert.equal(retried.code, 0, retried.stderr);
