@@ -15,7 +15,7 @@ import type { SandboxEmulators } from '../../scripts/workbench/sandboxProviders'
 
 /** No key stored for any provider. */
 const noSecrets = { get: () => Promise.resolve(undefined), store: () => Promise.resolve(), delete: () => Promise.resolve(), onDidChange: () => ({ dispose: () => undefined }) };
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Parameters<typeof WorkspaceSession.open>[2];
+const log = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Parameters<typeof WorkspaceSession.open>[2];
 
 let root: string;
 let emulators: SandboxEmulators;

@@ -33,7 +33,7 @@ class FakeSecrets {
   }
 }
 
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Parameters<typeof WorkspaceSession.open>[2];
+const log = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Parameters<typeof WorkspaceSession.open>[2];
 let root: string;
 let secrets: FakeSecrets;
 let session: WorkspaceSession;
