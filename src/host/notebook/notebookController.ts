@@ -46,9 +46,14 @@ export class NotebookRunner implements vscode.Disposable {
     this.controller.executeHandler = (cells) => this.executeInOrder(cells);
     this.disposables.push(
       this.controller,
-      // Once VS Code has a cell's outputs (ours applied, or cleared by the user), they are the truth again.
+      // Once VS Code holds what was last shown (or the user cleared the outputs), the cell's outputs are the truth again.
       vscode.workspace.onDidChangeNotebookDocument((event) => {
-        for (const change of event.cellChanges) if (change.outputs) this.shown.delete(change.cell);
+        for (const change of event.cellChanges) {
+          if (!change.outputs) continue;
+          const now = cellOutputOf(change.outputs);
+          const shown = this.shown.get(change.cell);
+          if (now === undefined || JSON.stringify(now) === JSON.stringify(shown)) this.shown.delete(change.cell);
+        }
       }),
     );
   }
