@@ -10,9 +10,8 @@ import type { FailedItemView, FailureInspectorToHost, FailureInspectorToWebview 
 import { failurePage } from './failurePage';
 import { showItemDetail } from './itemDetailPanel';
 import { providerName } from './jobsViewFormat';
-import { errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
+import { PanelPerJob, errorText, onValidMessage, openFileAtLine, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
-import type { WorkspaceSession } from './workspaceSession';
 import { count } from '../shared/wording';
 import { failureInspectorRestoreSchema } from '../shared/panelRestore';
 
@@ -20,20 +19,12 @@ const VIEW_TYPE = 'llmBatch.failureInspector';
 /** The poll loop fires onDidChange after every step; redraw at most this often. */
 const REFRESH_DELAY_MS = 300;
 
-/**
- * Open inspectors by session and job, so a second "Inspect failures" on a job reveals its panel.
- * Keyed by the session (not a module-wide map of panels) so a new session starts empty.
- */
-const openInspectors = new WeakMap<WorkspaceSession, Map<string, FailureInspector>>();
+/** Open inspectors: a second "Inspect failures" on a job reveals its panel. */
+const openInspectors = new PanelPerJob<FailureInspector>();
 
 /** Opens the job's failure inspector, or reveals the one already open. */
 export function showFailureInspector(deps: PanelDeps, jobId: string): void {
-  let byJob = openInspectors.get(deps.session);
-  if (!byJob) {
-    byJob = new Map();
-    openInspectors.set(deps.session, byJob);
-  }
-  const existing = byJob.get(jobId);
+  const existing = openInspectors.get(deps.session, jobId);
   if (existing) {
     existing.reveal();
     return;
@@ -43,8 +34,7 @@ export function showFailureInspector(deps: PanelDeps, jobId: string): void {
     void vscode.window.showErrorMessage(`No job ${jobId} in this workspace.`);
     return;
   }
-  const jobs = byJob;
-  jobs.set(jobId, new FailureInspector(deps, jobId, job.name, () => jobs.delete(jobId)));
+  openInspectors.add(deps.session, jobId, (forget) => new FailureInspector(deps, jobId, job.name, forget));
 }
 
 /** A failure inspector VS Code kept through a reload: the same job, classes and page, in its panel. */
@@ -56,17 +46,12 @@ export function restoreFailureInspector(deps: PanelDeps, panel: vscode.WebviewPa
     panel.dispose();
     return;
   }
-  let byJob = openInspectors.get(deps.session);
-  if (!byJob) {
-    byJob = new Map();
-    openInspectors.set(deps.session, byJob);
-  }
-  const jobs = byJob;
-  if (jobs.has(job.id)) {
+  if (openInspectors.get(deps.session, job.id)) {
     panel.dispose();
     return;
   }
-  jobs.set(job.id, new FailureInspector(deps, job.id, job.name, () => jobs.delete(job.id), { panel, filter: restored.data.filter, page: restored.data.page }));
+  const { filter, page } = restored.data;
+  openInspectors.add(deps.session, job.id, (forget) => new FailureInspector(deps, job.id, job.name, forget, { panel, filter, page }));
 }
 
 export const FAILURE_INSPECTOR_VIEW_TYPE = VIEW_TYPE;

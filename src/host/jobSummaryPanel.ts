@@ -13,7 +13,7 @@ import { pickJob } from './jobCommands';
 import type { JobTarget } from './jobCommands';
 import { whereaboutsOf } from './jobWhereabouts';
 import { providerName, waitLines } from './jobsViewFormat';
-import { errorText, onValidMessage, panelOptions, setPanelHtml } from './panelWebview';
+import { PanelPerJob, errorText, onValidMessage, panelOptions, setPanelHtml } from './panelWebview';
 import type { PanelDeps } from './panelWebview';
 import type { WorkspaceSession } from './workspaceSession';
 
@@ -21,17 +21,12 @@ const VIEW_TYPE = 'llmBatch.jobSummary';
 /** The poll loop fires onDidChange after every step; redraw at most this often. */
 const REFRESH_DELAY_MS = 300;
 
-/** Open summaries by session and job: a second "Show Summary" of a job reveals its panel. */
-const openSummaries = new WeakMap<WorkspaceSession, Map<string, JobSummary>>();
+/** Open summaries: a second "Show Summary" of a job reveals its panel. */
+const openSummaries = new PanelPerJob<JobSummary>();
 
 /** Opens the job's summary, or reveals the one already open. */
 export function showJobSummary(deps: PanelDeps, jobId: string): void {
-  let byJob = openSummaries.get(deps.session);
-  if (!byJob) {
-    byJob = new Map();
-    openSummaries.set(deps.session, byJob);
-  }
-  const existing = byJob.get(jobId);
+  const existing = openSummaries.get(deps.session, jobId);
   if (existing) {
     existing.reveal();
     return;
@@ -41,8 +36,7 @@ export function showJobSummary(deps: PanelDeps, jobId: string): void {
     void vscode.window.showErrorMessage(`No job ${jobId} in this workspace.`);
     return;
   }
-  const jobs = byJob;
-  jobs.set(jobId, new JobSummary(deps, jobId, job.name, () => jobs.delete(jobId)));
+  openSummaries.add(deps.session, jobId, (forget) => new JobSummary(deps, jobId, job.name, forget));
 }
 
 class JobSummary {

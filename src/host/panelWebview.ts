@@ -17,6 +17,30 @@ export interface PanelDeps {
 /** The bundles under webview/<name>/main.ts. */
 export type WebviewBundle = 'costPreview' | 'failureInspector' | 'itemDetail' | 'jobSummary';
 
+/**
+ * One panel per job in a session: opening a job's panel again reveals it. Keyed by the session
+ * (not a module-wide map) so a new session starts empty.
+ */
+export class PanelPerJob<P extends { reveal(): void }> {
+  private readonly bySession = new WeakMap<WorkspaceSession, Map<string, P>>();
+
+  /** The job's open panel, if any. */
+  get(session: WorkspaceSession, jobId: string): P | undefined {
+    return this.bySession.get(session)?.get(jobId);
+  }
+
+  /** Keeps the panel `create` makes until it calls `forget` (when it is disposed). */
+  add(session: WorkspaceSession, jobId: string, create: (forget: () => void) => P): void {
+    let byJob = this.bySession.get(session);
+    if (!byJob) {
+      byJob = new Map();
+      this.bySession.set(session, byJob);
+    }
+    const jobs = byJob;
+    jobs.set(jobId, create(() => jobs.delete(jobId)));
+  }
+}
+
 export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return {
     enableScripts: true,
