@@ -200,6 +200,7 @@ describe('notebook job cell', () => {
 
       const full = await run(nb, input, { try: 3 });
       assert.equal(chatCalls(emulator), 3, 'the try is not sent again');
+      assert.equal(nb.ports.service.store.index.jobs().length, 2, 'the try job is found again, not made twice');
       assert.equal(full.preview?.cached, 3, 'the tried items are not paid twice');
       assert.equal(full.final, true);
       assert.equal(full.progress?.counts['cached'], 3);
