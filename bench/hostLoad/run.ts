@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     console.log(`\nHost thread during the cost preview's estimate of ${path.basename(file)} (${sizeMb} MB)`);
     for (const mode of modes) {
       const result = child<Block>('estimateChild.js', [file, mode]);
-      const label = mode === 'workers' ? 'lines on workers (the host)' : 'one thread (before)';
+      const label = mode === 'workers' ? 'lines on workers (the host)' : 'all on one thread';
       const goal = mode === 'workers' ? `   goal ≤ ${BLOCK_GOAL_MS} ms: ${verdict(result.longestBlockMs <= BLOCK_GOAL_MS)}` : '';
       console.log(`  ${label.padEnd(28)} longest block ${result.longestBlockMs.toFixed(0).padStart(5)} ms, wall ${(result.wallMs / 1000).toFixed(1)} s, ${result.items.toLocaleString('en-US')} items${goal}`);
     }

@@ -13,12 +13,18 @@ const MAX_LOAD = 0.7;
 /**
  * Open addressing (linear probing) from a 32-bit tag, which the caller derives from the key, to an
  * entry number; the keys stay with the caller (`KeyStore`), so the table holds 8 bytes a slot.
+ *
+ * It grows a little at a time: a full table is kept, read-only, beside one twice its size, and each
+ * insert moves a few of its slots over. Moving a million entries at once held the thread (the
+ * window's, during an estimate) for a hundred milliseconds.
  */
 export class TagTable<K> {
   /** Pairs of (tag, entry + 1); 0 in the second word marks an empty slot. */
   private slots: Uint32Array;
   private bits: number;
   private size = 0;
+  /** The table being moved into `slots`, and the next of its slots to move. */
+  private old: { slots: Uint32Array; bits: number; next: number } | undefined;
 
   constructor(
     private readonly keys: KeyStore<K>,
@@ -30,13 +36,10 @@ export class TagTable<K> {
 
   /** The entry whose key equals `key`, or -1. */
   find(tag: number, key: K): number {
-    const slots = this.slots;
-    const mask = (1 << this.bits) - 1;
-    for (let slot = home(tag, this.bits); ; slot = (slot + 1) & mask) {
-      const entry = slots[2 * slot + 1] ?? 0;
-      if (entry === 0) return -1;
-      if (slots[2 * slot] === tag >>> 0 && this.keys.keyEquals(entry - 1, key)) return entry - 1;
-    }
+    const found = this.findIn(this.slots, this.bits, tag, key);
+    if (found !== -1 || this.old === undefined) return found;
+    // Not moved yet, or moved: the old table still holds every entry it had.
+    return this.findIn(this.old.slots, this.old.bits, tag, key);
   }
 
   /**
@@ -50,21 +53,46 @@ export class TagTable<K> {
 
   /** Adds an entry (the caller has checked that its key is new). */
   insert(tag: number, entry: number): void {
-    if (this.size + 1 > MAX_LOAD * (1 << this.bits)) this.grow();
+    if (this.old !== undefined) this.moveSome();
+    else if (this.size + 1 > MAX_LOAD * (1 << this.bits)) this.grow();
     place(this.slots, this.bits, tag >>> 0, entry + 1);
     this.size++;
   }
 
-  private grow(): void {
-    const old = this.slots;
-    this.bits++;
-    this.slots = new Uint32Array(2 << this.bits);
-    for (let i = 0; i < old.length; i += 2) {
-      const entry = old[i + 1] ?? 0;
-      if (entry !== 0) place(this.slots, this.bits, old[i] ?? 0, entry);
+  private findIn(slots: Uint32Array, bits: number, tag: number, key: K): number {
+    const mask = (1 << bits) - 1;
+    for (let slot = home(tag, bits); ; slot = (slot + 1) & mask) {
+      const entry = slots[2 * slot + 1] ?? 0;
+      if (entry === 0) return -1;
+      if (slots[2 * slot] === tag >>> 0 && this.keys.keyEquals(entry - 1, key)) return entry - 1;
     }
   }
+
+  private grow(): void {
+    this.old = { slots: this.slots, bits: this.bits, next: 0 };
+    this.bits++;
+    this.slots = new Uint32Array(2 << this.bits);
+  }
+
+  /**
+   * Moves the next MOVE_PER_INSERT slots of the old table. The old table is 70% full and the new
+   * one twice its size, so the move ends long before the new one is full in turn (at under 50%).
+   */
+  private moveSome(): void {
+    const old = this.old;
+    if (old === undefined) return;
+    const end = Math.min(old.next + MOVE_PER_INSERT, 1 << old.bits);
+    for (let slot = old.next; slot < end; slot++) {
+      const entry = old.slots[2 * slot + 1] ?? 0;
+      if (entry !== 0) place(this.slots, this.bits, old.slots[2 * slot] ?? 0, entry);
+    }
+    old.next = end;
+    if (end === 1 << old.bits) this.old = undefined;
+  }
 }
+
+/** Old slots moved per insert while the table grows. */
+const MOVE_PER_INSERT = 4;
 
 /** Fibonacci hashing: spreads tags whose low bits are alike (sequential ids) over the table. */
 function home(tag: number, bits: number): number {

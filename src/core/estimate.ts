@@ -72,6 +72,7 @@ export async function estimateFiles(paths: readonly string[], options: EstimateO
       files.push(await estimateFile(file, analyzer, progress, options.signal, options.hooksFor?.(file)));
       bytesBefore += sizes[index] ?? 0;
     }
+    await nextTurn();
     return { report: buildReport(files, options), files };
   } finally {
     if (!options.analyzer) await analyzer.close();
@@ -106,6 +107,8 @@ async function estimateFile(
       // Results are applied strictly in batch order: each batch's tally step waits for the previous one.
       chain = chain.then(async () => {
         const result = await pending;
+        // One batch a turn: results that arrive together would otherwise be applied in one block.
+        await nextTurn();
         tally.addBatch(result);
         blankLines += result.blankLines;
       });
@@ -122,7 +125,20 @@ async function estimateFile(
   }
   summary.lines = tally.lines;
   onProgress?.(summary.bytes);
-  return { file, summary, tally, chunks: tally.chunks(), blankLines, sha256: sha.digest('hex') };
+  const chunks: PlannedChunk[] = [];
+  for (const chunk of tally.chunks()) {
+    chunks.push(chunk);
+    await nextTurn();
+  }
+  return { file, summary, tally, chunks, blankLines, sha256: sha.digest('hex') };
+}
+
+/**
+ * Lets timers and messages run before the next step. Awaiting a promise does not: its callback
+ * runs in the same turn, so a chain of steps would still hold the window's thread as one block.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** One report per file, merged: the cost preview merges the reports of separately prepared files the same way. */

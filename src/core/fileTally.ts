@@ -234,9 +234,9 @@ export class FileTally {
     prefetchSink.value = touched;
   }
 
-  /** The chunks to submit; an empty list when nothing valid was seen. */
-  chunks(): PlannedChunk[] {
-    return this.plan?.build() ?? [];
+  /** The chunks to submit, one at a time (see PlanBuilder.chunks); none when nothing valid was seen. */
+  chunks(): Iterable<PlannedChunk> {
+    return this.plan?.chunks() ?? [];
   }
 
   /** Lines seen, blank ones included. */

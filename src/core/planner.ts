@@ -122,6 +122,14 @@ export class PlanBuilder implements KeyStore<HashRef> {
   }
 
   build(): PlannedChunk[] {
+    return [...this.chunks()];
+  }
+
+  /**
+   * The chunks one at a time: hashing a chunk's requests takes a few milliseconds, and a caller
+   * on the window's thread (the estimate) lets it breathe between them.
+   */
+  *chunks(): Generator<PlannedChunk> {
     // Each group's items in file order, by counting sort over the items' group numbers.
     const groups = this.groupKeys.length;
     const starts = new Uint32Array(groups + 1);
@@ -138,13 +146,11 @@ export class PlanBuilder implements KeyStore<HashRef> {
       order[fill[g] ?? 0] = i;
       fill[g] = (fill[g] ?? 0) + 1;
     }
-    const chunks: PlannedChunk[] = [];
     for (let g = 0; g < groups; g++) {
       const key = this.groupKeys[g] ?? MIXED;
       const model = key === MIXED ? [...(this.groupModels[g] ?? [])].sort().join('+') : key;
-      for (const chunk of this.split(model, order.subarray(starts[g] ?? 0, starts[g + 1] ?? 0))) chunks.push(chunk);
+      yield* this.split(model, order.subarray(starts[g] ?? 0, starts[g + 1] ?? 0));
     }
-    return chunks;
   }
 
   private push(model: string, line: number, length: number, words: Uint32Array, at: number, sent: boolean, embeddingInputs: number): void {
@@ -205,11 +211,10 @@ export class PlanBuilder implements KeyStore<HashRef> {
    * trip Bedrock's minimum), then cut early wherever the byte limit or the embedding input
    * limit would be passed.
    */
-  private split(model: string, items: Uint32Array): PlannedChunk[] {
+  private *split(model: string, items: Uint32Array): Generator<PlannedChunk> {
     const total = items.length;
     const target = Math.ceil(total / Math.ceil(total / this.limits.maxRequests));
     const maxInputs = this.limits.maxEmbeddingInputs ?? Number.POSITIVE_INFINITY;
-    const chunks: PlannedChunk[] = [];
     let start = 0;
     let bytes = 0;
     let inputs = 0;
@@ -218,7 +223,7 @@ export class PlanBuilder implements KeyStore<HashRef> {
       const size = this.field(this.sizePages, item);
       const itemInputs = this.inputPages[item >>> PAGE_BITS]?.[item & (PAGE - 1)] ?? 0;
       if (i > start && (i - start >= target || bytes + size > this.limits.maxBytes || inputs + itemInputs > maxInputs)) {
-        chunks.push(this.chunk(model, items.subarray(start, i), bytes, inputs));
+        yield this.chunk(model, items.subarray(start, i), bytes, inputs);
         start = i;
         bytes = 0;
         inputs = 0;
@@ -226,8 +231,7 @@ export class PlanBuilder implements KeyStore<HashRef> {
       bytes += size;
       inputs += itemInputs;
     }
-    if (total > start) chunks.push(this.chunk(model, items.subarray(start, total), bytes, inputs));
-    return chunks;
+    if (total > start) yield this.chunk(model, items.subarray(start, total), bytes, inputs);
   }
 
   private chunk(model: string, items: Uint32Array, bytes: number, embeddingInputs: number): PlannedChunk {

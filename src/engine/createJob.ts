@@ -13,6 +13,8 @@ import { toHex } from '../core/canonicalHash';
 import { estimateFiles } from '../core/estimate';
 import type { Estimate } from '../core/estimate';
 import type { TalliedItem } from '../core/fileTally';
+import { CollectedItems } from './collectedItems';
+import type { CachedRef } from './collectedItems';
 import { readLines } from '../core/jsonlReader';
 import { nativeLineBytes } from '../core/portable/nativeLine';
 import { bedrockInvocationType } from '../core/portable/toBedrock';
@@ -71,26 +73,11 @@ export interface PreparedJob {
   create(options?: { skipInvalid?: boolean }): Promise<string>;
 }
 
-interface CollectedItem {
-  readonly line: number;
-  readonly offset: number;
-  readonly length: number;
-  readonly id: string;
-  readonly model: string;
-  readonly hash: string;
-  readonly estimatedCost: number;
-  readonly estimatedMax: number;
-  /** Expected tokens (the job's estimate in tokens counts those of what is sent). */
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly duplicateOf: number | undefined;
-  readonly cached: { file: string; offset: number; length: number } | undefined;
-}
-
 export async function prepareJob(store: WorkspaceStore, request: SubmitRequest): Promise<PreparedJob> {
   const sync = request.mode === 'sync';
-  const items: CollectedItem[] = [];
-  const cacheHits = new Map<string, { file: string; offset: number; length: number }>();
+  const items = new CollectedItems();
+  // The current batch's cache hits, by hash: asked for before the batch's items are tallied.
+  let cacheHits = new Map<string, CachedRef>();
   const estimate = await estimateFiles([request.file], {
     provider: request.provider,
     model: request.model,
@@ -108,6 +95,7 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
         const hexes = Array.from({ length: count }, (_, row) => toHex(hashes.subarray(row * HASH_BYTES, (row + 1) * HASH_BYTES)));
         const hits = store.index.cachedResults(hexes);
         const cachedRows = new Set<number>();
+        cacheHits = new Map();
         for (const [row, hex] of hexes.entries()) {
           const hit = hits.get(hex);
           if (!hit) continue;
@@ -117,23 +105,20 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
         return cachedRows;
       },
       onItem: (item: TalliedItem) => {
-        const hash = toHex(item.line.hash);
         const price = item.line.price;
         // One by one, each item costs the sync price; its bound scales the same way.
         const scale = sync && price && price.batch > 0 ? price.sync / price.batch : 1;
-        items.push({
+        items.add({
           line: item.line.line,
-          offset: item.line.offset,
-          length: item.line.length,
           id: item.line.id,
           model: item.line.model,
-          hash,
+          hash: item.line.hash,
           estimatedCost: (sync ? price?.sync : price?.batch) ?? 0,
           estimatedMax: (price?.batchMax ?? 0) * scale,
           inputTokens: item.line.inputTokens,
           outputTokens: item.line.outputTokensExpected,
           duplicateOf: item.duplicateOf,
-          cached: item.cached ? cacheHits.get(hash) : undefined,
+          cached: item.cached ? cacheHits.get(toHex(item.line.hash)) : undefined,
         });
       },
     }),
@@ -141,10 +126,9 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
 
   const { report } = estimate;
   // Only what is sent is paid: duplicates take their twin's answer, cached items an earlier one's.
-  const sent = items.filter((item) => item.duplicateOf === undefined && item.cached === undefined);
-  const sentTokens = { input: sum(sent.map((item) => item.inputTokens)), output: sum(sent.map((item) => item.outputTokens)) };
-  const reservation = sync ? sum(sent.map((item) => item.estimatedMax)) : report.totals.cost.batchAfterDedupMax;
-  const expected = sync ? sum(sent.map((item) => item.estimatedCost)) : report.totals.cost.batchAfterDedup;
+  const { sent } = items;
+  const reservation = sync ? sent.estimatedMax : report.totals.cost.batchAfterDedupMax;
+  const expected = sync ? sent.estimatedCost : report.totals.cost.batchAfterDedup;
   const budget = budgetFor(store, request, reservation);
   const blockers: Blocker[] = [];
   if (report.invalid.length > 0) {
@@ -173,8 +157,8 @@ export async function prepareJob(store: WorkspaceStore, request: SubmitRequest):
       return writeJob(store, request, estimate, items, {
         expected,
         max: reservation,
-        inputTokens: sentTokens.input,
-        outputTokens: sentTokens.output,
+        inputTokens: sent.inputTokens,
+        outputTokens: sent.outputTokens,
         naiveSync: report.totals.cost.sync,
       });
     },
@@ -189,7 +173,7 @@ async function writeJob(
   store: WorkspaceStore,
   request: SubmitRequest,
   estimate: Estimate,
-  items: readonly CollectedItem[],
+  items: CollectedItems,
   estimated: JobEstimate,
 ): Promise<string> {
   const [file] = estimate.files;
@@ -211,7 +195,7 @@ async function writeJobFiles(
   store: WorkspaceStore,
   request: SubmitRequest,
   file: Estimate['files'][number],
-  items: readonly CollectedItem[],
+  items: CollectedItems,
   estimated: JobEstimate,
   jobId: string,
 ): Promise<string> {
@@ -219,33 +203,22 @@ async function writeJobFiles(
   const dir = store.jobDir(jobId);
   const today = new Date().toISOString().slice(0, 10);
 
-  // Which batch each line goes to, and where its bytes will sit in that batch's file.
-  const batchOfLine = new Map<number, number>();
+  // Which batch each line goes to, and where its bytes will sit in that batch's file: arrays by
+  // line number, not maps of a million entries.
   const batchKeys = file.chunks.map((_, index) => `${jobId}.s0.b${index + 1}`);
-  file.chunks.forEach((chunk, index) => chunk.lines.forEach((line) => batchOfLine.set(line, index)));
+  const placement = newPlacement(file.summary.lines);
+  file.chunks.forEach((chunk, index) => chunk.lines.forEach((line) => (placement.batch[line] = index)));
   const inputFiles = batchKeys.map((key) => `${dir}/${key}.input.jsonl`);
-  const inputRefs = new Map<number, { file: string; offset: number; length: number }>();
-  const sourceSha256 = await copyBatchInputs(store, request, provider, batchOfLine, inputFiles, inputRefs);
+  const sourceSha256 = await copyBatchInputs(store, request, provider, placement, inputFiles);
   if (sourceSha256 !== file.sha256) {
     throw new SubmitRefused([{ kind: 'file_changed', message: `${request.file} changed since it was estimated; estimate it again` }]);
   }
 
-  const idOfLine = new Map<number, string>();
-  for (const item of items) if (item.duplicateOf === undefined) idOfLine.set(item.line, item.id);
   const itemsFile = `${dir}/items.jsonl`;
-  await writeLinesDurably(
-    store.resolve(itemsFile),
-    items.map((item): ItemSeed => {
-      const batch = batchOfLine.get(item.line);
-      const base = { id: item.id, line: item.line, hash: item.hash, model: item.model, estimatedCost: item.estimatedCost, estimatedMax: item.estimatedMax };
-      if (item.duplicateOf !== undefined) return { ...base, state: 'deduped', twin: idOfLine.get(item.duplicateOf) };
-      if (item.cached) return { ...base, state: 'cached', cached: item.cached };
-      return { ...base, state: 'queued', batchKey: batch === undefined ? undefined : batchKeys[batch], input: inputRefs.get(item.line) };
-    }),
-  );
+  await writeLinesDurably(store.resolve(itemsFile), itemSeeds(items, placement, batchKeys, inputFiles));
   await fsyncDirectory(store.resolve(dir));
 
-  const providerSettings = settingsFor(provider, withInvocationType(provider, file.tally.format, items[0]?.model, request.providerSettings));
+  const providerSettings = settingsFor(provider, withInvocationType(provider, file.tally.format, items.length > 0 ? items.item(0).model : undefined, request.providerSettings));
   const options: JobOptions = {
     outputSchema: request.outputSchema,
     outputJson: request.outputJson ?? false,
@@ -287,17 +260,41 @@ async function writeJobFiles(
   return jobId;
 }
 
+/** Per source line (1-based): its batch (-1: not sent) and where its bytes sit in that batch's input file. */
+interface Placement {
+  readonly batch: Int32Array;
+  readonly offset: Float64Array;
+  readonly length: Uint32Array;
+}
+
+function newPlacement(lines: number): Placement {
+  return { batch: new Int32Array(lines + 1).fill(-1), offset: new Float64Array(lines + 1), length: new Uint32Array(lines + 1) };
+}
+
+/** Each item's record in the job's items file, made one at a time as it is written. */
+function* itemSeeds(items: CollectedItems, placement: Placement, batchKeys: readonly string[], inputFiles: readonly string[]): Generator<ItemSeed> {
+  for (let index = 0; index < items.length; index++) {
+    const item = items.item(index);
+    const base = { id: item.id, line: item.line, hash: items.hashHex(index), model: item.model, estimatedCost: item.estimatedCost, estimatedMax: item.estimatedMax };
+    if (item.duplicateOf !== undefined) {
+      const twin = items.indexOfLine(item.duplicateOf);
+      yield { ...base, state: 'deduped', twin: twin === -1 ? undefined : items.item(twin).id };
+      continue;
+    }
+    if (item.cached) {
+      yield { ...base, state: 'cached', cached: item.cached };
+      continue;
+    }
+    const batch = placement.batch[item.line] ?? -1;
+    const input = batch === -1 ? undefined : { file: inputFiles[batch] ?? '', offset: placement.offset[item.line] ?? 0, length: placement.length[item.line] ?? 0 };
+    yield { ...base, state: 'queued', batchKey: batch === -1 ? undefined : batchKeys[batch], input };
+  }
+}
+
 /** Streams the source once: each planned line's bytes go to its batch's input file, exactly as sent. */
-async function copyBatchInputs(
-  store: WorkspaceStore,
-  request: SubmitRequest,
-  provider: ProviderId,
-  batchOfLine: ReadonlyMap<number, number>,
-  inputFiles: readonly string[],
-  refs: Map<number, { file: string; offset: number; length: number }>,
-): Promise<string> {
+async function copyBatchInputs(store: WorkspaceStore, request: SubmitRequest, provider: ProviderId, placement: Placement, inputFiles: readonly string[]): Promise<string> {
   const sha = createHash('sha256');
-  const writers = inputFiles.map((file) => ({ file, out: new DurableWriter(store.resolve(file)) }));
+  const writers = inputFiles.map((file) => new DurableWriter(store.resolve(file)));
   async function* hashed(): AsyncGenerator<Uint8Array> {
     for await (const chunk of createReadStream(request.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       sha.update(chunk);
@@ -306,19 +303,18 @@ async function copyBatchInputs(
   }
   try {
     for await (const line of readLines(hashed())) {
-      const batch = batchOfLine.get(line.number);
-      if (batch === undefined) continue;
-      const writer = writers[batch];
+      const writer = writers[placement.batch[line.number] ?? -1];
       if (!writer) continue;
       // The line as the provider takes it: converted from the portable shape, or with --model applied.
       const bytes = nativeLineBytes(line.bytes, provider, request.model);
-      refs.set(line.number, { file: writer.file, offset: writer.out.size, length: bytes.length });
-      await writer.out.write(bytes);
-      await writer.out.write('\n');
+      placement.offset[line.number] = writer.size;
+      placement.length[line.number] = bytes.length;
+      await writer.write(bytes);
+      await writer.write('\n');
     }
-    await Promise.all(writers.map((writer) => writer.out.close()));
+    await Promise.all(writers.map((writer) => writer.close()));
   } catch (error) {
-    for (const writer of writers) writer.out.abandon();
+    for (const writer of writers) writer.abandon();
     throw error;
   }
   return sha.digest('hex');
@@ -335,7 +331,7 @@ function withInvocationType(provider: ProviderId, format: FormatId | undefined, 
   return { ...settings, invocationType };
 }
 
-async function writeLinesDurably(file: string, records: readonly unknown[]): Promise<void> {
+async function writeLinesDurably(file: string, records: Iterable<unknown>): Promise<void> {
   const out = new DurableWriter(file);
   try {
     for (const record of records) await out.write(`${JSON.stringify(record)}\n`);
@@ -344,10 +340,6 @@ async function writeLinesDurably(file: string, records: readonly unknown[]): Pro
     out.abandon();
     throw error;
   }
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }
 
 function newJobId(): string {
