@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, waitForJobState, withWorkbench } from './workbench';
+import { makeWorkspace, screenshotInThemes, startEmulator, waitForJobState, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const COMMAND = 'Submit as LLM Batch…';
@@ -65,6 +65,7 @@ test('cost preview: estimate, open an invalid line, skip invalid lines, submit',
     });
     const panel = await openPreview(wb);
     await wb.screenshot('cost-preview');
+    await screenshotInThemes(wb, 'cost-preview', () => panel.locator('dl.facts').first().waitFor({ timeout: 30_000 }));
     const facts = await panel.locator('dl.facts').first().innerText();
     assert.match(facts, /Requests\s+11 \(8 valid\)/);
     assert.match(facts, /Invalid lines\s+3/);

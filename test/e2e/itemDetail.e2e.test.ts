@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, waitFor, withWorkbench } from './workbench';
+import { makeWorkspace, screenshotInThemes, startEmulator, waitFor, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const SUBMIT = 'Submit as LLM Batch…';
@@ -145,21 +145,7 @@ test('a failed item in the Jobs view: one click opens its request, its error at 
     assert.equal(path.basename(await detail.locator('#source .file').getAttribute('title') ?? ''), 'with-failures.jsonl');
     await wb.screenshot('found-by-id');
 
-    // The same page in the dark and the high-contrast theme (it is styled from theme variables only).
-    await wb.runCommand('Preferences: Toggle between Light/Dark Themes');
-    await detail.getByRole('heading', { name: `Item ${FAILED_ITEM}` }).waitFor({ timeout: 30_000 });
-    await wb.page.waitForTimeout(1_000);
-    await wb.screenshot('item-detail-dark');
-    // Not runCommand: Enter would run the first fuzzy match, which may be the marketplace's theme browser.
-    await wb.page.keyboard.press('F1');
-    await input.fill('>Preferences: Color Theme');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) }).first().click({ timeout: 15_000 });
-    // The theme picker lists the installed themes: pick the built-in one by clicking its row.
-    const highContrast = wb.page.locator('.quick-input-list .monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^Dark High Contrast$/ }) }).first();
-    await highContrast.scrollIntoViewIfNeeded({ timeout: 15_000 });
-    await highContrast.click();
-    await detail.getByRole('heading', { name: `Item ${FAILED_ITEM}` }).waitFor({ timeout: 30_000 });
-    await wb.page.waitForTimeout(1_000);
-    await wb.screenshot('item-detail-high-contrast');
+    // The same page in the dark, both high-contrast and the light theme.
+    await screenshotInThemes(wb, 'item-detail', () => detail.getByRole('heading', { name: `Item ${FAILED_ITEM}` }).waitFor({ timeout: 30_000 }));
   });
 });

@@ -9,7 +9,7 @@ import { readJobFigures } from '../../src/app/jobFigures';
 import { formatDollars } from '../../src/core/budget';
 import { WorkspaceStore } from '../../src/store/workspaceStore';
 import type { RunningEmulator } from '../emulators/openai/server';
-import { makeWorkspace, startEmulator, waitFor, withWorkbench } from './workbench';
+import { makeWorkspace, screenshotInThemes, startEmulator, waitFor, withWorkbench } from './workbench';
 import type { Workbench } from './workbench';
 
 const SUBMIT = 'Submit as LLM Batch…';
@@ -110,5 +110,6 @@ test('the job summary shows the figures the store holds, and Show Log opens the 
     await row.locator('a.action-label[aria-label="Show Job Summary…"]').click({ timeout: 10_000 });
     await wb.webviewFrame().getByText('Summary: with-failures.jsonl').waitFor({ timeout: 30_000 });
     await wb.screenshot('job-summary-from-row');
+    await screenshotInThemes(wb, 'job-summary', () => wb.webviewFrame().getByText('Summary: with-failures.jsonl').waitFor({ timeout: 30_000 }));
   });
 });

@@ -357,3 +357,35 @@ export async function waitForJobState(wb: Workbench, timeoutMs = 60_000): Promis
     await wb.page.waitForTimeout(500);
   }
 }
+
+/** The built-in themes a panel is shown in (their names in the theme picker), ending on the default light one. */
+const THEMES = [
+  ['Dark 2026', 'dark'],
+  ['Dark High Contrast', 'high-contrast'],
+  ['Light High Contrast', 'high-contrast-light'],
+  ['Light 2026', 'light'],
+] as const;
+
+/**
+ * Takes `<label>-<theme>` screenshots of what is on screen in the dark, both high-contrast and the
+ * light theme, waiting for `ready` after each switch; the workbench is left in the light theme.
+ * Our panels are styled from theme variables only, so each theme is a real check of contrast.
+ */
+export async function screenshotInThemes(wb: Workbench, label: string, ready: () => Promise<unknown>): Promise<void> {
+  const input = wb.page.locator('.quick-input-widget input');
+  for (const [theme, suffix] of THEMES) {
+    // Not runCommand: Enter would run the first fuzzy match, which may be the marketplace's theme browser.
+    await wb.page.keyboard.press('F1');
+    await input.fill('>Preferences: Color Theme');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) }).first().click({ timeout: 15_000 });
+    // The picker's list is virtual (a row far down is not in the page): filter it, then click the row.
+    await wb.page.locator('.quick-input-widget input[placeholder^="Select Color Theme"]').waitFor({ timeout: 15_000 });
+    await input.fill(theme);
+    await wb.page.locator('.quick-input-list .monaco-list-row', { has: wb.page.locator('.label-name', { hasText: new RegExp(`^${theme}$`) }) }).first().click({ timeout: 15_000 });
+    await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+    await ready();
+    // The webview repaints with the new variables a moment after the workbench does.
+    await wb.page.waitForTimeout(1_000);
+    await wb.screenshot(`${label}-${suffix}`);
+  }
+}
