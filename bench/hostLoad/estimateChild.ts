@@ -1,7 +1,7 @@
 // The cost preview's estimate as the extension host runs it (JobService.preview with every line
 // analysed on workers), while a 10 ms timer records how long this thread went without running it:
 // the longest block the window would feel. `inline` runs the same preview on this thread only (how
-// the host did it before), for comparison. Bundled by build.ts beside the estimate worker.
+// the host did it before), for comparison; `submit` measures the job's creation after the preview. Bundled by build.ts beside the estimate worker.
 // Prints one JSON line.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     });
     const options = { provider: 'openai' as const, outputBuffer: 0.25 };
     const analyzer = mode === 'inline' ? undefined : createOffThreadAnalyzer(options);
+    // `submit`: the preview first, unmeasured; then what Confirm does (write and journal the job).
+    const submitting = mode === 'submit' ? await service.preview({ file, ...options, failureAlertRate: 0.05, analyzer }) : undefined;
     let longest = 0;
     let last = performance.now();
     const ticker = setInterval(() => {
@@ -39,7 +41,8 @@ async function main(): Promise<void> {
     delay.enable();
     const start = performance.now();
     try {
-      const preview = await service.preview({ file, ...options, failureAlertRate: 0.05, analyzer });
+      const preview = submitting ?? (await service.preview({ file, ...options, failureAlertRate: 0.05, analyzer }));
+      if (submitting) await submitting.prepared.create();
       const wallMs = performance.now() - start;
       // The timer's last gap (after the preview's last await) counts too.
       await new Promise((resolve) => setTimeout(resolve, TICK_MS * 2));
