@@ -1,8 +1,8 @@
 // The cost preview's estimate as the extension host runs it (JobService.preview with every line
 // analysed on workers), while a 10 ms timer records how long this thread went without running it:
 // the longest block the window would feel. `inline` runs the same preview on this thread only (how
-// the host did it before), for comparison; `submit` measures the job's creation after the preview. Bundled by build.ts beside the estimate worker.
-// Prints one JSON line.
+// the host did it before), for comparison; `submit` measures the job's creation after the preview.
+// Bundled by build.ts beside the estimate worker. Prints one JSON line.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

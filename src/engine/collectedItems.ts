@@ -4,6 +4,8 @@
 // window's thread for hundreds of milliseconds at a time; as columns they take about 120 bytes
 // an item and leave the collector almost nothing to trace.
 import { toHex } from '../core/canonicalHash';
+import { grown } from '../core/compactIndex';
+import { HASH_BYTES } from '../core/lineAnalyzer';
 
 /** Where an earlier job's answer to the same request sits. */
 export interface CachedRef {
@@ -38,7 +40,6 @@ export interface SentTotals {
   estimatedMax: number;
 }
 
-const HASH_BYTES = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const LONE_SURROGATE = /\p{Surrogate}/u;
@@ -163,26 +164,26 @@ export class CollectedItems {
     return -1;
   }
 
-  private addId(index: number, id: string): void {
-    // UTF-8 cannot hold a lone surrogate (JSON's "\ud800" can): such an id is kept as it is.
-    if (LONE_SURROGATE.test(id)) this.unencodableIds.set(index, id);
-    // At most 3 bytes per UTF-16 unit.
-    const room = this.idBytesUsed + id.length * 3;
-    if (room > this.idBytes.length) {
-      const bigger = new Uint8Array(Math.max(room, this.idBytes.length * 2));
-      bigger.set(this.idBytes.subarray(0, this.idBytesUsed));
-      this.idBytes = bigger;
-    }
-    this.idStarts.set(index, this.idBytesUsed);
-    this.idBytesUsed += encoder.encodeInto(id, this.idBytes.subarray(this.idBytesUsed)).written;
-  }
-
-  private id(index: number): string {
+  /** The id of item `index`. */
+  id(index: number): string {
     const unencodable = this.unencodableIds.get(index);
     if (unencodable !== undefined) return unencodable;
     const start = this.idStarts.get(index);
     const end = index + 1 < this.count ? this.idStarts.get(index + 1) : this.idBytesUsed;
     return decoder.decode(this.idBytes.subarray(start, end));
+  }
+
+  private addId(index: number, id: string): void {
+    this.idStarts.set(index, this.idBytesUsed);
+    // UTF-8 cannot hold a lone surrogate (JSON's "\ud800" can): such an id is kept as it is.
+    if (LONE_SURROGATE.test(id)) {
+      this.unencodableIds.set(index, id);
+      return;
+    }
+    // At most 3 bytes per UTF-16 unit.
+    const room = this.idBytesUsed + id.length * 3;
+    if (room > this.idBytes.length) this.idBytes = grown(this.idBytes, room);
+    this.idBytesUsed += encoder.encodeInto(id, this.idBytes.subarray(this.idBytesUsed)).written;
   }
 
   private modelNumber(model: string): number {

@@ -278,7 +278,7 @@ function* itemSeeds(items: CollectedItems, placement: Placement, batchKeys: read
     const base = { id: item.id, line: item.line, hash: items.hashHex(index), model: item.model, estimatedCost: item.estimatedCost, estimatedMax: item.estimatedMax };
     if (item.duplicateOf !== undefined) {
       const twin = items.indexOfLine(item.duplicateOf);
-      yield { ...base, state: 'deduped', twin: twin === -1 ? undefined : items.item(twin).id };
+      yield { ...base, state: 'deduped', twin: twin === -1 ? undefined : items.id(twin) };
       continue;
     }
     if (item.cached) {
